@@ -1,0 +1,348 @@
+#!/usr/bin/env escript
+%% -*- erlang -*-
+%%! -noshell
+%%
+%% megaco_oracle.escript -- Erlang/OTP megaco as a reference ("oracle") for
+%% the iq-codec H.248.1 text codec.
+%%
+%% Tested with Debian erlang-megaco (OTP 25, megaco-4.4.2).  Needs only the
+%% megaco application's beam files on the code path (the Debian packages
+%% erlang-base + erlang-megaco); it starts no megaco processes.
+%%
+%% Usage (many files per invocation; VM start-up is the slow part):
+%%
+%%   escript megaco_oracle.escript canon     OUTDIR FILE...
+%%   escript megaco_oracle.escript encode    OUTDIR FILE...
+%%   escript megaco_oracle.escript roundtrip OUTDIR FILE...
+%%   escript megaco_oracle.escript time      N FILE...
+%%
+%%  canon     decode each FILE, write OUTDIR/<base>.term (canonical term,
+%%            see below) or OUTDIR/<base>.err; print "OK <file>" or
+%%            "ERR <file> <short reason>" per file.
+%%  encode    decode, then re-encode with megaco's pretty and compact text
+%%            encoders of the message's own version; write
+%%            OUTDIR/<base>.pretty.txt and OUTDIR/<base>.compact.txt (or
+%%            OUTDIR/<base>.err).  Prints OK/ERR like canon.
+%%  roundtrip canon(FILE) =?= canon(decode(pretty(FILE))) =?= canon(decode(
+%%            compact(FILE))); writes <base>.term, .pretty.txt, .compact.txt,
+%%            prints "SAME <file>" or "DIFF <file> pretty|compact|both"
+%%            or "ERR <file> <reason>".
+%%  time      decode+encode every FILE N times (after one warm-up pass) and
+%%            print the mean microseconds per message, one line each:
+%%              original decode  X   (decode of the FILE bytes as given)
+%%              pretty decode    X   (decode of megaco's pretty encoding)
+%%              pretty encode    X   (encode of the decoded record)
+%%              compact decode   X   (decode of megaco's compact encoding)
+%%              compact encode   X
+%%            Files that do not decode are skipped (reported on stderr).
+%%
+%% <base> is the file name without directory and without its last
+%% extension (001_foo.txt -> 001_foo, x.pretty.txt -> x.pretty).
+%%
+%% Exit status: 0 if every file was OK/SAME, 1 otherwise, 2 on usage error.
+%%
+%% ---------------------------------------------------------------------
+%% megaco API calls used (identical for every protocol version):
+%%
+%%   Version detection: megaco_pretty_text_encoder:version_of([], Bin)
+%%     -> {ok, V}; the scanner reads it from "MEGACO/V" or "!/V".
+%%   Decode:  megaco_pretty_text_encoder:decode_message([], V, Bin)
+%%            megaco_compact_text_encoder:decode_message([], V, Bin)
+%%     With EncodingConfig [] the text decoders ignore the V argument and
+%%     choose the parser from the header version themselves:
+%%     1 -> megaco_text_parser_v1, 2 -> _v2, 3 -> _v3 (anything else:
+%%     {error,{unsupported_version,V}}).  The two modules share one scanner
+%%     and parser, so pretty and compact decoding are the same function.
+%%     The result uses the record shapes of megaco_message_v1/v2/v3.hrl
+%%     of that version (v1 records have fewer fields than v3 ones).
+%%   Encode:  megaco_pretty_text_encoder:encode_message([], V, Msg)
+%%            megaco_compact_text_encoder:encode_message([], V, Msg)
+%%     -> {ok, Bin}; V = the header version, so v1 messages are written
+%%     by megaco_{pretty,compact}_text_encoder_v1 etc.
+%%
+%% ---------------------------------------------------------------------
+%% Canonical form (.term files) and what "same meaning" is
+%%
+%% Two H.248 texts have the SAME MEANING here iff megaco's text decoder
+%% (of their header version) turns them into the same abstract message
+%% (the ASN.1 value of H.248.1 Annex A, as megaco's records), after the
+%% normalisations N1..N2 below.  Order is significant wherever the abstract
+%% syntax is a SEQUENCE OF (descriptors in a command, commands, property
+%% parameters, SDP lines, ...); the header version is part of the meaning
+%% (a v1 and a v3 message never compare equal).
+%%
+%% What megaco's decoder itself already normalises (so no work here):
+%%  - token spelling: long/short/any case tokens, O-/W- prefixes in any case;
+%%  - whitespace, line ends (LF, CR, CRLF), comments (";" to end of line);
+%%  - ALL unquoted text is lower-cased by the scanner: mId domain names,
+%%    device names, MTP addresses, termination IDs (ROOT -> "root"),
+%%    package/item names, property values, parameter names, profile names,
+%%    digit-map names.  Quoted strings ("...") keep their case, and a
+%%    value may be quoted or not: `x = "abc"` and `x = abc` decode alike
+%%    (`x = "ABC"` and `x = ABC` do not);
+%%  - SDP in Local/Remote becomes property groups (a new group at each
+%%    "v=" line), one PropertyParm per line: name = text before the first
+%%    "=" (case kept), value = [rest of line] (kept verbatim, incl. any
+%%    trailing blanks; leading blanks/empty lines are skipped, blanks
+%%    before the closing brace are trimmed);
+%%  - IPv4/IPv6 mIds become octet lists (so IPv6 "::" compression forms
+%%    are equal); port numbers, IDs, durations etc. become integers
+%%    (leading zeros vanish);
+%%  - timestamps become {'TimeNotation', Date, Time} strings.
+%%  No line numbers or other positions survive in the decoded records.
+%%
+%% What this script normalises on top (each one is needed for a pretty
+%% or compact re-encoding by megaco to give the same .term, or is a
+%% property of the H.248 syntax megaco leaves raw):
+%%  N1 DigitMapValue.digitMapBody: megaco keeps the raw characters between
+%%     the braces.  The digit-map grammar allows LWSP around "(", "|" and ")",
+%%     and is case-insensitive, so all SP/HTAB/CR/LF are removed and the
+%%     body lower-cased.
+%%  N2 Quoted-string-vs-token values that megaco stores identically need
+%%     nothing; megaco's encoders re-quote values that need it.  (No
+%%     further normalisation was needed: see iq-codec/tests/corpus/README.md
+%%     for the round-trip results.)
+%%
+%% Printing: io_lib:format("~p.~n", [Term]) with the default line width;
+%% strings print as "..." when printable (latin-1), which is deterministic
+%% for a given term.
+%% ---------------------------------------------------------------------
+
+-mode(compile).
+
+main(["canon", OutDir | Files]) when Files =/= [] ->
+    ok = filelib:ensure_dir(filename:join(OutDir, "x")),
+    finish(lists:map(fun(F) -> canon_one(OutDir, F) end, Files));
+main(["encode", OutDir | Files]) when Files =/= [] ->
+    ok = filelib:ensure_dir(filename:join(OutDir, "x")),
+    finish(lists:map(fun(F) -> encode_one(OutDir, F) end, Files));
+main(["roundtrip", OutDir | Files]) when Files =/= [] ->
+    ok = filelib:ensure_dir(filename:join(OutDir, "x")),
+    finish(lists:map(fun(F) -> roundtrip_one(OutDir, F) end, Files));
+main(["time", NStr | Files]) when Files =/= [] ->
+    N = list_to_integer(NStr),
+    time_all(N, Files),
+    halt(0);
+main(_) ->
+    io:format(standard_error,
+              "usage: megaco_oracle.escript canon|encode|roundtrip OUTDIR FILE...~n"
+              "       megaco_oracle.escript time N FILE...~n", []),
+    halt(2).
+
+finish(Results) ->
+    case lists:all(fun(R) -> R =:= ok end, Results) of
+        true  -> halt(0);
+        false -> halt(1)
+    end.
+
+%% ---------------------------------------------------------------------
+%% decode / encode
+
+decode(Mod, Bin) ->
+    case Mod:version_of([], Bin) of
+        {ok, V} ->
+            case catch Mod:decode_message([], V, Bin) of
+                {ok, Msg}          -> {ok, V, Msg};
+                {error, R}         -> {error, R};
+                {'EXIT', R}        -> {error, {'EXIT', R}};
+                Other              -> {error, {unexpected, Other}}
+            end;
+        {error, R} ->
+            {error, R}
+    end.
+
+encode(Mod, V, Msg) ->
+    case catch Mod:encode_message([], V, Msg) of
+        {ok, Enc}   -> {ok, iolist_to_binary(Enc)};
+        {error, R}  -> {error, {encode_failed, Mod, R}};
+        {'EXIT', R} -> {error, {encode_failed, Mod, R}};
+        Other       -> {error, {encode_failed, Mod, Other}}
+    end.
+
+base(File) ->
+    filename:rootname(filename:basename(File)).
+
+%% ---------------------------------------------------------------------
+%% commands
+
+canon_one(OutDir, File) ->
+    Base = filename:join(OutDir, base(File)),
+    case read_decode(File) of
+        {ok, _V, Msg} ->
+            _ = file:delete(Base ++ ".err"),
+            ok = file:write_file(Base ++ ".term", canon_text(Msg)),
+            io:format("OK ~s~n", [File]),
+            ok;
+        {error, R} ->
+            report_err(Base, File, R)
+    end.
+
+encode_one(OutDir, File) ->
+    Base = filename:join(OutDir, base(File)),
+    case read_decode(File) of
+        {ok, V, Msg} ->
+            case {encode(megaco_pretty_text_encoder, V, Msg),
+                  encode(megaco_compact_text_encoder, V, Msg)} of
+                {{ok, P}, {ok, C}} ->
+                    _ = file:delete(Base ++ ".err"),
+                    ok = file:write_file(Base ++ ".pretty.txt", P),
+                    ok = file:write_file(Base ++ ".compact.txt", C),
+                    io:format("OK ~s~n", [File]),
+                    ok;
+                {{error, R}, _} -> report_err(Base, File, R);
+                {_, {error, R}} -> report_err(Base, File, R)
+            end;
+        {error, R} ->
+            report_err(Base, File, R)
+    end.
+
+roundtrip_one(OutDir, File) ->
+    Base = filename:join(OutDir, base(File)),
+    case read_decode(File) of
+        {ok, V, Msg} ->
+            T0 = canon_text(Msg),
+            ok = file:write_file(Base ++ ".term", T0),
+            R = [rt_leg(Base, Mod, Ext, V, Msg, T0)
+                 || {Mod, Ext} <- [{megaco_pretty_text_encoder, "pretty"},
+                                   {megaco_compact_text_encoder, "compact"}]],
+            case [X || X <- R, X =/= same] of
+                [] ->
+                    io:format("SAME ~s~n", [File]), ok;
+                Bad ->
+                    io:format("DIFF ~s ~s~n",
+                              [File, string:join([fmt_leg(B) || B <- Bad], " ")]),
+                    diff
+            end;
+        {error, R} ->
+            report_err(Base, File, R)
+    end.
+
+fmt_leg({diff, Ext})       -> Ext;
+fmt_leg({error, Ext, R})   -> Ext ++ ":" ++ short_reason(R).
+
+rt_leg(Base, Mod, Ext, V, Msg, T0) ->
+    case encode(Mod, V, Msg) of
+        {ok, Enc} ->
+            ok = file:write_file(Base ++ "." ++ Ext ++ ".txt", Enc),
+            case decode(Mod, Enc) of
+                {ok, _, Msg2} ->
+                    T2 = canon_text(Msg2),
+                    ok = file:write_file(Base ++ "." ++ Ext ++ ".term", T2),
+                    case T2 =:= T0 of
+                        true  -> same;
+                        false -> {diff, Ext}
+                    end;
+                {error, R} -> {error, Ext ++ "-redecode", R}
+            end;
+        {error, R} -> {error, Ext ++ "-encode", R}
+    end.
+
+read_decode(File) ->
+    case file:read_file(File) of
+        {ok, Bin} -> decode(megaco_pretty_text_encoder, Bin);
+        {error, R} -> {error, {read_failed, R}}
+    end.
+
+report_err(Base, File, R) ->
+    ok = file:write_file(Base ++ ".err", io_lib:format("~p.~n", [R])),
+    io:format("ERR ~s ~s~n", [File, short_reason(R)]),
+    error.
+
+%% One line, human-sized.
+short_reason(R) ->
+    S = case R of
+            [{reason, Reason, Line} | _] ->
+                io_lib:format("line ~p: ~0p", [Line, Reason]);
+            [{reason, Reason} | _] ->
+                io_lib:format("~0p", [Reason]);
+            _ ->
+                io_lib:format("~0p", [R])
+        end,
+    Flat = lists:flatten(S),
+    Clean = [case C of $\n -> $\s; $\r -> $\s; _ -> C end || C <- Flat],
+    case length(Clean) > 300 of
+        true  -> lists:sublist(Clean, 300) ++ "...";
+        false -> Clean
+    end.
+
+%% ---------------------------------------------------------------------
+%% canonical form
+
+canon_text(Msg) ->
+    iolist_to_binary(io_lib:format("~p.~n", [norm(Msg)])).
+
+%% N1: digit map body (v1: 5-tuple, v2/v3: 6-tuple; body is element 5)
+norm(T) when is_tuple(T), tuple_size(T) >= 5, element(1, T) =:= 'DigitMapValue' ->
+    T2 = norm_tuple(T),
+    case element(5, T2) of
+        Body when is_list(Body) -> setelement(5, T2, norm_dmbody(Body));
+        _ -> T2
+    end;
+norm(T) when is_tuple(T) ->
+    norm_tuple(T);
+norm(L) when is_list(L) ->
+    [norm(X) || X <- L];
+norm(X) ->
+    X.
+
+norm_tuple(T) ->
+    list_to_tuple([norm(X) || X <- tuple_to_list(T)]).
+
+norm_dmbody(Body) ->
+    [lower(C) || C <- Body, not lists:member(C, " \t\r\n")].
+
+lower(C) when C >= $A, C =< $Z -> C + 32;
+lower(C) -> C.
+
+%% ---------------------------------------------------------------------
+%% timing
+
+time_all(N, Files) ->
+    P = megaco_pretty_text_encoder,
+    C = megaco_compact_text_encoder,
+    Items0 = lists:map(
+               fun(F) ->
+                       case read_decode(F) of
+                           {ok, V, Msg} ->
+                               {ok, Bin} = file:read_file(F),
+                               {ok, PB} = encode(P, V, Msg),
+                               {ok, CB} = encode(C, V, Msg),
+                               {F, V, Msg, Bin, PB, CB};
+                           {error, R} ->
+                               io:format(standard_error, "skip ~s: ~s~n",
+                                         [F, short_reason(R)]),
+                               skip
+                       end
+               end, Files),
+    Items = [I || I <- Items0, I =/= skip],
+    Count = length(Items),
+    case Count of
+        0 -> io:format(standard_error, "no decodable files~n", []), halt(1);
+        _ -> ok
+    end,
+    Ops = [{"original decode", fun({_, V, _, B, _, _}) -> {ok, _} = P:decode_message([], V, B) end},
+           {"pretty decode",   fun({_, V, _, _, PB, _}) -> {ok, _} = P:decode_message([], V, PB) end},
+           {"pretty encode",   fun({_, V, M, _, _, _}) -> {ok, _} = P:encode_message([], V, M) end},
+           {"compact decode",  fun({_, V, _, _, _, CB}) -> {ok, _} = C:decode_message([], V, CB) end},
+           {"compact encode",  fun({_, V, M, _, _, _}) -> {ok, _} = C:encode_message([], V, M) end}],
+    io:format("# megaco ~s, ~p messages x ~p iterations, mean us/message~n",
+              [megaco_vsn(), Count, N]),
+    lists:foreach(
+      fun({Name, Fun}) ->
+              run(Fun, Items, 1),                       % warm-up
+              erlang:garbage_collect(),
+              {Us, _} = timer:tc(fun() -> run(Fun, Items, N) end),
+              io:format("~s ~.2f~n", [Name, Us / (N * Count)])
+      end, Ops).
+
+run(_Fun, _Items, 0) -> ok;
+run(Fun, Items, K) ->
+    lists:foreach(Fun, Items),
+    run(Fun, Items, K - 1).
+
+megaco_vsn() ->
+    _ = application:load(megaco),
+    case application:get_key(megaco, vsn) of
+        {ok, V} -> V;
+        _ -> "unknown"
+    end.

@@ -1,0 +1,2385 @@
+//! Annex B decoder: a recursive-descent parser working directly on the bytes (no separate token
+//! pass), because several constructs (SDP in Local/Remote, digit maps, IPv6 mIds) must be read raw.
+//!
+//! Every function returns `Result`; nothing indexes past the input, and every loop consumes input
+//! or stops, so any byte string terminates with a message or a [`DecodeError`].
+
+use super::tokens::{self as t, Kw};
+use crate::error::DecodeError;
+use crate::model::*;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+type R<T> = Result<T, DecodeError>;
+
+/// Nesting bound for the few recursive constructs (embedded events and signals).
+const MAX_DEPTH: usize = 8;
+
+pub(crate) struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+    /// Error code for failures at the current place (400 for the message, 403 inside a request).
+    code: u16,
+    /// Transaction being parsed, for errors.
+    txn: Option<u32>,
+    depth: usize,
+}
+
+fn is_safe(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'+' | b'-'
+                | b'&'
+                | b'!'
+                | b'_'
+                | b'/'
+                | b'\''
+                | b'?'
+                | b'@'
+                | b'^'
+                | b'`'
+                | b'~'
+                | b'*'
+                | b'$'
+                | b'\\'
+                | b'('
+                | b')'
+                | b'%'
+                | b'|'
+                | b'.'
+        )
+}
+
+impl<'a> Parser<'a> {
+    pub(crate) fn new(s: &'a [u8]) -> Self {
+        Parser {
+            s,
+            pos: 0,
+            code: 400,
+            txn: None,
+            depth: 0,
+        }
+    }
+
+    // ------------------------------------------------------------------ errors and lexing
+
+    fn err_at<T>(&self, pos: usize, reason: impl Into<String>) -> R<T> {
+        let pos = pos.min(self.s.len());
+        let before = &self.s[..pos];
+        let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
+        let col = pos
+            - before
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        Err(DecodeError {
+            line,
+            column: col,
+            code: self.code,
+            transaction_id: self.txn,
+            reason: reason.into(),
+        })
+    }
+
+    fn err<T>(&self, reason: impl Into<String>) -> R<T> {
+        self.err_at(self.pos, reason)
+    }
+
+    fn found(&self) -> String {
+        match self.s.get(self.pos) {
+            None => "end of message".into(),
+            Some(&c) if is_safe(c) => {
+                let end = self.s[self.pos..]
+                    .iter()
+                    .position(|&c| !is_safe(c))
+                    .map_or(self.s.len(), |e| self.pos + e);
+                format!(
+                    "'{}'",
+                    String::from_utf8_lossy(&self.s[self.pos..end.min(self.pos + 40)])
+                )
+            }
+            Some(&c) if c.is_ascii_graphic() => format!("'{}'", c as char),
+            Some(&c) => format!("byte 0x{c:02x}"),
+        }
+    }
+
+    /// Skip white space (SP, HTAB, CR, LF) and `;` comments.
+    fn ws(&mut self) {
+        while let Some(&c) = self.s.get(self.pos) {
+            match c {
+                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
+                b';' => {
+                    while let Some(&c) = self.s.get(self.pos) {
+                        if c == b'\n' || c == b'\r' {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.s.get(self.pos).copied()
+    }
+
+    fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    /// Consume `c` if it is next.
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> R<()> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            self.err(format!("expected '{}', found {}", c as char, self.found()))
+        }
+    }
+
+    /// A run of SafeChars (a NAME, number, path name, token ...).
+    fn word(&mut self) -> R<&'a str> {
+        self.ws();
+        let start = self.pos;
+        while self.s.get(self.pos).is_some_and(|&c| is_safe(c)) {
+            self.pos += 1;
+        }
+        if start == self.pos {
+            return self.err(format!("expected a name or number, found {}", self.found()));
+        }
+        // SafeChars are ASCII, so this cannot fail.
+        Ok(std::str::from_utf8(&self.s[start..self.pos]).unwrap_or_default())
+    }
+
+    fn peek_word(&mut self) -> Option<&'a str> {
+        let save = self.pos;
+        let w = self.word().ok();
+        self.pos = save;
+        w
+    }
+
+    /// Consume the keyword if it is the next word.
+    fn eat_kw(&mut self, kw: Kw) -> bool {
+        let save = self.pos;
+        match self.word() {
+            Ok(w) if kw.is(w) => true,
+            _ => {
+                self.pos = save;
+                false
+            }
+        }
+    }
+
+    fn expect_kw(&mut self, kw: Kw) -> R<()> {
+        let save = self.pos;
+        match self.word() {
+            Ok(w) if kw.is(w) => Ok(()),
+            _ => {
+                self.pos = save;
+                self.err(format!("expected '{}', found {}", kw.long, self.found()))
+            }
+        }
+    }
+
+    fn number<T: TryFrom<u64>>(&mut self, what: &str) -> R<T> {
+        self.ws();
+        let start = self.pos;
+        let w = self.word()?;
+        parse_num(w).and_then(|n| T::try_from(n).ok()).map_or_else(
+            || {
+                self.err_at(
+                    start,
+                    format!("{what}: '{w}' is not a valid number in range"),
+                )
+            },
+            Ok,
+        )
+    }
+
+    fn quoted(&mut self) -> R<String> {
+        self.ws();
+        let start = self.pos;
+        if self.s.get(self.pos) != Some(&b'"') {
+            return self.err(format!("expected a quoted string, found {}", self.found()));
+        }
+        self.pos += 1;
+        let body = self.pos;
+        while let Some(&c) = self.s.get(self.pos) {
+            if c == b'"' {
+                let v = String::from_utf8_lossy(&self.s[body..self.pos]).into_owned();
+                self.pos += 1;
+                return Ok(v);
+            }
+            self.pos += 1;
+        }
+        self.err_at(start, "unterminated quoted string")
+    }
+
+    /// VALUE = quotedString / 1*(SafeChar)
+    fn value(&mut self) -> R<String> {
+        if self.peek() == Some(b'"') {
+            self.quoted()
+        } else {
+            Ok(self.word()?.to_string())
+        }
+    }
+
+    /// Read the raw octets of a `{ ... }` body (Local, Remote): `\}` stands for `}`.
+    fn raw_braced(&mut self) -> R<String> {
+        self.expect(b'{')?;
+        let start = self.pos;
+        let mut out = Vec::new();
+        while let Some(&c) = self.s.get(self.pos) {
+            match c {
+                b'\\' if self.s.get(self.pos + 1) == Some(&b'}') => {
+                    out.push(b'}');
+                    self.pos += 2;
+                }
+                b'}' => {
+                    self.pos += 1;
+                    return Ok(String::from_utf8_lossy(&out).into_owned());
+                }
+                _ => {
+                    out.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
+        self.err_at(start, "unterminated descriptor body: missing '}'")
+    }
+
+    fn enter(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.err("descriptors nested too deeply");
+        }
+        Ok(())
+    }
+
+    /// `{ item, item ... }` with at least one item (or none if `allow_empty`).
+    fn braced_list(
+        &mut self,
+        allow_empty: bool,
+        mut item: impl FnMut(&mut Self) -> R<()>,
+    ) -> R<()> {
+        self.expect(b'{')?;
+        if allow_empty && self.eat(b'}') {
+            return Ok(());
+        }
+        loop {
+            item(self)?;
+            if self.eat(b',') {
+                continue;
+            }
+            if self.eat(b'}') {
+                return Ok(());
+            }
+            return self.err(format!("expected ',' or '}}', found {}", self.found()));
+        }
+    }
+
+    // ------------------------------------------------------------------ message
+
+    pub(crate) fn message(&mut self) -> R<Message> {
+        self.ws();
+        let mut auth = None;
+        if let Some(w) = self.peek_word() {
+            if t::AUTH.is(w) {
+                self.word()?;
+                self.expect(b'=')?;
+                let spi = self.hex_u32("SecurityParmIndex")?;
+                self.expect(b':')?;
+                let seq = self.hex_u32("SequenceNum")?;
+                self.expect(b':')?;
+                let start = self.pos;
+                let w = self.word()?;
+                let data = w
+                    .strip_prefix("0x")
+                    .or_else(|| w.strip_prefix("0X"))
+                    .and_then(hex_bytes)
+                    .filter(|d| (12..=32).contains(&d.len()));
+                let Some(data) = data else {
+                    return self
+                        .err_at(start, "AuthData must be 0x followed by 24 to 64 hex digits");
+                };
+                auth = Some(AuthHeader {
+                    spi,
+                    seq_num: seq,
+                    data,
+                });
+            }
+        }
+        let start = self.pos;
+        let hdr = self.word()?;
+        let Some((tok, ver)) = hdr.split_once('/') else {
+            return self.err_at(
+                start,
+                format!("expected 'MEGACO/<version>' or '!/<version>', found '{hdr}'"),
+            );
+        };
+        if !t::MEGACO.is(tok) {
+            return self.err_at(
+                start,
+                format!("expected 'MEGACO/<version>' or '!/<version>', found '{hdr}'"),
+            );
+        }
+        let version: u8 = match ver.parse() {
+            Ok(v) if ver.len() <= 2 && ver.bytes().all(|b| b.is_ascii_digit()) => v,
+            _ => return self.err_at(start, format!("bad protocol version '{ver}'")),
+        };
+        if !(1..=3).contains(&version) {
+            self.code = 406;
+            return self.err_at(
+                start,
+                format!("version {version} not supported (1, 2 and 3 are)"),
+            );
+        }
+        // SEP is mandatory between version and mId.
+        if !matches!(
+            self.s.get(self.pos),
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b';')
+        ) {
+            return self.err("expected white space after the protocol version");
+        }
+        let mid = self.mid()?;
+        let body = if self.peek_word().is_some_and(|w| t::ERROR.is(w)) {
+            MessageBody::Error(self.error_descriptor()?)
+        } else {
+            let mut ts = Vec::new();
+            while !self.at_end() {
+                ts.push(self.transaction()?);
+            }
+            if ts.is_empty() {
+                return self.err("message has no transactions");
+            }
+            MessageBody::Transactions(ts)
+        };
+        if !self.at_end() {
+            return self.err(format!("unexpected {} after the message", self.found()));
+        }
+        Ok(Message {
+            auth,
+            version,
+            mid,
+            body,
+        })
+    }
+
+    fn hex_u32(&mut self, what: &str) -> R<u32> {
+        let start = self.pos;
+        let w = self.word()?;
+        w.strip_prefix("0x")
+            .or_else(|| w.strip_prefix("0X"))
+            .filter(|h| h.len() == 8)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .map_or_else(
+                || self.err_at(start, format!("{what} must be 0x and 8 hex digits")),
+                Ok,
+            )
+    }
+
+    /// mId = (domainAddress / domainName) [":" portNumber] / mtpAddress / deviceName
+    fn mid(&mut self) -> R<MId> {
+        match self.peek() {
+            Some(b'[') => {
+                self.pos += 1;
+                let start = self.pos;
+                let end = self.s[start..].iter().position(|&c| c == b']');
+                let Some(end) = end.map(|e| start + e) else {
+                    return self.err_at(start, "unterminated '[' address");
+                };
+                let text = String::from_utf8_lossy(&self.s[start..end]).into_owned();
+                self.pos = end + 1;
+                let port = self.opt_port()?;
+                if let Ok(a) = text.parse::<Ipv4Addr>() {
+                    Ok(MId::Ip4 { addr: a, port })
+                } else if let Ok(a) = text.parse::<Ipv6Addr>() {
+                    Ok(MId::Ip6 { addr: a, port })
+                } else {
+                    self.err_at(start, format!("'{text}' is not an IPv4 or IPv6 address"))
+                }
+            }
+            Some(b'<') => {
+                self.pos += 1;
+                let start = self.pos;
+                let name = self.word()?;
+                if !name
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
+                {
+                    return self.err_at(start, format!("'{name}' is not a domain name"));
+                }
+                let name = name.to_ascii_lowercase();
+                self.expect(b'>')?;
+                let port = self.opt_port()?;
+                Ok(MId::Domain { name, port })
+            }
+            _ => {
+                let start = self.pos;
+                let w = self.word()?;
+                if t::MTP.is(w) && self.peek() == Some(b'{') {
+                    self.pos += 1;
+                    let hs = self.pos;
+                    let h = self.word()?;
+                    if !(4..=8).contains(&h.len()) || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+                        return self.err_at(hs, "MTP address must be 4 to 8 hex digits");
+                    }
+                    let h = h.to_ascii_uppercase();
+                    self.expect(b'}')?;
+                    Ok(MId::Mtp(h))
+                } else if w.as_bytes()[0].is_ascii_alphabetic() {
+                    Ok(MId::Device(w.to_ascii_lowercase()))
+                } else {
+                    self.err_at(start, format!("'{w}' is not a valid mId"))
+                }
+            }
+        }
+    }
+
+    fn opt_port(&mut self) -> R<Option<u16>> {
+        // The port follows without white space in well-formed messages; be lenient.
+        let save = self.pos;
+        if self.eat(b':') {
+            // A ':' after an mId can only be a port.
+            return Ok(Some(self.number("port number")?));
+        }
+        self.pos = save;
+        Ok(None)
+    }
+
+    // ------------------------------------------------------------------ transactions
+
+    fn transaction(&mut self) -> R<Transaction> {
+        let start = self.pos;
+        let w = self.word()?;
+        if t::TRANSACTION.is(w) {
+            self.expect(b'=')?;
+            let id = self.number("TransactionID")?;
+            self.txn = Some(id);
+            self.code = 403;
+            let mut actions = Vec::new();
+            self.braced_list(false, |p| {
+                actions.push(p.action_request()?);
+                Ok(())
+            })?;
+            self.code = 400;
+            self.txn = None;
+            Ok(Transaction::Request(TransactionRequest { id, actions }))
+        } else if t::REPLY.is(w) {
+            self.expect(b'=')?;
+            let (id, seg, complete) = self.id_and_segment()?;
+            self.expect(b'{')?;
+            let imm = if self.eat_kw(t::IMM_ACK) {
+                self.expect(b',')?;
+                true
+            } else {
+                false
+            };
+            let result = if self.peek_word().is_some_and(|w| t::ERROR.is(w)) {
+                TransactionResult::Error(self.error_descriptor()?)
+            } else {
+                let mut acts = vec![self.action_reply()?];
+                while self.eat(b',') {
+                    acts.push(self.action_reply()?);
+                }
+                TransactionResult::Actions(acts)
+            };
+            self.expect(b'}')?;
+            Ok(Transaction::Reply(TransactionReply {
+                id,
+                imm_ack_required: imm,
+                result,
+                segment_number: seg,
+                segmentation_complete: complete,
+            }))
+        } else if t::PENDING.is(w) {
+            self.expect(b'=')?;
+            let id = self.number("TransactionID")?;
+            self.expect(b'{')?;
+            self.expect(b'}')?;
+            Ok(Transaction::Pending(id))
+        } else if t::RESPONSE_ACK.is(w) {
+            let mut acks = Vec::new();
+            self.braced_list(false, |p| {
+                let start = p.pos;
+                let w = p.word()?;
+                let ack = match w.split_once('-') {
+                    Some((a, b)) => (parse_num(a), parse_num(b).map(Some)),
+                    None => (parse_num(w), Some(None)),
+                };
+                match ack {
+                    (Some(first), Some(last))
+                        if first <= u32::MAX as u64
+                            && last.is_none_or(|l| l <= u32::MAX as u64) =>
+                    {
+                        acks.push(TransactionAck {
+                            first: first as u32,
+                            last: last.map(|l| l as u32),
+                        })
+                    }
+                    _ => return p.err_at(start, format!("bad transaction ack '{w}'")),
+                }
+                Ok(())
+            })?;
+            Ok(Transaction::ResponseAck(acks))
+        } else if t::SEGMENT.is(w) {
+            self.expect(b'=')?;
+            let (id, seg, complete) = self.id_and_segment()?;
+            let Some(segment_number) = seg else {
+                return self.err("Segment reply without a segment number");
+            };
+            Ok(Transaction::SegmentReply(SegmentReply {
+                id,
+                segment_number,
+                segmentation_complete: complete,
+            }))
+        } else {
+            self.err_at(
+                start,
+                format!("expected Transaction, Reply, Pending, TransactionResponseAck or Segment, found '{w}'"),
+            )
+        }
+    }
+
+    /// `id [/ segment [/ END]]` (one SafeChars run, since '/' is a SafeChar).
+    fn id_and_segment(&mut self) -> R<(u32, Option<u16>, bool)> {
+        let start = self.pos;
+        let w = self.word()?;
+        let mut parts = w.split('/');
+        let bad = |p: &Self| p.err_at(start, format!("bad transaction ID '{w}'"));
+        let Some(id) = parts
+            .next()
+            .and_then(parse_num)
+            .and_then(|n| u32::try_from(n).ok())
+        else {
+            return bad(self);
+        };
+        let seg = match parts.next() {
+            None => None,
+            Some(s) => match parse_num(s).and_then(|n| u16::try_from(n).ok()) {
+                Some(n) => Some(n),
+                None => return bad(self),
+            },
+        };
+        let complete = match parts.next() {
+            None => false,
+            Some(s) if t::SEG_COMPLETE.is(s) => true,
+            Some(_) => return bad(self),
+        };
+        if parts.next().is_some() {
+            return bad(self);
+        }
+        Ok((id, seg, complete))
+    }
+
+    fn context_id(&mut self) -> R<ContextId> {
+        let start = self.pos;
+        let w = self.word()?;
+        match w {
+            "-" => Ok(ContextId::Null),
+            "$" => Ok(ContextId::Choose),
+            "*" => Ok(ContextId::All),
+            _ => match parse_num(w).and_then(|n| u32::try_from(n).ok()) {
+                Some(0) => Ok(ContextId::Null),
+                Some(0xFFFF_FFFE) => Ok(ContextId::Choose),
+                Some(0xFFFF_FFFF) => Ok(ContextId::All),
+                Some(n) => Ok(ContextId::Id(n)),
+                None => self.err_at(start, format!("bad ContextID '{w}'")),
+            },
+        }
+    }
+
+    fn action_request(&mut self) -> R<ActionRequest> {
+        self.expect_kw(t::CONTEXT)?;
+        self.expect(b'=')?;
+        let context = self.context_id()?;
+        let mut creq = ContextRequest::default();
+        let mut audit = None;
+        let mut commands = Vec::new();
+        self.braced_list(false, |p| {
+            let w = p.peek_word().unwrap_or("");
+            if t::CONTEXT_AUDIT.is(w) {
+                p.word()?;
+                audit = Some(p.context_audit()?);
+                Ok(())
+            } else if p.context_property(&mut creq)? {
+                Ok(())
+            } else {
+                commands.push(p.command_request()?);
+                Ok(())
+            }
+        })?;
+        Ok(ActionRequest {
+            context,
+            context_request: (!creq.is_empty()).then_some(creq),
+            context_audit: audit,
+            commands,
+        })
+    }
+
+    /// Parses one context property into `c` if the next word starts one.
+    fn context_property(&mut self, c: &mut ContextRequest) -> R<bool> {
+        let save = self.pos;
+        let Some(w) = self.peek_word() else {
+            return Ok(false);
+        };
+        if t::TOPOLOGY.is(w) {
+            self.word()?;
+            self.topology(&mut c.topology)?;
+        } else if t::PRIORITY.is(w) {
+            self.word()?;
+            self.expect(b'=')?;
+            c.priority = Some(self.number("Priority")?);
+        } else if t::EMERGENCY_OFF.is(w) {
+            self.word()?;
+            c.emergency = Some(false);
+        } else if t::EMERGENCY.is(w) {
+            self.word()?;
+            c.emergency = Some(true);
+        } else if t::IEPS.is(w) {
+            self.word()?;
+            self.expect(b'=')?;
+            c.ieps_call = Some(self.on_off()?);
+        } else if t::CONTEXT_ATTR.is(w) {
+            self.word()?;
+            self.expect(b'{')?;
+            if self.eat_kw(t::CONTEXT_LIST) {
+                self.expect(b'=')?;
+                self.braced_list(false, |p| {
+                    c.context_list.push(p.context_id()?);
+                    Ok(())
+                })?;
+                self.expect(b'}')?;
+            } else {
+                self.pos -= 1; // back to '{'
+                self.braced_list(false, |p| {
+                    c.props.push(p.property_parm()?);
+                    Ok(())
+                })?;
+            }
+        } else {
+            self.pos = save;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn on_off(&mut self) -> R<bool> {
+        let start = self.pos;
+        let w = self.word()?;
+        if t::ON.is(w) {
+            Ok(true)
+        } else if t::OFF.is(w) {
+            Ok(false)
+        } else {
+            self.err_at(start, format!("expected ON or OFF, found '{w}'"))
+        }
+    }
+
+    fn topology(&mut self, out: &mut Vec<TopologyRequest>) -> R<()> {
+        self.expect(b'{')?;
+        loop {
+            let from = self.termination_id()?;
+            self.expect(b',')?;
+            let to = self.termination_id()?;
+            self.expect(b',')?;
+            let start = self.pos;
+            let d = self.word()?;
+            let direction = if t::BOTHWAY.is(d) {
+                TopologyDirection::Bothway
+            } else if t::ISOLATE.is(d) {
+                TopologyDirection::Isolate
+            } else if t::ONEWAY.is(d) {
+                TopologyDirection::Oneway
+            } else if t::ONEWAY_EXTERNAL.is(d) {
+                TopologyDirection::OnewayExternal
+            } else if t::ONEWAY_BOTH.is(d) {
+                TopologyDirection::OnewayBoth
+            } else {
+                return self.err_at(start, format!("expected a topology direction, found '{d}'"));
+            };
+            let mut stream = None;
+            if self.eat(b',') {
+                if self.peek_word().is_some_and(|w| t::STREAM.is(w)) {
+                    self.word()?;
+                    self.expect(b'=')?;
+                    stream = Some(self.number("StreamID")?);
+                } else {
+                    out.push(TopologyRequest {
+                        from,
+                        to,
+                        direction,
+                        stream,
+                    });
+                    continue;
+                }
+            }
+            out.push(TopologyRequest {
+                from,
+                to,
+                direction,
+                stream,
+            });
+            if self.eat(b'}') {
+                return Ok(());
+            }
+            self.expect(b',')?;
+        }
+    }
+
+    fn context_audit(&mut self) -> R<ContextAttrAuditRequest> {
+        let mut a = ContextAttrAuditRequest::default();
+        self.braced_list(false, |p| p.context_audit_item(&mut a, true))?;
+        Ok(a)
+    }
+
+    fn context_audit_item(&mut self, a: &mut ContextAttrAuditRequest, outer: bool) -> R<()> {
+        let start = self.pos;
+        let w = self.word()?;
+        let has_eq = self.peek() == Some(b'=');
+        if t::TOPOLOGY.is(w) {
+            a.topology = true;
+        } else if t::EMERGENCY_VALUE.is(w) {
+            self.expect(b'=')?;
+            let v = self.word()?;
+            a.select_emergency = Some(if t::EMERGENCY_OFF.is(v) {
+                false
+            } else if t::EMERGENCY.is(v) {
+                true
+            } else {
+                return self.err(format!("expected Emergency or EmergencyOff, found '{v}'"));
+            });
+        } else if t::EMERGENCY.is(w) {
+            a.emergency = true;
+        } else if t::PRIORITY.is(w) {
+            if has_eq {
+                self.expect(b'=')?;
+                a.select_priority = Some(self.number("Priority")?);
+            } else {
+                a.priority = true;
+            }
+        } else if t::IEPS.is(w) {
+            if has_eq {
+                self.expect(b'=')?;
+                a.select_ieps = Some(self.on_off()?);
+            } else {
+                a.ieps_call = true;
+            }
+        } else if t::AND_LGC.is(w) {
+            a.select_logic = Some(SelectLogic::And);
+        } else if t::OR_LGC.is(w) {
+            a.select_logic = Some(SelectLogic::Or);
+        } else if t::CONTEXT_ATTR.is(w) && outer {
+            // Either ContextAttr { props } (selection) or ContextAttr { audit items }.
+            self.expect(b'{')?;
+            loop {
+                let save = self.pos;
+                let n = self.word()?;
+                let is_prop = matches!(self.peek(), Some(b'=' | b'#' | b'<' | b'>'))
+                    && !t::PRIORITY.is(n)
+                    && !t::IEPS.is(n)
+                    && !t::EMERGENCY_VALUE.is(n);
+                self.pos = save;
+                if is_prop {
+                    a.select_props.push(self.property_parm()?);
+                } else {
+                    self.context_audit_item(a, false)?;
+                }
+                if self.eat(b'}') {
+                    break;
+                }
+                self.expect(b',')?;
+            }
+        } else if w.contains('/') || is_name(w) {
+            a.props.push(w.to_ascii_lowercase());
+        } else {
+            return self.err_at(start, format!("unexpected '{w}' in ContextAudit"));
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    fn termination_id(&mut self) -> R<TerminationId> {
+        let start = self.pos;
+        let w = self.word()?;
+        if w.len() > 64 * 8 {
+            return self.err_at(start, "termination ID too long");
+        }
+        Ok(TerminationId::new(w))
+    }
+
+    /// termIDList = terminationID / LSBRKT terminationID *(COMMA terminationID) RSBRKT
+    fn term_id_list(&mut self) -> R<Vec<TerminationId>> {
+        if self.eat(b'[') {
+            let mut v = vec![self.termination_id()?];
+            while self.eat(b',') {
+                v.push(self.termination_id()?);
+            }
+            self.expect(b']')?;
+            Ok(v)
+        } else {
+            Ok(vec![self.termination_id()?])
+        }
+    }
+
+    fn command_request(&mut self) -> R<CommandRequest> {
+        let start = self.pos;
+        let mut w = self.word()?;
+        let mut optional = false;
+        let mut wildcard_return = false;
+        loop {
+            if let Some(rest) = w.strip_prefix("O-").or_else(|| w.strip_prefix("o-")) {
+                optional = true;
+                w = rest;
+            } else if let Some(rest) = w.strip_prefix("W-").or_else(|| w.strip_prefix("w-")) {
+                wildcard_return = true;
+                w = rest;
+            } else {
+                break;
+            }
+        }
+        let command = if t::ADD.is(w) || t::MOVE.is(w) || t::MODIFY.is(w) {
+            self.expect(b'=')?;
+            let termination_ids = self.term_id_list()?;
+            let mut descriptors = Vec::new();
+            if self.peek() == Some(b'{') {
+                self.braced_list(false, |p| {
+                    descriptors.push(p.amm_descriptor()?);
+                    Ok(())
+                })?;
+            }
+            let r = AmmRequest {
+                termination_ids,
+                descriptors,
+            };
+            if t::ADD.is(w) {
+                Command::Add(r)
+            } else if t::MOVE.is(w) {
+                Command::Move(r)
+            } else {
+                Command::Modify(r)
+            }
+        } else if t::SUBTRACT.is(w) {
+            self.expect(b'=')?;
+            let termination_ids = self.term_id_list()?;
+            let audit = self.opt_audit_body()?;
+            Command::Subtract(SubtractRequest {
+                termination_ids,
+                audit,
+            })
+        } else if t::AUDIT_VALUE.is(w) || t::AUDIT_CAP.is(w) {
+            self.expect(b'=')?;
+            let termination_ids = self.term_id_list()?;
+            let audit = self.opt_audit_body()?;
+            let r = AuditRequest {
+                termination_ids,
+                audit,
+            };
+            if t::AUDIT_VALUE.is(w) {
+                Command::AuditValue(r)
+            } else {
+                Command::AuditCapabilities(r)
+            }
+        } else if t::NOTIFY.is(w) {
+            self.expect(b'=')?;
+            let termination_ids = self.term_id_list()?;
+            let mut n = NotifyRequest {
+                termination_ids,
+                observed_events: None,
+                error: None,
+            };
+            self.braced_list(false, |p| {
+                let w = p.peek_word().unwrap_or("");
+                if t::OBSERVED_EVENTS.is(w) && n.observed_events.is_none() {
+                    p.word()?;
+                    n.observed_events = Some(p.observed_events()?);
+                } else if t::ERROR.is(w) && n.error.is_none() {
+                    n.error = Some(p.error_descriptor()?);
+                } else {
+                    return p.err(format!(
+                        "expected ObservedEvents or Error in Notify, found {}",
+                        p.found()
+                    ));
+                }
+                Ok(())
+            })?;
+            Command::Notify(n)
+        } else if t::SERVICE_CHANGE.is(w) {
+            self.expect(b'=')?;
+            let termination_ids = self.term_id_list()?;
+            self.expect(b'{')?;
+            self.expect_kw(t::SERVICES)?;
+            let parms = self.service_change_parms()?;
+            self.expect(b'}')?;
+            Command::ServiceChange(ServiceChangeRequest {
+                termination_ids,
+                parms,
+            })
+        } else {
+            self.code = if self.code == 403 { 443 } else { self.code };
+            let e = self.err_at(start, format!("unknown command or context property '{w}'"));
+            return e;
+        };
+        Ok(CommandRequest {
+            command,
+            optional,
+            wildcard_return,
+        })
+    }
+
+    fn opt_audit_body(&mut self) -> R<Option<AuditDescriptor>> {
+        if self.eat(b'{') {
+            self.expect_kw(t::AUDIT)?;
+            let a = self.audit_descriptor()?;
+            self.expect(b'}')?;
+            Ok(Some(a))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn amm_descriptor(&mut self) -> R<AmmDescriptor> {
+        let start = self.pos;
+        let w = self.word()?;
+        Ok(if t::MEDIA.is(w) {
+            AmmDescriptor::Media(self.media()?)
+        } else if t::MODEM.is(w) {
+            AmmDescriptor::Modem(self.modem()?)
+        } else if t::MUX.is(w) {
+            AmmDescriptor::Mux(self.mux()?)
+        } else if t::EVENTS.is(w) {
+            AmmDescriptor::Events(self.events()?)
+        } else if t::EVENT_BUFFER.is(w) {
+            AmmDescriptor::EventBuffer(self.event_buffer()?)
+        } else if t::SIGNALS.is(w) {
+            AmmDescriptor::Signals(self.signals()?)
+        } else if t::DIGIT_MAP.is(w) {
+            AmmDescriptor::DigitMap(self.digit_map()?)
+        } else if t::AUDIT.is(w) {
+            AmmDescriptor::Audit(self.audit_descriptor()?)
+        } else if t::STATS.is(w) {
+            AmmDescriptor::Statistics(self.statistics()?)
+        } else {
+            self.code = if self.code == 403 { 444 } else { self.code };
+            return self.err_at(start, format!("unknown descriptor '{w}'"));
+        })
+    }
+
+    // ------------------------------------------------------------------ replies
+
+    fn action_reply(&mut self) -> R<ActionReply> {
+        self.expect_kw(t::CONTEXT)?;
+        self.expect(b'=')?;
+        let context = self.context_id()?;
+        let mut r = ActionReply {
+            context,
+            error: None,
+            context_reply: None,
+            commands: Vec::new(),
+        };
+        if self.peek() != Some(b'{') {
+            return Ok(r);
+        }
+        let mut creq = ContextRequest::default();
+        self.braced_list(false, |p| {
+            let w = p.peek_word().unwrap_or("");
+            if t::ERROR.is(w) {
+                if r.error.is_some() {
+                    return p.err("two Error descriptors in one action reply");
+                }
+                r.error = Some(p.error_descriptor()?);
+            } else if !p.context_property(&mut creq)? {
+                r.commands.push(p.command_reply()?);
+            }
+            Ok(())
+        })?;
+        if !creq.is_empty() {
+            r.context_reply = Some(creq);
+        }
+        Ok(r)
+    }
+
+    fn command_reply(&mut self) -> R<CommandReply> {
+        let start = self.pos;
+        let w = self.word()?;
+        if t::ADD.is(w) || t::MOVE.is(w) || t::MODIFY.is(w) || t::SUBTRACT.is(w) {
+            self.expect(b'=')?;
+            let termination_ids = self.term_id_list()?;
+            let audit = if self.peek() == Some(b'{') {
+                Some(self.termination_audit()?)
+            } else {
+                None
+            };
+            let r = AmmsReply {
+                termination_ids,
+                audit,
+            };
+            Ok(if t::ADD.is(w) {
+                CommandReply::Add(r)
+            } else if t::MOVE.is(w) {
+                CommandReply::Move(r)
+            } else if t::MODIFY.is(w) {
+                CommandReply::Modify(r)
+            } else {
+                CommandReply::Subtract(r)
+            })
+        } else if t::AUDIT_VALUE.is(w) || t::AUDIT_CAP.is(w) {
+            self.expect(b'=')?;
+            let r = if self.eat_kw(t::CONTEXT) {
+                self.expect(b'{')?;
+                if self.peek_word().is_some_and(|w| t::ERROR.is(w)) {
+                    let e = self.error_descriptor()?;
+                    self.expect(b'}')?;
+                    AuditReply::Error(e)
+                } else {
+                    let mut v = vec![self.termination_id()?];
+                    while self.eat(b',') {
+                        v.push(self.termination_id()?);
+                    }
+                    self.expect(b'}')?;
+                    AuditReply::ContextAuditResult(v)
+                }
+            } else {
+                let termination_ids = self.term_id_list()?;
+                let audit = if self.peek() == Some(b'{') {
+                    self.termination_audit()?
+                } else {
+                    Vec::new()
+                };
+                AuditReply::AuditResult {
+                    termination_ids,
+                    audit,
+                }
+            };
+            Ok(if t::AUDIT_VALUE.is(w) {
+                CommandReply::AuditValue(r)
+            } else {
+                CommandReply::AuditCapabilities(r)
+            })
+        } else if t::NOTIFY.is(w) {
+            self.expect(b'=')?;
+            let termination_ids = self.term_id_list()?;
+            let error = if self.eat(b'{') {
+                let e = self.error_descriptor()?;
+                self.expect(b'}')?;
+                Some(e)
+            } else {
+                None
+            };
+            Ok(CommandReply::Notify(NotifyReply {
+                termination_ids,
+                error,
+            }))
+        } else if t::SERVICE_CHANGE.is(w) {
+            self.expect(b'=')?;
+            let termination_ids = self.term_id_list()?;
+            let result = if self.eat(b'{') {
+                let r = if self.peek_word().is_some_and(|w| t::ERROR.is(w)) {
+                    ServiceChangeResult::Error(self.error_descriptor()?)
+                } else {
+                    self.expect_kw(t::SERVICES)?;
+                    ServiceChangeResult::Parms(self.service_change_res_parms()?)
+                };
+                self.expect(b'}')?;
+                r
+            } else {
+                ServiceChangeResult::Parms(ServiceChangeResParm::default())
+            };
+            Ok(CommandReply::ServiceChange(ServiceChangeReply {
+                termination_ids,
+                result,
+            }))
+        } else {
+            self.err_at(start, format!("unknown command reply '{w}'"))
+        }
+    }
+
+    fn termination_audit(&mut self) -> R<TerminationAudit> {
+        let mut v = Vec::new();
+        self.braced_list(false, |p| {
+            v.push(p.audit_return_parameter()?);
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    fn audit_return_parameter(&mut self) -> R<AuditReturnParameter> {
+        let start = self.pos;
+        let w = self.word()?;
+        let next = self.peek();
+        let has_body = matches!(next, Some(b'{' | b'='));
+        use AuditReturnParameter as A;
+        Ok(if t::ERROR.is(w) {
+            self.pos = start;
+            A::Error(self.error_descriptor()?)
+        } else if t::MEDIA.is(w) {
+            if has_body {
+                A::Media(self.media()?)
+            } else {
+                A::Empty(AuditItem::Media)
+            }
+        } else if t::MODEM.is(w) {
+            if has_body || next == Some(b'[') {
+                A::Modem(self.modem()?)
+            } else {
+                A::Empty(AuditItem::Modem)
+            }
+        } else if t::MUX.is(w) {
+            if has_body {
+                A::Mux(self.mux()?)
+            } else {
+                A::Empty(AuditItem::Mux)
+            }
+        } else if t::EVENTS.is(w) {
+            A::Events(self.events()?)
+        } else if t::SIGNALS.is(w) {
+            A::Signals(self.signals()?)
+        } else if t::DIGIT_MAP.is(w) {
+            if has_body {
+                A::DigitMap(self.digit_map()?)
+            } else {
+                A::Empty(AuditItem::DigitMap)
+            }
+        } else if t::OBSERVED_EVENTS.is(w) {
+            if has_body {
+                A::ObservedEvents(self.observed_events()?)
+            } else {
+                A::Empty(AuditItem::ObservedEvents)
+            }
+        } else if t::EVENT_BUFFER.is(w) {
+            A::EventBuffer(self.event_buffer()?)
+        } else if t::STATS.is(w) {
+            if has_body {
+                A::Statistics(self.statistics()?)
+            } else {
+                A::Empty(AuditItem::Statistics)
+            }
+        } else if t::PACKAGES.is(w) {
+            if has_body {
+                A::Packages(self.packages()?)
+            } else {
+                A::Empty(AuditItem::Packages)
+            }
+        } else {
+            return self.err_at(start, format!("unknown descriptor '{w}' in reply"));
+        })
+    }
+
+    // ------------------------------------------------------------------ descriptors
+
+    fn error_descriptor(&mut self) -> R<ErrorDescriptor> {
+        self.expect_kw(t::ERROR)?;
+        self.expect(b'=')?;
+        let start = self.pos;
+        let w = self.word()?;
+        let code = match parse_num(w) {
+            Some(n) if n <= 999 && w.len() <= 4 => n as u16,
+            _ => return self.err_at(start, format!("bad error code '{w}'")),
+        };
+        self.expect(b'{')?;
+        let text = if self.peek() == Some(b'"') {
+            Some(self.quoted()?)
+        } else {
+            None
+        };
+        self.expect(b'}')?;
+        Ok(ErrorDescriptor { code, text })
+    }
+
+    fn media(&mut self) -> R<MediaDescriptor> {
+        let mut m = MediaDescriptor::default();
+        let mut one = StreamParms::default();
+        let mut multi: Vec<StreamDescriptor> = Vec::new();
+        let mut saw_one = false;
+        self.braced_list(true, |p| {
+            let start = p.pos;
+            let w = p.peek_word().unwrap_or("");
+            if t::TERMINATION_STATE.is(w) {
+                p.word()?;
+                if m.termination_state.is_some() {
+                    return p.err_at(start, "TerminationState appears twice");
+                }
+                m.termination_state = Some(p.termination_state()?);
+            } else if t::STREAM.is(w) {
+                p.word()?;
+                p.expect(b'=')?;
+                let id = p.number("StreamID")?;
+                let mut sp = StreamParms::default();
+                p.braced_list(true, |p| p.stream_parm(&mut sp))?;
+                multi.push(StreamDescriptor { id, parms: sp });
+            } else {
+                saw_one = true;
+                p.stream_parm(&mut one)?;
+            }
+            Ok(())
+        })?;
+        if saw_one && !multi.is_empty() {
+            return self.err("Media mixes Stream descriptors with stream parameters");
+        }
+        if saw_one {
+            m.streams = Some(Streams::One(one));
+        } else if !multi.is_empty() {
+            m.streams = Some(Streams::Multi(multi));
+        }
+        Ok(m)
+    }
+
+    fn stream_parm(&mut self, sp: &mut StreamParms) -> R<()> {
+        let start = self.pos;
+        let w = self.word()?;
+        let twice =
+            |p: &Self, what: &str| p.err_at(start, format!("{what} appears twice in a stream"));
+        if t::LOCAL_CONTROL.is(w) {
+            if sp.local_control.is_some() {
+                return twice(self, "LocalControl");
+            }
+            sp.local_control = Some(self.local_control()?);
+        } else if t::LOCAL.is(w) {
+            if sp.local.is_some() {
+                return twice(self, "Local");
+            }
+            sp.local = Some(self.local_remote()?);
+        } else if t::REMOTE.is(w) {
+            if sp.remote.is_some() {
+                return twice(self, "Remote");
+            }
+            sp.remote = Some(self.local_remote()?);
+        } else if t::STATS.is(w) {
+            if sp.statistics.is_some() {
+                return twice(self, "Statistics");
+            }
+            sp.statistics = Some(self.statistics()?);
+        } else {
+            return self.err_at(start, format!("unexpected '{w}' in a stream"));
+        }
+        Ok(())
+    }
+
+    fn local_control(&mut self) -> R<LocalControlDescriptor> {
+        let mut lc = LocalControlDescriptor::default();
+        self.braced_list(false, |p| {
+            let w = p.peek_word().unwrap_or("");
+            if t::MODE.is(w) {
+                p.word()?;
+                p.expect(b'=')?;
+                lc.mode = Some(p.stream_mode()?);
+            } else if t::RESERVED_GROUP.is(w) {
+                p.word()?;
+                p.expect(b'=')?;
+                lc.reserve_group = Some(p.on_off()?);
+            } else if t::RESERVED_VALUE.is(w) {
+                p.word()?;
+                p.expect(b'=')?;
+                lc.reserve_value = Some(p.on_off()?);
+            } else {
+                lc.props.push(p.property_parm()?);
+            }
+            Ok(())
+        })?;
+        Ok(lc)
+    }
+
+    fn stream_mode(&mut self) -> R<StreamMode> {
+        let start = self.pos;
+        let w = self.word()?;
+        Ok(if t::SENDONLY.is(w) {
+            StreamMode::SendOnly
+        } else if t::RECVONLY.is(w) {
+            StreamMode::RecvOnly
+        } else if t::SENDRECV.is(w) {
+            StreamMode::SendRecv
+        } else if t::INACTIVE.is(w) {
+            StreamMode::Inactive
+        } else if t::LOOPBACK.is(w) {
+            StreamMode::Loopback
+        } else {
+            return self.err_at(start, format!("unknown stream mode '{w}'"));
+        })
+    }
+
+    fn local_remote(&mut self) -> R<LocalRemoteDescriptor> {
+        let start = self.pos;
+        let body = self.raw_braced()?;
+        match sdp_groups(&body) {
+            Ok(groups) => Ok(LocalRemoteDescriptor { groups }),
+            Err(line) => self.err_at(
+                start,
+                format!("SDP line without '=' in Local/Remote: '{line}'"),
+            ),
+        }
+    }
+
+    fn termination_state(&mut self) -> R<TerminationStateDescriptor> {
+        let mut ts = TerminationStateDescriptor::default();
+        self.braced_list(false, |p| {
+            let w = p.peek_word().unwrap_or("");
+            if t::SERVICE_STATES.is(w) {
+                p.word()?;
+                p.expect(b'=')?;
+                ts.service_state = Some(p.service_state()?);
+            } else if t::BUFFER.is(w) {
+                p.word()?;
+                p.expect(b'=')?;
+                let start = p.pos;
+                let v = p.word()?;
+                ts.event_buffer_control = Some(if t::OFF.is(v) {
+                    EventBufferControl::Off
+                } else if t::LOCKSTEP.is(v) {
+                    EventBufferControl::LockStep
+                } else {
+                    return p.err_at(start, format!("expected OFF or LockStep, found '{v}'"));
+                });
+            } else {
+                ts.props.push(p.property_parm()?);
+            }
+            Ok(())
+        })?;
+        Ok(ts)
+    }
+
+    fn service_state(&mut self) -> R<ServiceState> {
+        let start = self.pos;
+        let v = self.word()?;
+        Ok(if t::TEST.is(v) {
+            ServiceState::Test
+        } else if t::OUT_OF_SVC.is(v) {
+            ServiceState::OutOfSvc
+        } else if t::IN_SVC.is(v) {
+            ServiceState::InSvc
+        } else {
+            return self.err_at(start, format!("unknown service state '{v}'"));
+        })
+    }
+
+    /// propertyParm = pkgdName parmValue
+    fn property_parm(&mut self) -> R<PropertyParm> {
+        let start = self.pos;
+        let name = self.word()?;
+        if !is_pkgd_name(name) {
+            return self.err_at(start, format!("'{name}' is not a valid property name"));
+        }
+        let name = name.to_ascii_lowercase();
+        self.parm_value(name)
+    }
+
+    /// parmValue = (EQUAL alternativeValue) / (INEQUAL / LESSER / GREATER) VALUE
+    fn parm_value(&mut self, name: String) -> R<PropertyParm> {
+        let rel = match self.peek() {
+            Some(b'=') => None,
+            Some(b'#') => Some(Relation::UnequalTo),
+            Some(b'<') => Some(Relation::SmallerThan),
+            Some(b'>') => Some(Relation::GreaterThan),
+            _ => {
+                return self.err(format!(
+                    "expected '=', '#', '<' or '>' after '{name}', found {}",
+                    self.found()
+                ))
+            }
+        };
+        self.pos += 1;
+        if let Some(r) = rel {
+            return Ok(PropertyParm {
+                name,
+                value: vec![self.value()?],
+                extra: Some(ExtraInfo::Relation(r)),
+            });
+        }
+        match self.peek() {
+            Some(b'{') => {
+                let mut value = Vec::new();
+                self.braced_list(false, |p| {
+                    value.push(p.value()?);
+                    Ok(())
+                })?;
+                Ok(PropertyParm {
+                    name,
+                    value,
+                    extra: Some(ExtraInfo::Sublist(false)),
+                })
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let first = self.value()?;
+                if self.eat(b':') {
+                    let second = self.value()?;
+                    self.expect(b']')?;
+                    return Ok(PropertyParm {
+                        name,
+                        value: vec![first, second],
+                        extra: Some(ExtraInfo::Range(true)),
+                    });
+                }
+                let mut value = vec![first];
+                while self.eat(b',') {
+                    value.push(self.value()?);
+                }
+                self.expect(b']')?;
+                Ok(PropertyParm {
+                    name,
+                    value,
+                    extra: Some(ExtraInfo::Sublist(true)),
+                })
+            }
+            _ => Ok(PropertyParm {
+                name,
+                value: vec![self.value()?],
+                extra: None,
+            }),
+        }
+    }
+
+    fn mux(&mut self) -> R<MuxDescriptor> {
+        self.expect(b'=')?;
+        let start = self.pos;
+        let w = self.word()?;
+        let mux_type = if t::H221.is(w) {
+            MuxType::H221
+        } else if t::H223.is(w) {
+            MuxType::H223
+        } else if t::H226.is(w) {
+            MuxType::H226
+        } else if t::V76.is(w) {
+            MuxType::V76
+        } else if t::NX64K.is(w) {
+            MuxType::Nx64k
+        } else {
+            return self.err_at(start, format!("unknown mux type '{w}'"));
+        };
+        let mut termination_ids = Vec::new();
+        self.braced_list(false, |p| {
+            termination_ids.push(p.termination_id()?);
+            Ok(())
+        })?;
+        Ok(MuxDescriptor {
+            mux_type,
+            termination_ids,
+        })
+    }
+
+    fn modem(&mut self) -> R<ModemDescriptor> {
+        let mut types = Vec::new();
+        if self.eat(b'=') {
+            types.push(self.word()?.to_ascii_lowercase());
+        } else {
+            self.expect(b'[')?;
+            types.push(self.word()?.to_ascii_lowercase());
+            while self.eat(b',') {
+                types.push(self.word()?.to_ascii_lowercase());
+            }
+            self.expect(b']')?;
+        }
+        let mut props = Vec::new();
+        if self.peek() == Some(b'{') {
+            self.braced_list(false, |p| {
+                props.push(p.property_parm()?);
+                Ok(())
+            })?;
+        }
+        Ok(ModemDescriptor { types, props })
+    }
+
+    fn request_id(&mut self) -> R<u32> {
+        if self.peek_word() == Some("*") {
+            self.word()?;
+            return Ok(u32::MAX);
+        }
+        self.number("RequestID")
+    }
+
+    fn events(&mut self) -> R<EventsDescriptor> {
+        if !self.eat(b'=') {
+            return Ok(EventsDescriptor::default());
+        }
+        let request_id = Some(self.request_id()?);
+        let mut events = Vec::new();
+        self.enter()?;
+        self.braced_list(false, |p| {
+            events.push(p.requested_event()?);
+            Ok(())
+        })?;
+        self.depth -= 1;
+        Ok(EventsDescriptor { request_id, events })
+    }
+
+    fn requested_event(&mut self) -> R<RequestedEvent> {
+        let start = self.pos;
+        let name = self.word()?;
+        if !is_pkgd_name(name) {
+            return self.err_at(start, format!("'{name}' is not a valid event name"));
+        }
+        let mut e = RequestedEvent::new(name);
+        if self.peek() == Some(b'{') {
+            self.braced_list(false, |p| p.event_parameter(&mut e))?;
+        }
+        Ok(e)
+    }
+
+    fn event_parameter(&mut self, e: &mut RequestedEvent) -> R<()> {
+        let start = self.pos;
+        let w = self.word()?;
+        if t::KEEP_ACTIVE.is(w) {
+            e.keep_active = true;
+        } else if t::EMBED.is(w) {
+            let (sig, ev) = self.embed()?;
+            e.embed_signals = sig;
+            e.embed_events = ev;
+        } else if t::DIGIT_MAP.is(w) && self.peek() == Some(b'=') {
+            e.digit_map = Some(self.digit_map()?);
+        } else if t::NOTIFY_IMMEDIATE.is(w) {
+            e.notify_behaviour = Some(NotifyBehaviour::Immediate);
+        } else if t::NEVER_NOTIFY.is(w) {
+            e.notify_behaviour = Some(NotifyBehaviour::Never);
+        } else if t::NOTIFY_REGULATED.is(w) {
+            let (signals, events) = if self.eat(b'{') {
+                self.expect_kw(t::EMBED)?;
+                let r = self.embed()?;
+                self.expect(b'}')?;
+                r
+            } else {
+                (None, None)
+            };
+            e.notify_behaviour = Some(NotifyBehaviour::Regulated { events, signals });
+        } else if t::RESET_EVENTS.is(w) {
+            e.reset_events = true;
+        } else if t::STREAM.is(w) && self.peek() == Some(b'=') {
+            self.expect(b'=')?;
+            e.stream = Some(self.number("StreamID")?);
+        } else if is_name(w) {
+            e.params.push(self.parm_value(w.to_ascii_lowercase())?);
+        } else {
+            return self.err_at(start, format!("unexpected '{w}' in event parameters"));
+        }
+        Ok(())
+    }
+
+    /// `Embed { Signals {..} [, Events = id {..}] }` or `Embed { Events = id {..} }`.
+    #[allow(clippy::type_complexity)]
+    fn embed(&mut self) -> R<(Option<Vec<SignalsItem>>, Option<Box<EventsDescriptor>>)> {
+        self.enter()?;
+        self.expect(b'{')?;
+        let mut sig = None;
+        let mut ev = None;
+        if self.eat_kw(t::SIGNALS) {
+            sig = Some(self.signals()?);
+            if self.eat(b',') {
+                self.expect_kw(t::EVENTS)?;
+                ev = Some(Box::new(self.events()?));
+            }
+        } else {
+            self.expect_kw(t::EVENTS)?;
+            ev = Some(Box::new(self.events()?));
+        }
+        self.expect(b'}')?;
+        self.depth -= 1;
+        Ok((sig, ev))
+    }
+
+    fn signals(&mut self) -> R<Vec<SignalsItem>> {
+        let mut v = Vec::new();
+        if self.peek() != Some(b'{') {
+            return Ok(v);
+        }
+        self.braced_list(true, |p| {
+            if p.eat_kw(t::SIGNAL_LIST) {
+                p.expect(b'=')?;
+                let id = p.number("SignalListID")?;
+                let mut signals = Vec::new();
+                p.braced_list(false, |p| {
+                    signals.push(p.signal_request()?);
+                    Ok(())
+                })?;
+                v.push(SignalsItem::List { id, signals });
+            } else {
+                v.push(SignalsItem::Signal(p.signal_request()?));
+            }
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    fn signal_request(&mut self) -> R<Signal> {
+        let start = self.pos;
+        let name = self.word()?;
+        if !is_pkgd_name(name) {
+            return self.err_at(start, format!("'{name}' is not a valid signal name"));
+        }
+        let mut s = Signal::new(name);
+        if self.peek() != Some(b'{') {
+            return Ok(s);
+        }
+        self.braced_list(false, |p| {
+            let start = p.pos;
+            let w = p.word()?;
+            if t::STREAM.is(w) && p.peek() == Some(b'=') {
+                p.expect(b'=')?;
+                s.stream = Some(p.number("StreamID")?);
+            } else if t::SIGNAL_TYPE.is(w) {
+                p.expect(b'=')?;
+                let st = p.pos;
+                let v = p.word()?;
+                s.signal_type = Some(if t::ON_OFF.is(v) {
+                    SignalType::OnOff
+                } else if t::TIMEOUT.is(v) {
+                    SignalType::TimeOut
+                } else if t::BRIEF.is(v) {
+                    SignalType::Brief
+                } else {
+                    return p.err_at(st, format!("unknown signal type '{v}'"));
+                });
+            } else if t::DURATION.is(w) {
+                p.expect(b'=')?;
+                s.duration = Some(p.number("Duration")?);
+            } else if t::NOTIFY_COMPLETION.is(w) {
+                p.expect(b'=')?;
+                let mut reasons = Vec::new();
+                p.braced_list(false, |p| {
+                    let st = p.pos;
+                    let v = p.word()?;
+                    reasons.push(if t::TIMEOUT.is(v) {
+                        NotifyCompletion::OnTimeOut
+                    } else if t::INT_BY_EVENT.is(v) {
+                        NotifyCompletion::OnInterruptByEvent
+                    } else if t::INT_BY_SIG.is(v) {
+                        NotifyCompletion::OnInterruptByNewSignalDescr
+                    } else if t::OTHER_REASON.is(v) {
+                        NotifyCompletion::OtherReason
+                    } else if t::ITERATION.is(v) {
+                        NotifyCompletion::Iteration
+                    } else {
+                        return p.err_at(st, format!("unknown completion reason '{v}'"));
+                    });
+                    Ok(())
+                })?;
+                s.notify_completion = Some(reasons);
+            } else if t::KEEP_ACTIVE.is(w) {
+                s.keep_active = true;
+            } else if t::DIRECTION.is(w) {
+                p.expect(b'=')?;
+                let st = p.pos;
+                let v = p.word()?;
+                s.direction = Some(if t::EXTERNAL.is(v) {
+                    SignalDirection::External
+                } else if t::INTERNAL.is(v) {
+                    SignalDirection::Internal
+                } else if t::BOTH.is(v) {
+                    SignalDirection::Both
+                } else {
+                    return p.err_at(st, format!("unknown signal direction '{v}'"));
+                });
+            } else if t::REQUEST_ID.is(w) {
+                p.expect(b'=')?;
+                s.request_id = Some(p.request_id()?);
+            } else if t::INTSIG_DELAY.is(w) {
+                p.expect(b'=')?;
+                s.intersig_delay = Some(p.number("Intersignal delay")?);
+            } else if is_name(w) {
+                s.params.push(p.parm_value(w.to_ascii_lowercase())?);
+            } else {
+                return p.err_at(start, format!("unexpected '{w}' in signal parameters"));
+            }
+            Ok(())
+        })?;
+        Ok(s)
+    }
+
+    /// After the DigitMap token: `= name`, `= name { value }` or `{ value }`.
+    fn digit_map(&mut self) -> R<DigitMapDescriptor> {
+        let mut name = None;
+        if self.eat(b'=') {
+            let start = self.pos;
+            let n = self.word()?;
+            if !is_name(n) {
+                return self.err_at(start, format!("'{n}' is not a valid digit map name"));
+            }
+            name = Some(n.to_ascii_lowercase());
+        }
+        let value = if self.peek() == Some(b'{') {
+            let start = self.pos;
+            let body = self.raw_braced()?;
+            match digit_map_value(&body) {
+                Some(v) => Some(v),
+                None => return self.err_at(start, "malformed digit map"),
+            }
+        } else {
+            None
+        };
+        if name.is_none() && value.is_none() {
+            return self.err("DigitMap needs a name or a value");
+        }
+        Ok(DigitMapDescriptor { name, value })
+    }
+
+    fn observed_events(&mut self) -> R<ObservedEventsDescriptor> {
+        self.expect(b'=')?;
+        let request_id = self.request_id()?;
+        let mut events = Vec::new();
+        self.braced_list(false, |p| {
+            events.push(p.observed_event(true)?);
+            Ok(())
+        })?;
+        Ok(ObservedEventsDescriptor { request_id, events })
+    }
+
+    fn observed_event(&mut self, allow_ts: bool) -> R<ObservedEvent> {
+        let start = self.pos;
+        let mut w = self.word()?;
+        let mut timestamp = None;
+        if self.peek() == Some(b':') {
+            if !allow_ts {
+                return self.err("time stamp not allowed here");
+            }
+            timestamp = Some(
+                time_notation(w)
+                    .map_or_else(|| self.err_at(start, format!("bad time stamp '{w}'")), Ok)?,
+            );
+            self.pos += 1;
+            w = self.word()?;
+        }
+        if !is_pkgd_name(w) {
+            return self.err_at(start, format!("'{w}' is not a valid event name"));
+        }
+        let mut e = ObservedEvent {
+            name: w.to_ascii_lowercase(),
+            stream: None,
+            params: Vec::new(),
+            timestamp,
+        };
+        if self.peek() == Some(b'{') {
+            self.braced_list(false, |p| {
+                let start = p.pos;
+                let n = p.word()?;
+                if t::STREAM.is(n) && p.peek() == Some(b'=') {
+                    p.expect(b'=')?;
+                    e.stream = Some(p.number("StreamID")?);
+                } else if is_name(n) {
+                    e.params.push(p.parm_value(n.to_ascii_lowercase())?);
+                } else {
+                    return p.err_at(start, format!("unexpected '{n}' in event parameters"));
+                }
+                Ok(())
+            })?;
+        }
+        Ok(e)
+    }
+
+    fn event_buffer(&mut self) -> R<Vec<EventSpec>> {
+        let mut v = Vec::new();
+        if self.peek() != Some(b'{') {
+            return Ok(v);
+        }
+        self.braced_list(false, |p| {
+            let e = p.observed_event(false)?;
+            v.push(EventSpec {
+                name: e.name,
+                stream: e.stream,
+                params: e.params,
+            });
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    fn statistics(&mut self) -> R<Vec<StatisticsParameter>> {
+        let mut v = Vec::new();
+        if self.peek() != Some(b'{') {
+            return Ok(v);
+        }
+        self.braced_list(false, |p| {
+            let start = p.pos;
+            let name = p.word()?;
+            if !is_pkgd_name(name) {
+                return p.err_at(start, format!("'{name}' is not a valid statistic name"));
+            }
+            let value = if p.eat(b'=') {
+                if p.eat(b'[') {
+                    let mut vals = vec![p.value()?];
+                    while p.eat(b',') {
+                        vals.push(p.value()?);
+                    }
+                    p.expect(b']')?;
+                    Some(vals)
+                } else {
+                    Some(vec![p.value()?])
+                }
+            } else {
+                None
+            };
+            v.push(StatisticsParameter {
+                name: name.to_ascii_lowercase(),
+                value,
+            });
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    fn packages(&mut self) -> R<Vec<PackagesItem>> {
+        let mut v = Vec::new();
+        self.braced_list(false, |p| {
+            v.push(p.packages_item()?);
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    fn packages_item(&mut self) -> R<PackagesItem> {
+        let start = self.pos;
+        let w = self.word()?;
+        match w.rsplit_once('-') {
+            Some((n, ver)) if is_name(n) => match parse_num(ver).and_then(|v| u8::try_from(v).ok())
+            {
+                Some(version) => Ok(PackagesItem {
+                    name: n.to_ascii_lowercase(),
+                    version,
+                }),
+                None => self.err_at(start, format!("bad package version in '{w}'")),
+            },
+            _ => self.err_at(start, format!("expected name-version, found '{w}'")),
+        }
+    }
+
+    /// After the Audit token.
+    fn audit_descriptor(&mut self) -> R<AuditDescriptor> {
+        let mut a = AuditDescriptor::default();
+        self.braced_list(true, |p| {
+            let start = p.pos;
+            let w = p.word()?;
+            let next = p.peek();
+            let body = matches!(next, Some(b'{' | b'='));
+            let item = |i| Some(i);
+            let simple = if body {
+                None
+            } else if t::MUX.is(w) {
+                item(AuditItem::Mux)
+            } else if t::MODEM.is(w) {
+                item(AuditItem::Modem)
+            } else if t::MEDIA.is(w) {
+                item(AuditItem::Media)
+            } else if t::EVENTS.is(w) {
+                item(AuditItem::Events)
+            } else if t::SIGNALS.is(w) {
+                item(AuditItem::Signals)
+            } else if t::DIGIT_MAP.is(w) {
+                item(AuditItem::DigitMap)
+            } else if t::STATS.is(w) {
+                item(AuditItem::Statistics)
+            } else if t::OBSERVED_EVENTS.is(w) {
+                item(AuditItem::ObservedEvents)
+            } else if t::PACKAGES.is(w) {
+                item(AuditItem::Packages)
+            } else if t::EVENT_BUFFER.is(w) {
+                item(AuditItem::EventBuffer)
+            } else {
+                return p.err_at(start, format!("unexpected '{w}' in Audit"));
+            };
+            if let Some(i) = simple {
+                a.items.push(i);
+                return Ok(());
+            }
+            a.ind_aud.push(p.ind_aud(w, start)?);
+            Ok(())
+        })?;
+        Ok(a)
+    }
+
+    fn ind_aud(&mut self, w: &str, start: usize) -> R<IndAuditParameter> {
+        Ok(if t::MEDIA.is(w) {
+            let mut m = IndAudMediaDescriptor::default();
+            let mut one = IndAudStreamParms::default();
+            let mut saw_one = false;
+            self.braced_list(false, |p| {
+                let w = p.peek_word().unwrap_or("");
+                if t::TERMINATION_STATE.is(w) {
+                    p.word()?;
+                    m.termination_state = Some(p.ind_aud_term_state()?);
+                } else if t::STREAM.is(w) {
+                    p.word()?;
+                    p.expect(b'=')?;
+                    let id = p.number("StreamID")?;
+                    let mut sp = IndAudStreamParms::default();
+                    p.expect(b'{')?;
+                    p.ind_aud_stream_parm(&mut sp)?;
+                    p.expect(b'}')?;
+                    m.streams.push((id, sp));
+                } else {
+                    saw_one = true;
+                    p.ind_aud_stream_parm(&mut one)?;
+                }
+                Ok(())
+            })?;
+            if saw_one {
+                m.stream_parms = Some(one);
+            }
+            IndAuditParameter::Media(m)
+        } else if t::EVENTS.is(w) {
+            let request_id = if self.eat(b'=') {
+                Some(self.request_id()?)
+            } else {
+                None
+            };
+            self.expect(b'{')?;
+            let name = self.pkgd_name()?;
+            self.expect(b'}')?;
+            IndAuditParameter::Events { request_id, name }
+        } else if t::EVENT_BUFFER.is(w) {
+            self.expect(b'{')?;
+            let name = self.pkgd_name()?;
+            let mut stream = None;
+            if self.eat(b'{') {
+                self.expect_kw(t::STREAM)?;
+                self.expect(b'=')?;
+                stream = Some(self.number("StreamID")?);
+                self.expect(b'}')?;
+            }
+            self.expect(b'}')?;
+            IndAuditParameter::EventBuffer { name, stream }
+        } else if t::SIGNALS.is(w) {
+            self.expect(b'{')?;
+            if self.eat(b'}') {
+                return Ok(IndAuditParameter::Signals(None));
+            }
+            let parm = if self.eat_kw(t::SIGNAL_LIST) {
+                self.expect(b'=')?;
+                let id = self.number("SignalListID")?;
+                let signal = if self.eat(b'{') {
+                    let n = self.pkgd_name()?;
+                    self.expect(b'}')?;
+                    Some(n)
+                } else {
+                    None
+                };
+                IndAudSignalParm::List { id, signal }
+            } else {
+                let s = self.signal_request()?;
+                IndAudSignalParm::Signal {
+                    name: s.name,
+                    stream: s.stream,
+                    request_id: s.request_id,
+                }
+            };
+            self.expect(b'}')?;
+            IndAuditParameter::Signals(Some(parm))
+        } else if t::DIGIT_MAP.is(w) {
+            self.expect(b'=')?;
+            let n = self.word()?;
+            IndAuditParameter::DigitMap(Some(n.to_ascii_lowercase()))
+        } else if t::STATS.is(w) {
+            self.expect(b'{')?;
+            let n = self.pkgd_name()?;
+            self.expect(b'}')?;
+            IndAuditParameter::Statistics(n)
+        } else if t::PACKAGES.is(w) {
+            self.expect(b'{')?;
+            let p = self.packages_item()?;
+            self.expect(b'}')?;
+            IndAuditParameter::Packages(p)
+        } else {
+            return self.err_at(start, format!("unexpected '{w}' in Audit"));
+        })
+    }
+
+    fn pkgd_name(&mut self) -> R<PkgdName> {
+        let start = self.pos;
+        let n = self.word()?;
+        if !is_pkgd_name(n) {
+            return self.err_at(start, format!("'{n}' is not a valid package name"));
+        }
+        Ok(n.to_ascii_lowercase())
+    }
+
+    fn ind_aud_stream_parm(&mut self, sp: &mut IndAudStreamParms) -> R<()> {
+        let start = self.pos;
+        let w = self.word()?;
+        if t::LOCAL_CONTROL.is(w) {
+            let mut lc = IndAudLocalControl::default();
+            self.braced_list(false, |p| {
+                let start = p.pos;
+                let w = p.word()?;
+                let next = p.peek();
+                if t::MODE.is(w) {
+                    match next {
+                        Some(b'=') | Some(b'#') => {
+                            p.pos += 1;
+                            lc.mode_sel = Some((next == Some(b'='), p.stream_mode()?));
+                        }
+                        _ => lc.mode = true,
+                    }
+                } else if t::RESERVED_VALUE.is(w) {
+                    lc.reserve_value = true;
+                } else if t::RESERVED_GROUP.is(w) {
+                    lc.reserve_group = true;
+                } else if is_pkgd_name(w) {
+                    if matches!(next, Some(b'=' | b'#' | b'<' | b'>')) {
+                        lc.props.push(p.parm_value(w.to_ascii_lowercase())?);
+                    } else {
+                        lc.names.push(w.to_ascii_lowercase());
+                    }
+                } else {
+                    return p.err_at(start, format!("unexpected '{w}' in LocalControl audit"));
+                }
+                Ok(())
+            })?;
+            sp.local_control = Some(lc);
+        } else if t::LOCAL.is(w) {
+            sp.local = Some(self.local_remote()?);
+        } else if t::REMOTE.is(w) {
+            sp.remote = Some(self.local_remote()?);
+        } else if t::STATS.is(w) {
+            self.expect(b'{')?;
+            sp.statistics = Some(self.pkgd_name()?);
+            self.expect(b'}')?;
+        } else {
+            return self.err_at(start, format!("unexpected '{w}' in Media audit"));
+        }
+        Ok(())
+    }
+
+    fn ind_aud_term_state(&mut self) -> R<IndAudTerminationState> {
+        let mut ts = IndAudTerminationState::default();
+        self.braced_list(false, |p| {
+            let start = p.pos;
+            let w = p.word()?;
+            let next = p.peek();
+            if t::SERVICE_STATES.is(w) {
+                match next {
+                    Some(b'=') | Some(b'#') => {
+                        p.pos += 1;
+                        ts.service_state_sel = Some((next == Some(b'='), p.service_state()?));
+                    }
+                    _ => ts.service_state = true,
+                }
+            } else if t::BUFFER.is(w) {
+                ts.event_buffer_control = true;
+            } else if is_pkgd_name(w) {
+                if matches!(next, Some(b'=' | b'#' | b'<' | b'>')) {
+                    ts.props.push(p.parm_value(w.to_ascii_lowercase())?);
+                } else {
+                    ts.names.push(w.to_ascii_lowercase());
+                }
+            } else {
+                return p.err_at(start, format!("unexpected '{w}' in TerminationState audit"));
+            }
+            Ok(())
+        })?;
+        Ok(ts)
+    }
+
+    // ------------------------------------------------------------------ ServiceChange
+
+    fn service_change_parms(&mut self) -> R<ServiceChangeParm> {
+        let mut method = None;
+        let mut sc = ServiceChangeParm {
+            method: ServiceChangeMethod::Restart,
+            address: None,
+            version: None,
+            profile: None,
+            reason: None,
+            delay: None,
+            mgc_id: None,
+            timestamp: None,
+            extensions: Vec::new(),
+            info: None,
+            incomplete: false,
+        };
+        let start = self.pos;
+        self.braced_list(false, |p| {
+            let start = p.pos;
+            let w = p.word()?;
+            if t::METHOD.is(w) {
+                p.expect(b'=')?;
+                let m = p.word()?;
+                method = Some(if t::FAILOVER.is(m) {
+                    ServiceChangeMethod::Failover
+                } else if t::FORCED.is(m) {
+                    ServiceChangeMethod::Forced
+                } else if t::GRACEFUL.is(m) {
+                    ServiceChangeMethod::Graceful
+                } else if t::RESTART.is(m) {
+                    ServiceChangeMethod::Restart
+                } else if t::DISCONNECTED.is(m) {
+                    ServiceChangeMethod::Disconnected
+                } else if t::HANDOFF.is(m) {
+                    ServiceChangeMethod::HandOff
+                } else if m.len() > 2
+                    && (m.starts_with("X-")
+                        || m.starts_with("x-")
+                        || m.starts_with("X+")
+                        || m.starts_with("x+"))
+                {
+                    ServiceChangeMethod::Extension(m.to_ascii_lowercase())
+                } else {
+                    return p.err_at(start, format!("unknown ServiceChange method '{m}'"));
+                });
+            } else if t::REASON.is(w) {
+                p.expect(b'=')?;
+                sc.reason = Some(p.value()?);
+            } else if t::DELAY.is(w) {
+                p.expect(b'=')?;
+                sc.delay = Some(p.number("Delay")?);
+            } else if t::SERVICE_CHANGE_ADDRESS.is(w) {
+                p.expect(b'=')?;
+                sc.address = Some(p.sc_address()?);
+            } else if t::PROFILE.is(w) {
+                p.expect(b'=')?;
+                sc.profile = Some(p.profile()?);
+            } else if t::VERSION.is(w) {
+                p.expect(b'=')?;
+                sc.version = Some(p.version_number()?);
+            } else if t::MGC_ID.is(w) {
+                p.expect(b'=')?;
+                sc.mgc_id = Some(p.mid()?);
+            } else if t::SERVICE_CHANGE_INC.is(w) {
+                sc.incomplete = true;
+            } else if let Some(ts) = time_notation(w) {
+                sc.timestamp = Some(ts);
+            } else if (w.starts_with("X-")
+                || w.starts_with("x-")
+                || w.starts_with("X+")
+                || w.starts_with("x+"))
+                && w.len() > 2
+            {
+                sc.extensions.push(p.parm_value(w.to_ascii_lowercase())?);
+            } else {
+                let item = if t::MUX.is(w) {
+                    AuditItem::Mux
+                } else if t::MODEM.is(w) {
+                    AuditItem::Modem
+                } else if t::MEDIA.is(w) {
+                    AuditItem::Media
+                } else if t::EVENTS.is(w) {
+                    AuditItem::Events
+                } else if t::SIGNALS.is(w) {
+                    AuditItem::Signals
+                } else if t::DIGIT_MAP.is(w) {
+                    AuditItem::DigitMap
+                } else if t::STATS.is(w) {
+                    AuditItem::Statistics
+                } else if t::OBSERVED_EVENTS.is(w) {
+                    AuditItem::ObservedEvents
+                } else if t::PACKAGES.is(w) {
+                    AuditItem::Packages
+                } else if t::EVENT_BUFFER.is(w) {
+                    AuditItem::EventBuffer
+                } else {
+                    return p.err_at(start, format!("unexpected '{w}' in Services"));
+                };
+                sc.info
+                    .get_or_insert_with(AuditDescriptor::default)
+                    .items
+                    .push(item);
+            }
+            Ok(())
+        })?;
+        match method {
+            Some(m) => sc.method = m,
+            None => return self.err_at(start, "ServiceChange without Method"),
+        }
+        Ok(sc)
+    }
+
+    fn service_change_res_parms(&mut self) -> R<ServiceChangeResParm> {
+        let mut r = ServiceChangeResParm::default();
+        self.braced_list(false, |p| {
+            let start = p.pos;
+            let w = p.word()?;
+            if t::SERVICE_CHANGE_ADDRESS.is(w) {
+                p.expect(b'=')?;
+                r.address = Some(p.sc_address()?);
+            } else if t::PROFILE.is(w) {
+                p.expect(b'=')?;
+                r.profile = Some(p.profile()?);
+            } else if t::VERSION.is(w) {
+                p.expect(b'=')?;
+                r.version = Some(p.version_number()?);
+            } else if t::MGC_ID.is(w) {
+                p.expect(b'=')?;
+                r.mgc_id = Some(p.mid()?);
+            } else if let Some(ts) = time_notation(w) {
+                r.timestamp = Some(ts);
+            } else {
+                return p.err_at(start, format!("unexpected '{w}' in ServiceChange reply"));
+            }
+            Ok(())
+        })?;
+        Ok(r)
+    }
+
+    fn sc_address(&mut self) -> R<ServiceChangeAddress> {
+        let save = self.pos;
+        if let Some(w) = self.peek_word() {
+            if w.bytes().all(|c| c.is_ascii_digit()) {
+                self.pos = save;
+                return Ok(ServiceChangeAddress::Port(self.number("port number")?));
+            }
+        }
+        Ok(ServiceChangeAddress::MId(self.mid()?))
+    }
+
+    fn profile(&mut self) -> R<ServiceChangeProfile> {
+        let start = self.pos;
+        let w = self.word()?;
+        match w.rsplit_once('/') {
+            Some((n, v)) if is_name(n) => match parse_num(v).and_then(|v| u8::try_from(v).ok()) {
+                Some(version) => Ok(ServiceChangeProfile {
+                    name: n.to_ascii_lowercase(),
+                    version,
+                }),
+                None => self.err_at(start, format!("bad profile version in '{w}'")),
+            },
+            _ => self.err_at(
+                start,
+                format!("expected Profile = name/version, found '{w}'"),
+            ),
+        }
+    }
+
+    fn version_number(&mut self) -> R<u8> {
+        let start = self.pos;
+        let w = self.word()?;
+        match parse_num(w) {
+            Some(v) if w.len() <= 2 => Ok(v as u8),
+            _ => self.err_at(start, format!("bad version '{w}'")),
+        }
+    }
+}
+
+/// Decimal number (no sign), at most 10 digits.
+fn parse_num(w: &str) -> Option<u64> {
+    if w.is_empty() || w.len() > 10 || !w.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    w.parse().ok()
+}
+
+fn hex_bytes(h: &str) -> Option<Vec<u8>> {
+    if h.len() % 2 != 0 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// NAME = ALPHA *63(ALPHA / DIGIT / "_")
+pub(crate) fn is_name(w: &str) -> bool {
+    let b = w.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && b[0].is_ascii_alphabetic()
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// pkgdName = (PackageName / "*") "/" (ItemID / "*") / PackageName (a bare name, as megaco
+/// accepts for SDP-less properties and items of Annex C).
+pub(crate) fn is_pkgd_name(w: &str) -> bool {
+    match w.split_once('/') {
+        Some((p, i)) => (p == "*" || is_name(p)) && (i == "*" || is_name(i)),
+        None => is_name(w),
+    }
+}
+
+/// `yyyymmddThhmmssss`
+fn time_notation(w: &str) -> Option<TimeNotation> {
+    let (d, t) = w.split_once(['T', 't'])?;
+    (d.len() == 8
+        && t.len() == 8
+        && d.bytes().all(|c| c.is_ascii_digit())
+        && t.bytes().all(|c| c.is_ascii_digit()))
+    .then(|| TimeNotation {
+        date: d.to_string(),
+        time: t.to_string(),
+    })
+}
+
+/// Split SDP text into property groups; `Err(line)` for a line that is not `x=value`.
+pub(crate) fn sdp_groups(body: &str) -> Result<Vec<Vec<PropertyParm>>, String> {
+    let mut groups: Vec<Vec<PropertyParm>> = Vec::new();
+    for raw in body.split(['\n', '\r']) {
+        let line = raw.trim_matches([' ', '\t']);
+        if line.is_empty() {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(line.to_string());
+        };
+        let k = k.trim_end();
+        if k.is_empty()
+            || !k
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        {
+            return Err(line.to_string());
+        }
+        let p = PropertyParm {
+            name: k.to_string(),
+            value: vec![v.to_string()],
+            extra: None,
+        };
+        if k == "v" || groups.is_empty() {
+            groups.push(vec![p]);
+        } else if let Some(g) = groups.last_mut() {
+            g.push(p);
+        }
+    }
+    Ok(groups)
+}
+
+/// `T:10, S:5, L:20, Z:2, (0|1x)` -> timers and body.
+fn digit_map_value(body: &str) -> Option<DigitMapValue> {
+    let mut v = DigitMapValue {
+        start_timer: None,
+        short_timer: None,
+        long_timer: None,
+        duration_timer: None,
+        body: String::new(),
+    };
+    let mut rest = body.trim_matches(|c: char| c.is_ascii_whitespace());
+    loop {
+        let Some((k, after)) = rest.split_once(':') else {
+            break;
+        };
+        let k = k.trim();
+        let slot = match k {
+            "T" | "t" => &mut v.start_timer,
+            "S" | "s" => &mut v.short_timer,
+            "L" | "l" => &mut v.long_timer,
+            "Z" | "z" => &mut v.duration_timer,
+            _ => break,
+        };
+        let (num, tail) = after.split_once(',')?;
+        let num = num.trim();
+        if num.is_empty() || num.len() > 2 || !num.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        *slot = Some(num.parse().ok()?);
+        rest = tail.trim_start();
+    }
+    let b: String = rest.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    if b.is_empty()
+        || !b.bytes().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    b'(' | b')' | b'|' | b'[' | b']' | b'-' | b'.' | b'#' | b'*'
+                )
+        })
+    {
+        return None;
+    }
+    v.body = b;
+    Some(v)
+}
