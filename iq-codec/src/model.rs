@@ -7,8 +7,8 @@
 //! the binary codec maps it.
 //!
 //! Normalisation done by the decoders (H.248.1 Annex B: "identifiers are not case sensitive"):
-//! package/item names, termination IDs, domain and device names are held in lower case. Property
-//! values and quoted strings keep their case; SDP lines keep everything.
+//! package/item names, termination IDs, domain and device names and unquoted values are held in
+//! lower case. Quoted strings keep their case; SDP lines keep everything.
 
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -65,7 +65,7 @@ pub enum MId {
     },
     /// A device name (`pathNAME`), e.g. `mg/device1`.
     Device(String),
-    /// `MTP{0A1B}`: an MTP point code, kept as its hex digits (upper case).
+    /// `MTP{0A1B}`: an MTP point code, kept as its hex digits (lower case).
     Mtp(String),
 }
 
@@ -315,6 +315,9 @@ pub struct CommandRequest {
 }
 
 /// Commands.
+// ServiceChange is larger than the rest; boxing it would make every match on commands noisier
+// for a message that is rare on the hot path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Command {

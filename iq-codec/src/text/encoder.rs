@@ -13,10 +13,13 @@ pub(crate) struct Encoder {
     first: Vec<bool>,
 }
 
+/// Can `v` be written unquoted without changing its meaning? Unquoted values are read back in
+/// lower case, so a value with upper-case letters is quoted.
 fn is_safe_value(v: &str) -> bool {
     !v.is_empty()
         && v.bytes().all(|c| {
-            c.is_ascii_alphanumeric()
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
                 || matches!(
                     c,
                     b'+' | b'-'
@@ -193,9 +196,12 @@ impl Encoder {
                 self.out.push('\n');
             }
             MessageBody::Transactions(ts) => {
-                for t in ts {
+                for (i, t) in ts.iter().enumerate() {
                     self.transaction(t);
-                    self.out.push('\n');
+                    // megaco's parser rejects white space after a final segment reply.
+                    if !(i + 1 == ts.len() && matches!(t, Transaction::SegmentReply(_))) {
+                        self.out.push('\n');
+                    }
                 }
             }
         }
@@ -1157,12 +1163,19 @@ impl Encoder {
 
     fn digit_map(&mut self, d: &DigitMapDescriptor) {
         self.kw(t::DIGIT_MAP);
+        self.eq();
         if let Some(n) = &d.name {
-            self.eq();
             self.s(n);
         }
         if let Some(v) = &d.value {
-            self.s(if self.compact { "{" } else { " { " });
+            self.s(if self.compact || d.name.is_none() {
+                "{"
+            } else {
+                " {"
+            });
+            if !self.compact {
+                self.out.push(' ');
+            }
             let timers = [
                 ("T:", v.start_timer),
                 ("S:", v.short_timer),

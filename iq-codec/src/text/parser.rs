@@ -227,12 +227,13 @@ impl<'a> Parser<'a> {
         self.err_at(start, "unterminated quoted string")
     }
 
-    /// VALUE = quotedString / 1*(SafeChar)
+    /// VALUE = quotedString / 1*(SafeChar). An unquoted value is case-insensitive like every
+    /// other token (Annex B), so it is held in lower case; a quoted one keeps its case.
     fn value(&mut self) -> R<String> {
         if self.peek() == Some(b'"') {
             self.quoted()
         } else {
-            Ok(self.word()?.to_string())
+            Ok(self.word()?.to_ascii_lowercase())
         }
     }
 
@@ -382,8 +383,10 @@ impl<'a> Parser<'a> {
         let w = self.word()?;
         w.strip_prefix("0x")
             .or_else(|| w.strip_prefix("0X"))
-            .filter(|h| h.len() == 8)
-            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            // 8 digits per the ABNF; more with leading zeros are tolerated (megaco writes them).
+            .filter(|h| !h.is_empty() && h.len() <= 16)
+            .and_then(|h| u64::from_str_radix(h, 16).ok())
+            .and_then(|v| u32::try_from(v).ok())
             .map_or_else(
                 || self.err_at(start, format!("{what} must be 0x and 8 hex digits")),
                 Ok,
@@ -436,7 +439,7 @@ impl<'a> Parser<'a> {
                     if !(4..=8).contains(&h.len()) || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
                         return self.err_at(hs, "MTP address must be 4 to 8 hex digits");
                     }
-                    let h = h.to_ascii_uppercase();
+                    let h = h.to_ascii_lowercase();
                     self.expect(b'}')?;
                     Ok(MId::Mtp(h))
                 } else if w.as_bytes()[0].is_ascii_alphabetic() {
@@ -712,9 +715,13 @@ impl<'a> Parser<'a> {
             };
             let mut stream = None;
             if self.eat(b',') {
-                if self.peek_word().is_some_and(|w| t::STREAM.is(w)) {
+                let next = self.peek_word();
+                if next.is_some_and(|w| t::STREAM.is(w)) {
                     self.word()?;
                     self.expect(b'=')?;
+                    stream = Some(self.number("StreamID")?);
+                } else if next.is_some_and(|w| w.bytes().all(|c| c.is_ascii_digit())) {
+                    // megaco writes the stream of a topology triple as a bare number.
                     stream = Some(self.number("StreamID")?);
                 } else {
                     out.push(TopologyRequest {
@@ -1536,7 +1543,7 @@ impl<'a> Parser<'a> {
             let (sig, ev) = self.embed()?;
             e.embed_signals = sig;
             e.embed_events = ev;
-        } else if t::DIGIT_MAP.is(w) && self.peek() == Some(b'=') {
+        } else if t::DIGIT_MAP.is(w) && matches!(self.peek(), Some(b'=' | b'{')) {
             e.digit_map = Some(self.digit_map()?);
         } else if t::NOTIFY_IMMEDIATE.is(w) {
             e.notify_behaviour = Some(NotifyBehaviour::Immediate);
@@ -1698,7 +1705,7 @@ impl<'a> Parser<'a> {
     /// After the DigitMap token: `= name`, `= name { value }` or `{ value }`.
     fn digit_map(&mut self) -> R<DigitMapDescriptor> {
         let mut name = None;
-        if self.eat(b'=') {
+        if self.eat(b'=') && self.peek() != Some(b'{') {
             let start = self.pos;
             let n = self.word()?;
             if !is_name(n) {
@@ -2348,10 +2355,7 @@ fn digit_map_value(body: &str) -> Option<DigitMapValue> {
         body: String::new(),
     };
     let mut rest = body.trim_matches(|c: char| c.is_ascii_whitespace());
-    loop {
-        let Some((k, after)) = rest.split_once(':') else {
-            break;
-        };
+    while let Some((k, after)) = rest.split_once(':') {
         let k = k.trim();
         let slot = match k {
             "T" | "t" => &mut v.start_timer,

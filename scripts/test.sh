@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The project's test command (README "Run all tests"; CI runs exactly this).
+#
+# Installs the third-party oracles the tests use when they are missing (Debian packages:
+# Erlang/OTP megaco with its record headers and example corpus, tshark), then runs the
+# format check, clippy with warnings as errors, and the whole workspace test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v escript >/dev/null 2>&1 || need+=(erlang-base)
+[ -d /usr/lib/erlang/lib ] && ls -d /usr/lib/erlang/lib/megaco-* >/dev/null 2>&1 || need+=(erlang-megaco)
+ls /usr/lib/erlang/lib/megaco-*/include/megaco_message_v3.hrl >/dev/null 2>&1 || need+=(erlang-dev)
+ls -d /usr/lib/erlang/lib/megaco-*/examples >/dev/null 2>&1 || need+=(erlang-examples)
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "test.sh: installing ${need[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "test.sh: need root (or sudo) to apt-get install ${need[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q "${need[@]}" erlang-megaco erlang-dev erlang-examples >/dev/null
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace 2>&1
