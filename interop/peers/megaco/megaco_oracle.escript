@@ -34,7 +34,8 @@
 %%              pretty encode    X   (encode of the decoded record)
 %%              compact decode   X   (decode of megaco's compact encoding)
 %%              compact encode   X
-%%            Files that do not decode are skipped (reported on stderr).
+%%            Files that do not decode, or whose megaco encodings do not
+%%            decode again, are skipped (reported on stderr).
 %%
 %% <base> is the file name without directory and without its last
 %% extension (001_foo.txt -> 001_foo, x.pretty.txt -> x.pretty).
@@ -66,7 +67,7 @@
 %% Two H.248 texts have the SAME MEANING here iff megaco's text decoder
 %% (of their header version) turns them into the same abstract message
 %% (the ASN.1 value of H.248.1 Annex A, as megaco's records), after the
-%% normalisations N1..N2 below.  Order is significant wherever the abstract
+%% normalisations N1..N3 below.  Order is significant wherever the abstract
 %% syntax is a SEQUENCE OF (descriptors in a command, commands, property
 %% parameters, SDP lines, ...); the header version is part of the meaning
 %% (a v1 and a v3 message never compare equal).
@@ -79,7 +80,7 @@
 %%    package/item names, property values, parameter names, profile names,
 %%    digit-map names.  Quoted strings ("...") keep their case, and a
 %%    value may be quoted or not: `x = "abc"` and `x = abc` decode alike
-%%    (`x = "ABC"` and `x = ABC` do not);
+%%    (`x = "ABC"` and `x = ABC` do not, but compare equal after N2);
 %%  - SDP in Local/Remote becomes property groups (a new group at each
 %%    "v=" line), one PropertyParm per line: name = text before the first
 %%    "=" (case kept), value = [rest of line] (kept verbatim, incl. any
@@ -98,14 +99,26 @@
 %%     the braces.  The digit-map grammar allows LWSP around "(", "|" and ")",
 %%     and is case-insensitive, so all SP/HTAB/CR/LF are removed and the
 %%     body lower-cased.
-%%  N2 Quoted-string-vs-token values that megaco stores identically need
-%%     nothing; megaco's encoders re-quote values that need it.  (No
-%%     further normalisation was needed: see iq-codec/tests/corpus/README.md
-%%     for the round-trip results.)
+%%  N2 Values of PropertyParm (everywhere except inside Local/Remote, i.e.
+%%     not SDP), EventParameter, SigParameter and StatisticsParameter are
+%%     lower-cased.  Reason: megaco lower-cases every unquoted value but
+%%     keeps the case of a quoted one, and its encoders write a value
+%%     unquoted whenever it has no character that needs quoting, so
+%%     `p = "Access"` comes back from a megaco round trip as `p = access`.
+%%     H.248.1 Annex B.2 says everything in the text encoding is case
+%%     insensitive except SDP, so these are taken as the same meaning.
+%%     Quoted texts that megaco always re-quotes (ServiceChange Reason,
+%%     error text) and SDP lines keep their case.
+%%  N3 MTP addresses ({mtpAddress, Hex} as mId, ServiceChangeAddress or
+%%     MgcIdToTry): megaco keeps the hex digits as written; HEXDIG is case
+%%     insensitive, so they are lower-cased.
 %%
-%% Printing: io_lib:format("~p.~n", [Term]) with the default line width;
-%% strings print as "..." when printable (latin-1), which is deterministic
-%% for a given term.
+%% Printing: io_lib:format("~p.~n", [Term]) with the default line width
+%% (deterministic for a given term; strings print as "..." when
+%% printable), then every character above 126 is written as the Erlang
+%% escape \x{HH}, so .term files are plain ASCII and still valid Erlang
+%% terms (octet lists such as the authentication header's would otherwise
+%% print as latin-1 text).
 %% ---------------------------------------------------------------------
 
 -mode(compile).
@@ -139,8 +152,8 @@ finish(Results) ->
 %% decode / encode
 
 decode(Mod, Bin) ->
-    case Mod:version_of([], Bin) of
-        {ok, V} ->
+    case catch Mod:version_of([], Bin) of
+        {ok, V} when is_integer(V) ->
             case catch Mod:decode_message([], V, Bin) of
                 {ok, Msg}          -> {ok, V, Msg};
                 {error, R}         -> {error, R};
@@ -148,7 +161,10 @@ decode(Mod, Bin) ->
                 Other              -> {error, {unexpected, Other}}
             end;
         {error, R} ->
-            {error, R}
+            {error, R};
+        Other ->
+            %% e.g. {error, no_version_found, Tokens, Line} from the scanner
+            {error, {version_of, Other}}
     end.
 
 encode(Mod, V, Msg) ->
@@ -269,24 +285,52 @@ short_reason(R) ->
 %% canonical form
 
 canon_text(Msg) ->
-    iolist_to_binary(io_lib:format("~p.~n", [norm(Msg)])).
+    Chars = lists:flatten(io_lib:format("~p.~n", [norm(Msg)])),
+    iolist_to_binary([ascii(C) || C <- Chars]).
+
+ascii(C) when C > 126 -> io_lib:format("\\x{~.16B}", [C]);
+ascii(C) -> C.
+
+norm(T) -> norm(T, false).
 
 %% N1: digit map body (v1: 5-tuple, v2/v3: 6-tuple; body is element 5)
-norm(T) when is_tuple(T), tuple_size(T) >= 5, element(1, T) =:= 'DigitMapValue' ->
-    T2 = norm_tuple(T),
+norm(T, Sdp) when is_tuple(T), tuple_size(T) >= 5, element(1, T) =:= 'DigitMapValue' ->
+    T2 = norm_tuple(T, Sdp),
     case element(5, T2) of
         Body when is_list(Body) -> setelement(5, T2, norm_dmbody(Body));
         _ -> T2
     end;
-norm(T) when is_tuple(T) ->
-    norm_tuple(T);
-norm(L) when is_list(L) ->
-    [norm(X) || X <- L];
-norm(X) ->
+%% N3: MTP address hex digits
+norm({mtpAddress, Hex}, _Sdp) when is_list(Hex) ->
+    {mtpAddress, [lower(C) || C <- Hex]};
+%% SDP: everything below a Local/Remote descriptor keeps its case
+norm(T, _Sdp) when is_tuple(T), tuple_size(T) >= 1, element(1, T) =:= 'LocalRemoteDescriptor' ->
+    norm_tuple(T, true);
+%% N2: parameter values (element 3 is the value list in all four records)
+norm(T, false) when is_tuple(T), tuple_size(T) >= 3,
+                    (element(1, T) =:= 'PropertyParm' orelse
+                     element(1, T) =:= 'EventParameter' orelse
+                     element(1, T) =:= 'SigParameter' orelse
+                     element(1, T) =:= 'StatisticsParameter') ->
+    T2 = norm_tuple(T, false),
+    setelement(3, T2, lower_values(element(3, T2)));
+norm(T, Sdp) when is_tuple(T) ->
+    norm_tuple(T, Sdp);
+norm(L, Sdp) when is_list(L) ->
+    [norm(X, Sdp) || X <- L];
+norm(X, _Sdp) ->
     X.
 
-norm_tuple(T) ->
-    list_to_tuple([norm(X) || X <- tuple_to_list(T)]).
+norm_tuple(T, Sdp) ->
+    list_to_tuple([norm(X, Sdp) || X <- tuple_to_list(T)]).
+
+lower_values(Vs) when is_list(Vs) ->
+    [case V of
+         S when is_list(S) -> [lower(C) || C <- S];
+         _ -> V
+     end || V <- Vs];
+lower_values(V) ->
+    V.
 
 norm_dmbody(Body) ->
     [lower(C) || C <- Body, not lists:member(C, " \t\r\n")].
@@ -302,12 +346,9 @@ time_all(N, Files) ->
     C = megaco_compact_text_encoder,
     Items0 = lists:map(
                fun(F) ->
-                       case read_decode(F) of
-                           {ok, V, Msg} ->
-                               {ok, Bin} = file:read_file(F),
-                               {ok, PB} = encode(P, V, Msg),
-                               {ok, CB} = encode(C, V, Msg),
-                               {F, V, Msg, Bin, PB, CB};
+                       case prepare(F) of
+                           {ok, Item} ->
+                               Item;
                            {error, R} ->
                                io:format(standard_error, "skip ~s: ~s~n",
                                          [F, short_reason(R)]),
@@ -325,8 +366,8 @@ time_all(N, Files) ->
            {"pretty encode",   fun({_, V, M, _, _, _}) -> {ok, _} = P:encode_message([], V, M) end},
            {"compact decode",  fun({_, V, _, _, _, CB}) -> {ok, _} = C:decode_message([], V, CB) end},
            {"compact encode",  fun({_, V, M, _, _, _}) -> {ok, _} = C:encode_message([], V, M) end}],
-    io:format("# megaco ~s, ~p messages x ~p iterations, mean us/message~n",
-              [megaco_vsn(), Count, N]),
+    io:format("# megaco ~s, ~p messages (~p skipped) x ~p iterations, mean us/message~n",
+              [megaco_vsn(), Count, length(Files) - Count, N]),
     lists:foreach(
       fun({Name, Fun}) ->
               run(Fun, Items, 1),                       % warm-up
@@ -334,6 +375,29 @@ time_all(N, Files) ->
               {Us, _} = timer:tc(fun() -> run(Fun, Items, N) end),
               io:format("~s ~.2f~n", [Name, Us / (N * Count)])
       end, Ops).
+
+%% A file is timed only if it decodes, both encoders work, and both
+%% encodings decode again (so every operation runs on the same set).
+prepare(F) ->
+    P = megaco_pretty_text_encoder,
+    C = megaco_compact_text_encoder,
+    case read_decode(F) of
+        {ok, V, Msg} ->
+            {ok, Bin} = file:read_file(F),
+            case {encode(P, V, Msg), encode(C, V, Msg)} of
+                {{ok, PB}, {ok, CB}} ->
+                    case {decode(P, PB), decode(C, CB)} of
+                        {{ok, _, _}, {ok, _, _}} ->
+                            {ok, {F, V, Msg, Bin, PB, CB}};
+                        {{error, R}, _} -> {error, {pretty_redecode, R}};
+                        {_, {error, R}} -> {error, {compact_redecode, R}}
+                    end;
+                {{error, R}, _} -> {error, R};
+                {_, {error, R}} -> {error, R}
+            end;
+        {error, R} ->
+            {error, R}
+    end.
 
 run(_Fun, _Items, 0) -> ok;
 run(Fun, Items, K) ->
