@@ -1299,15 +1299,22 @@ pub struct IndAudMediaDescriptor {
     pub streams: Vec<(u16, IndAudStreamParms)>,
 }
 
+/// One property item of an individual audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndAudProp {
+    /// Audit this property.
+    Name(PkgdName),
+    /// v3 selection: terminations whose property has this value.
+    Select(PropertyParm),
+}
+
 /// Individual audit of TerminationState.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndAudTerminationState {
-    /// Property names to audit.
+    /// Properties to audit (by name) or to select on (with a value), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub names: Vec<PkgdName>,
-    /// Properties to select on.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub props: Vec<PropertyParm>,
+    pub props: Vec<IndAudProp>,
     /// `Buffer`.
     #[serde(default)]
     pub event_buffer_control: bool,
@@ -1351,12 +1358,9 @@ pub struct IndAudLocalControl {
     /// `ReservedGroup`.
     #[serde(default)]
     pub reserve_group: bool,
-    /// Property names.
+    /// Properties to audit (by name) or to select on (with a value), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub names: Vec<PkgdName>,
-    /// Properties to select on.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub props: Vec<PropertyParm>,
+    pub props: Vec<IndAudProp>,
 }
 
 // ---------------------------------------------------------------------------------------------

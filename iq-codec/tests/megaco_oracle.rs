@@ -272,3 +272,145 @@ fn lower_strings(v: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+/// Strangers' traffic: megaco's own 149-message example corpus (Debian `erlang-examples`,
+/// `megaco-*/examples/meas/time_test.msgs`, read at test time and never copied into this
+/// repository). Every message must decode, and our pretty and compact re-encodings must mean to
+/// megaco exactly what megaco's original text means.
+#[test]
+fn megaco_example_corpus_decodes_and_keeps_its_meaning() {
+    if !require_tool("escript") {
+        return;
+    }
+    let Some(examples) = megaco_examples() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "megaco's example corpus (erlang-examples) is not installed"
+        );
+        eprintln!("\n*** SKIPPED: erlang-examples not installed; this test did NOT run. ***\n");
+        return;
+    };
+    assert!(
+        examples.len() >= 140,
+        "only {} example messages found",
+        examples.len()
+    );
+    let orig_dir = fresh_dir("megaco_examples");
+    let ours_dir = fresh_dir("megaco_examples_ours");
+    let mut originals = Vec::new();
+    let mut ours = Vec::new();
+    let mut failures = Vec::new();
+    for (name, text) in &examples {
+        let p = orig_dir.join(format!("{name}.txt"));
+        std::fs::write(&p, text).unwrap();
+        originals.push(p);
+        match decode(text.as_bytes()) {
+            Ok(m) => {
+                for (style, s) in [("pretty", Style::Pretty), ("compact", Style::Compact)] {
+                    let p = ours_dir.join(format!("{name}.{style}.txt"));
+                    std::fs::write(&p, encode(&m, s)).unwrap();
+                    ours.push(p);
+                }
+            }
+            Err(e) => failures.push(format!("{name}: we reject megaco's example: {e}\n{text}")),
+        }
+    }
+    let canon_orig = fresh_dir("megaco_examples_canon");
+    let canon_ours = fresh_dir("megaco_examples_canon_ours");
+    escript(&megaco_oracle_script(), "canon", &canon_orig, &originals);
+    escript(&megaco_oracle_script(), "canon", &canon_ours, &ours);
+    let mut compared = 0;
+    let mut excused = Vec::new();
+    for (name, _) in &examples {
+        let Ok(want) = std::fs::read_to_string(canon_orig.join(format!("{name}.term"))) else {
+            // megaco's own example that megaco cannot decode: nothing to compare with.
+            continue;
+        };
+        for style in ["pretty", "compact"] {
+            if !ours_dir.join(format!("{name}.{style}.txt")).exists() {
+                continue;
+            }
+            compared += 1;
+            match std::fs::read_to_string(canon_ours.join(format!("{name}.{style}.term"))) {
+                Ok(got) if got == want => {}
+                _ if EXAMPLE_EXCEPTIONS.iter().any(|(n, _)| n == name) => excused.push(name.clone()),
+                _ => failures.push(format!(
+                    "{name}: megaco reads our {style} re-encoding differently (or rejects it)\n--- ours:\n{}",
+                    std::fs::read_to_string(ours_dir.join(format!("{name}.{style}.txt"))).unwrap_or_default()
+                )),
+            }
+        }
+    }
+    for (n, why) in EXAMPLE_EXCEPTIONS {
+        if !excused.iter().any(|e| e == n) {
+            failures.push(format!(
+                "{n}: listed as an exception ({why}) but now agrees: remove it"
+            ));
+        }
+    }
+    eprintln!(
+        "megaco examples: {} messages, {compared} re-encodings compared, {} failures, {} excused: {excused:?}",
+        examples.len(),
+        failures.len(),
+        excused.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// megaco examples whose megaco meaning we deliberately do not reproduce, and why.
+const EXAMPLE_EXCEPTIONS: &[(&str, &str)] = &[
+    (
+        "msg71b10",
+        "megaco writes a v3 topology extension as two tokens `Oneway, OnewayBoth`; Annex B v3 has the single token `OnewayBoth`, which we write and which megaco's decoder reads with the base direction unset",
+    ),
+    (
+        "msg71b11",
+        "same as msg71b10, with `OnewayExternal`",
+    ),
+];
+
+/// `(name, text)` of every message in megaco's `time_test.msgs` (an Erlang term file of
+/// `{msgNN, <<"...">>}` binaries; only the escapes \n \r \t \" \\ occur).
+fn megaco_examples() -> Option<Vec<(String, String)>> {
+    let dir = std::fs::read_dir("/usr/lib/erlang/lib").ok()?;
+    let meg = dir.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("megaco-"))
+    })?;
+    let src = std::fs::read_to_string(meg.join("examples/meas/time_test.msgs")).ok()?;
+    let mut out = Vec::new();
+    let mut rest = src.as_str();
+    while let Some(i) = rest.find("{msg") {
+        rest = &rest[i + 1..];
+        let Some((name, after)) = rest.split_once(",<<\"") else {
+            break;
+        };
+        let mut text = String::new();
+        let mut chars = after.char_indices();
+        let mut end = after.len();
+        while let Some((j, c)) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some((_, 'n')) => text.push('\n'),
+                    Some((_, 'r')) => text.push('\r'),
+                    Some((_, 't')) => text.push('\t'),
+                    Some((_, o)) => text.push(o),
+                    None => break,
+                },
+                '"' => {
+                    end = j;
+                    break;
+                }
+                _ => text.push(c),
+            }
+        }
+        out.push((name.to_string(), text));
+        rest = &after[end..];
+    }
+    Some(out)
+}

@@ -25,8 +25,11 @@
 %%            OUTDIR/<base>.err).  Prints OK/ERR like canon.
 %%  roundtrip canon(FILE) =?= canon(decode(pretty(FILE))) =?= canon(decode(
 %%            compact(FILE))); writes <base>.term, .pretty.txt, .compact.txt,
-%%            prints "SAME <file>" or "DIFF <file> pretty|compact|both"
-%%            or "ERR <file> <reason>".
+%%            prints "SAME <file>", "ERR <file> <reason>" (original does
+%%            not decode) or "DIFF <file> LEG..." where each LEG is
+%%            "pretty"/"compact" (terms differ; <base>.pretty.term and
+%%            <base>.compact.term are kept for diffing) or
+%%            "pretty-encode:R", "pretty-redecode:R" (likewise compact).
 %%  time      decode+encode every FILE N times (after one warm-up pass) and
 %%            print the mean microseconds per message, one line each:
 %%              original decode  X   (decode of the FILE bytes as given)

@@ -8,6 +8,8 @@ use std::fmt::Write;
 pub(crate) struct Encoder {
     out: String,
     compact: bool,
+    /// Protocol version of the message being written.
+    version: u8,
     depth: usize,
     /// Per open block: has an item been written yet?
     first: Vec<bool>,
@@ -50,6 +52,7 @@ impl Encoder {
         Encoder {
             out: String::with_capacity(512),
             compact,
+            version: 3,
             depth: 0,
             first: Vec::with_capacity(16),
         }
@@ -175,6 +178,7 @@ impl Encoder {
     // ------------------------------------------------------------------ message
 
     pub(crate) fn message(&mut self, m: &Message) {
+        self.version = m.version;
         if let Some(a) = &m.auth {
             self.kw(t::AUTH);
             self.eq();
@@ -356,7 +360,13 @@ impl Encoder {
         }
         if let Some(e) = c.emergency {
             self.item();
-            self.kw(if e { t::EMERGENCY } else { t::EMERGENCY_OFF });
+            if !e && self.version < 3 {
+                // v1/v2 stacks disagree on the long form (megaco wants "EmergencyOffToken");
+                // the short token is read by all.
+                self.s(t::EMERGENCY_OFF.short);
+            } else {
+                self.kw(if e { t::EMERGENCY } else { t::EMERGENCY_OFF });
+            }
         }
         if !c.topology.is_empty() {
             self.item();
@@ -1312,13 +1322,9 @@ impl Encoder {
                     self.item();
                     self.kw(t::TERMINATION_STATE);
                     self.begin();
-                    for n in &ts.names {
-                        self.item();
-                        self.s(n);
-                    }
                     for p in &ts.props {
                         self.item();
-                        self.prop(p);
+                        self.ind_aud_prop(p);
                     }
                     if ts.event_buffer_control {
                         self.item();
@@ -1433,6 +1439,13 @@ impl Encoder {
         }
     }
 
+    fn ind_aud_prop(&mut self, p: &IndAudProp) {
+        match p {
+            IndAudProp::Name(n) => self.s(n),
+            IndAudProp::Select(p) => self.prop(p),
+        }
+    }
+
     fn ind_aud_stream_parms(&mut self, sp: &IndAudStreamParms) {
         if let Some(lc) = &sp.local_control {
             self.item();
@@ -1456,13 +1469,9 @@ impl Encoder {
                 self.item();
                 self.kw(t::RESERVED_GROUP);
             }
-            for n in &lc.names {
-                self.item();
-                self.s(n);
-            }
             for p in &lc.props {
                 self.item();
-                self.prop(p);
+                self.ind_aud_prop(p);
             }
             self.end();
         }

@@ -713,6 +713,22 @@ impl<'a> Parser<'a> {
             } else {
                 return self.err_at(start, format!("expected a topology direction, found '{d}'"));
             };
+            let mut direction = direction;
+            // megaco writes a v3 extension direction after its base: `Oneway, OnewayBoth`.
+            let save = self.pos;
+            if direction == TopologyDirection::Oneway && self.eat(b',') {
+                match self.peek_word() {
+                    Some(w) if t::ONEWAY_BOTH.is(w) => {
+                        self.word()?;
+                        direction = TopologyDirection::OnewayBoth;
+                    }
+                    Some(w) if t::ONEWAY_EXTERNAL.is(w) => {
+                        self.word()?;
+                        direction = TopologyDirection::OnewayExternal;
+                    }
+                    _ => self.pos = save,
+                }
+            }
             let mut stream = None;
             if self.eat(b',') {
                 let next = self.peek_word();
@@ -2030,9 +2046,10 @@ impl<'a> Parser<'a> {
                     lc.reserve_group = true;
                 } else if is_pkgd_name(w) {
                     if matches!(next, Some(b'=' | b'#' | b'<' | b'>')) {
-                        lc.props.push(p.parm_value(w.to_ascii_lowercase())?);
+                        lc.props
+                            .push(IndAudProp::Select(p.parm_value(w.to_ascii_lowercase())?));
                     } else {
-                        lc.names.push(w.to_ascii_lowercase());
+                        lc.props.push(IndAudProp::Name(w.to_ascii_lowercase()));
                     }
                 } else {
                     return p.err_at(start, format!("unexpected '{w}' in LocalControl audit"));
@@ -2072,9 +2089,10 @@ impl<'a> Parser<'a> {
                 ts.event_buffer_control = true;
             } else if is_pkgd_name(w) {
                 if matches!(next, Some(b'=' | b'#' | b'<' | b'>')) {
-                    ts.props.push(p.parm_value(w.to_ascii_lowercase())?);
+                    ts.props
+                        .push(IndAudProp::Select(p.parm_value(w.to_ascii_lowercase())?));
                 } else {
-                    ts.names.push(w.to_ascii_lowercase());
+                    ts.props.push(IndAudProp::Name(w.to_ascii_lowercase()));
                 }
             } else {
                 return p.err_at(start, format!("unexpected '{w}' in TerminationState audit"));
@@ -2315,8 +2333,14 @@ fn time_notation(w: &str) -> Option<TimeNotation> {
 /// Split SDP text into property groups; `Err(line)` for a line that is not `x=value`.
 pub(crate) fn sdp_groups(body: &str) -> Result<Vec<Vec<PropertyParm>>, String> {
     let mut groups: Vec<Vec<PropertyParm>> = Vec::new();
-    for raw in body.split(['\n', '\r']) {
-        let line = raw.trim_matches([' ', '\t']);
+    // White space before the closing brace is layout, not part of the last SDP value.
+    for raw in body.trim_end().split(['\n', '\r']) {
+        // Leading white space is layout (indentation); trailing white space is kept, as megaco
+        // keeps it, since it is part of an SDP value.
+        let line = raw.trim_start_matches([' ', '\t']);
+        if line.trim_end_matches([' ', '\t']).is_empty() {
+            continue;
+        }
         if line.is_empty() {
             continue;
         }
