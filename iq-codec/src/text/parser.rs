@@ -122,6 +122,12 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Position of the next token (after white space), for error reports.
+    fn mark(&mut self) -> usize {
+        self.ws();
+        self.pos
+    }
+
     fn peek(&mut self) -> Option<u8> {
         self.ws();
         self.s.get(self.pos).copied()
@@ -152,7 +158,7 @@ impl<'a> Parser<'a> {
     /// A run of SafeChars (a NAME, number, path name, token ...).
     fn word(&mut self) -> R<&'a str> {
         self.ws();
-        let start = self.pos;
+        let start = self.mark();
         while self.s.get(self.pos).is_some_and(|&c| is_safe(c)) {
             self.pos += 1;
         }
@@ -195,7 +201,7 @@ impl<'a> Parser<'a> {
 
     fn number<T: TryFrom<u64>>(&mut self, what: &str) -> R<T> {
         self.ws();
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         parse_num(w).and_then(|n| T::try_from(n).ok()).map_or_else(
             || {
@@ -210,7 +216,7 @@ impl<'a> Parser<'a> {
 
     fn quoted(&mut self) -> R<String> {
         self.ws();
-        let start = self.pos;
+        let start = self.mark();
         if self.s.get(self.pos) != Some(&b'"') {
             return self.err(format!("expected a quoted string, found {}", self.found()));
         }
@@ -304,7 +310,7 @@ impl<'a> Parser<'a> {
                 self.expect(b':')?;
                 let seq = self.hex_u32("SequenceNum")?;
                 self.expect(b':')?;
-                let start = self.pos;
+                let start = self.mark();
                 let w = self.word()?;
                 let data = w
                     .strip_prefix("0x")
@@ -322,7 +328,7 @@ impl<'a> Parser<'a> {
                 });
             }
         }
-        let start = self.pos;
+        let start = self.mark();
         let hdr = self.word()?;
         let Some((tok, ver)) = hdr.split_once('/') else {
             return self.err_at(
@@ -379,7 +385,7 @@ impl<'a> Parser<'a> {
     }
 
     fn hex_u32(&mut self, what: &str) -> R<u32> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         w.strip_prefix("0x")
             .or_else(|| w.strip_prefix("0X"))
@@ -398,7 +404,7 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(b'[') => {
                 self.pos += 1;
-                let start = self.pos;
+                let start = self.mark();
                 let end = self.s[start..].iter().position(|&c| c == b']');
                 let Some(end) = end.map(|e| start + e) else {
                     return self.err_at(start, "unterminated '[' address");
@@ -416,7 +422,7 @@ impl<'a> Parser<'a> {
             }
             Some(b'<') => {
                 self.pos += 1;
-                let start = self.pos;
+                let start = self.mark();
                 let name = self.word()?;
                 if !name
                     .bytes()
@@ -430,7 +436,7 @@ impl<'a> Parser<'a> {
                 Ok(MId::Domain { name, port })
             }
             _ => {
-                let start = self.pos;
+                let start = self.mark();
                 let w = self.word()?;
                 if t::MTP.is(w) && self.peek() == Some(b'{') {
                     self.pos += 1;
@@ -465,8 +471,13 @@ impl<'a> Parser<'a> {
     // ------------------------------------------------------------------ transactions
 
     fn transaction(&mut self) -> R<Transaction> {
-        let start = self.pos;
-        let w = self.word()?;
+        let start = self.mark();
+        let Ok(w) = self.word() else {
+            return self.err(format!(
+                "expected Transaction, Reply, Pending, TransactionResponseAck or Segment, found {}",
+                self.found()
+            ));
+        };
         if t::TRANSACTION.is(w) {
             self.expect(b'=')?;
             let id = self.number("TransactionID")?;
@@ -516,7 +527,7 @@ impl<'a> Parser<'a> {
         } else if t::RESPONSE_ACK.is(w) {
             let mut acks = Vec::new();
             self.braced_list(false, |p| {
-                let start = p.pos;
+                let start = p.mark();
                 let w = p.word()?;
                 let ack = match w.split_once('-') {
                     Some((a, b)) => (parse_num(a), parse_num(b).map(Some)),
@@ -558,7 +569,7 @@ impl<'a> Parser<'a> {
 
     /// `id [/ segment [/ END]]` (one SafeChars run, since '/' is a SafeChar).
     fn id_and_segment(&mut self) -> R<(u32, Option<u16>, bool)> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         let mut parts = w.split('/');
         let bad = |p: &Self| p.err_at(start, format!("bad transaction ID '{w}'"));
@@ -588,7 +599,7 @@ impl<'a> Parser<'a> {
     }
 
     fn context_id(&mut self) -> R<ContextId> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         match w {
             "-" => Ok(ContextId::Null),
@@ -680,7 +691,7 @@ impl<'a> Parser<'a> {
     }
 
     fn on_off(&mut self) -> R<bool> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         if t::ON.is(w) {
             Ok(true)
@@ -698,7 +709,7 @@ impl<'a> Parser<'a> {
             self.expect(b',')?;
             let to = self.termination_id()?;
             self.expect(b',')?;
-            let start = self.pos;
+            let start = self.mark();
             let d = self.word()?;
             let direction = if t::BOTHWAY.is(d) {
                 TopologyDirection::Bothway
@@ -769,7 +780,7 @@ impl<'a> Parser<'a> {
     }
 
     fn context_audit_item(&mut self, a: &mut ContextAttrAuditRequest, outer: bool) -> R<()> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         let has_eq = self.peek() == Some(b'=');
         if t::TOPOLOGY.is(w) {
@@ -836,7 +847,7 @@ impl<'a> Parser<'a> {
     // ------------------------------------------------------------------ commands
 
     fn termination_id(&mut self) -> R<TerminationId> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         if w.len() > 64 * 8 {
             return self.err_at(start, "termination ID too long");
@@ -859,7 +870,7 @@ impl<'a> Parser<'a> {
     }
 
     fn command_request(&mut self) -> R<CommandRequest> {
-        let start = self.pos;
+        let start = self.mark();
         let mut w = self.word()?;
         let mut optional = false;
         let mut wildcard_return = false;
@@ -975,7 +986,7 @@ impl<'a> Parser<'a> {
     }
 
     fn amm_descriptor(&mut self) -> R<AmmDescriptor> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         Ok(if t::MEDIA.is(w) {
             AmmDescriptor::Media(self.media()?)
@@ -1036,7 +1047,7 @@ impl<'a> Parser<'a> {
     }
 
     fn command_reply(&mut self) -> R<CommandReply> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         if t::ADD.is(w) || t::MOVE.is(w) || t::MODIFY.is(w) || t::SUBTRACT.is(w) {
             self.expect(b'=')?;
@@ -1140,7 +1151,7 @@ impl<'a> Parser<'a> {
     }
 
     fn audit_return_parameter(&mut self) -> R<AuditReturnParameter> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         let next = self.peek();
         let has_body = matches!(next, Some(b'{' | b'='));
@@ -1206,7 +1217,7 @@ impl<'a> Parser<'a> {
     fn error_descriptor(&mut self) -> R<ErrorDescriptor> {
         self.expect_kw(t::ERROR)?;
         self.expect(b'=')?;
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         let code = match parse_num(w) {
             Some(n) if n <= 999 && w.len() <= 4 => n as u16,
@@ -1228,7 +1239,7 @@ impl<'a> Parser<'a> {
         let mut multi: Vec<StreamDescriptor> = Vec::new();
         let mut saw_one = false;
         self.braced_list(true, |p| {
-            let start = p.pos;
+            let start = p.mark();
             let w = p.peek_word().unwrap_or("");
             if t::TERMINATION_STATE.is(w) {
                 p.word()?;
@@ -1261,7 +1272,7 @@ impl<'a> Parser<'a> {
     }
 
     fn stream_parm(&mut self, sp: &mut StreamParms) -> R<()> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         let twice =
             |p: &Self, what: &str| p.err_at(start, format!("{what} appears twice in a stream"));
@@ -1316,7 +1327,7 @@ impl<'a> Parser<'a> {
     }
 
     fn stream_mode(&mut self) -> R<StreamMode> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         Ok(if t::SENDONLY.is(w) {
             StreamMode::SendOnly
@@ -1334,7 +1345,7 @@ impl<'a> Parser<'a> {
     }
 
     fn local_remote(&mut self) -> R<LocalRemoteDescriptor> {
-        let start = self.pos;
+        let start = self.mark();
         let body = self.raw_braced()?;
         match sdp_groups(&body) {
             Ok(groups) => Ok(LocalRemoteDescriptor { groups }),
@@ -1356,7 +1367,7 @@ impl<'a> Parser<'a> {
             } else if t::BUFFER.is(w) {
                 p.word()?;
                 p.expect(b'=')?;
-                let start = p.pos;
+                let start = p.mark();
                 let v = p.word()?;
                 ts.event_buffer_control = Some(if t::OFF.is(v) {
                     EventBufferControl::Off
@@ -1374,7 +1385,7 @@ impl<'a> Parser<'a> {
     }
 
     fn service_state(&mut self) -> R<ServiceState> {
-        let start = self.pos;
+        let start = self.mark();
         let v = self.word()?;
         Ok(if t::TEST.is(v) {
             ServiceState::Test
@@ -1389,7 +1400,7 @@ impl<'a> Parser<'a> {
 
     /// propertyParm = pkgdName parmValue
     fn property_parm(&mut self) -> R<PropertyParm> {
-        let start = self.pos;
+        let start = self.mark();
         let name = self.word()?;
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid property name"));
@@ -1466,7 +1477,7 @@ impl<'a> Parser<'a> {
 
     fn mux(&mut self) -> R<MuxDescriptor> {
         self.expect(b'=')?;
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         let mux_type = if t::H221.is(w) {
             MuxType::H221
@@ -1538,7 +1549,7 @@ impl<'a> Parser<'a> {
     }
 
     fn requested_event(&mut self) -> R<RequestedEvent> {
-        let start = self.pos;
+        let start = self.mark();
         let name = self.word()?;
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid event name"));
@@ -1551,7 +1562,7 @@ impl<'a> Parser<'a> {
     }
 
     fn event_parameter(&mut self, e: &mut RequestedEvent) -> R<()> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         if t::KEEP_ACTIVE.is(w) {
             e.keep_active = true;
@@ -1634,7 +1645,7 @@ impl<'a> Parser<'a> {
     }
 
     fn signal_request(&mut self) -> R<Signal> {
-        let start = self.pos;
+        let start = self.mark();
         let name = self.word()?;
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid signal name"));
@@ -1644,14 +1655,14 @@ impl<'a> Parser<'a> {
             return Ok(s);
         }
         self.braced_list(false, |p| {
-            let start = p.pos;
+            let start = p.mark();
             let w = p.word()?;
             if t::STREAM.is(w) && p.peek() == Some(b'=') {
                 p.expect(b'=')?;
                 s.stream = Some(p.number("StreamID")?);
             } else if t::SIGNAL_TYPE.is(w) {
                 p.expect(b'=')?;
-                let st = p.pos;
+                let st = p.mark();
                 let v = p.word()?;
                 s.signal_type = Some(if t::ON_OFF.is(v) {
                     SignalType::OnOff
@@ -1669,7 +1680,7 @@ impl<'a> Parser<'a> {
                 p.expect(b'=')?;
                 let mut reasons = Vec::new();
                 p.braced_list(false, |p| {
-                    let st = p.pos;
+                    let st = p.mark();
                     let v = p.word()?;
                     reasons.push(if t::TIMEOUT.is(v) {
                         NotifyCompletion::OnTimeOut
@@ -1691,7 +1702,7 @@ impl<'a> Parser<'a> {
                 s.keep_active = true;
             } else if t::DIRECTION.is(w) {
                 p.expect(b'=')?;
-                let st = p.pos;
+                let st = p.mark();
                 let v = p.word()?;
                 s.direction = Some(if t::EXTERNAL.is(v) {
                     SignalDirection::External
@@ -1722,7 +1733,7 @@ impl<'a> Parser<'a> {
     fn digit_map(&mut self) -> R<DigitMapDescriptor> {
         let mut name = None;
         if self.eat(b'=') && self.peek() != Some(b'{') {
-            let start = self.pos;
+            let start = self.mark();
             let n = self.word()?;
             if !is_name(n) {
                 return self.err_at(start, format!("'{n}' is not a valid digit map name"));
@@ -1730,7 +1741,7 @@ impl<'a> Parser<'a> {
             name = Some(n.to_ascii_lowercase());
         }
         let value = if self.peek() == Some(b'{') {
-            let start = self.pos;
+            let start = self.mark();
             let body = self.raw_braced()?;
             match digit_map_value(&body) {
                 Some(v) => Some(v),
@@ -1757,7 +1768,7 @@ impl<'a> Parser<'a> {
     }
 
     fn observed_event(&mut self, allow_ts: bool) -> R<ObservedEvent> {
-        let start = self.pos;
+        let start = self.mark();
         let mut w = self.word()?;
         let mut timestamp = None;
         if self.peek() == Some(b':') {
@@ -1782,7 +1793,7 @@ impl<'a> Parser<'a> {
         };
         if self.peek() == Some(b'{') {
             self.braced_list(false, |p| {
-                let start = p.pos;
+                let start = p.mark();
                 let n = p.word()?;
                 if t::STREAM.is(n) && p.peek() == Some(b'=') {
                     p.expect(b'=')?;
@@ -1821,7 +1832,7 @@ impl<'a> Parser<'a> {
             return Ok(v);
         }
         self.braced_list(false, |p| {
-            let start = p.pos;
+            let start = p.mark();
             let name = p.word()?;
             if !is_pkgd_name(name) {
                 return p.err_at(start, format!("'{name}' is not a valid statistic name"));
@@ -1859,7 +1870,7 @@ impl<'a> Parser<'a> {
     }
 
     fn packages_item(&mut self) -> R<PackagesItem> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         match w.rsplit_once('-') {
             Some((n, ver)) if is_name(n) => match parse_num(ver).and_then(|v| u8::try_from(v).ok())
@@ -1878,7 +1889,7 @@ impl<'a> Parser<'a> {
     fn audit_descriptor(&mut self) -> R<AuditDescriptor> {
         let mut a = AuditDescriptor::default();
         self.braced_list(true, |p| {
-            let start = p.pos;
+            let start = p.mark();
             let w = p.word()?;
             let next = p.peek();
             let body = matches!(next, Some(b'{' | b'='));
@@ -2015,7 +2026,7 @@ impl<'a> Parser<'a> {
     }
 
     fn pkgd_name(&mut self) -> R<PkgdName> {
-        let start = self.pos;
+        let start = self.mark();
         let n = self.word()?;
         if !is_pkgd_name(n) {
             return self.err_at(start, format!("'{n}' is not a valid package name"));
@@ -2024,12 +2035,12 @@ impl<'a> Parser<'a> {
     }
 
     fn ind_aud_stream_parm(&mut self, sp: &mut IndAudStreamParms) -> R<()> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         if t::LOCAL_CONTROL.is(w) {
             let mut lc = IndAudLocalControl::default();
             self.braced_list(false, |p| {
-                let start = p.pos;
+                let start = p.mark();
                 let w = p.word()?;
                 let next = p.peek();
                 if t::MODE.is(w) {
@@ -2074,7 +2085,7 @@ impl<'a> Parser<'a> {
     fn ind_aud_term_state(&mut self) -> R<IndAudTerminationState> {
         let mut ts = IndAudTerminationState::default();
         self.braced_list(false, |p| {
-            let start = p.pos;
+            let start = p.mark();
             let w = p.word()?;
             let next = p.peek();
             if t::SERVICE_STATES.is(w) {
@@ -2119,9 +2130,9 @@ impl<'a> Parser<'a> {
             info: None,
             incomplete: false,
         };
-        let start = self.pos;
+        let start = self.mark();
         self.braced_list(false, |p| {
-            let start = p.pos;
+            let start = p.mark();
             let w = p.word()?;
             if t::METHOD.is(w) {
                 p.expect(b'=')?;
@@ -2218,7 +2229,7 @@ impl<'a> Parser<'a> {
     fn service_change_res_parms(&mut self) -> R<ServiceChangeResParm> {
         let mut r = ServiceChangeResParm::default();
         self.braced_list(false, |p| {
-            let start = p.pos;
+            let start = p.mark();
             let w = p.word()?;
             if t::SERVICE_CHANGE_ADDRESS.is(w) {
                 p.expect(b'=')?;
@@ -2254,7 +2265,7 @@ impl<'a> Parser<'a> {
     }
 
     fn profile(&mut self) -> R<ServiceChangeProfile> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         match w.rsplit_once('/') {
             Some((n, v)) if is_name(n) => match parse_num(v).and_then(|v| u8::try_from(v).ok()) {
@@ -2272,7 +2283,7 @@ impl<'a> Parser<'a> {
     }
 
     fn version_number(&mut self) -> R<u8> {
-        let start = self.pos;
+        let start = self.mark();
         let w = self.word()?;
         match parse_num(w) {
             Some(v) if w.len() <= 2 => Ok(v as u8),
