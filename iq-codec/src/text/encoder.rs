@@ -834,6 +834,9 @@ impl Encoder {
             }
         }
         if !self.compact {
+            // An empty line before the indented brace: without it the indentation would be a
+            // last "SDP line" without '=' (Wireshark flags that as malformed).
+            self.out.push('\n');
             for _ in 0..self.depth {
                 self.out.push('\t');
             }

@@ -1,0 +1,520 @@
+//! Typed forms of the structural SDP lines (`o=`, `c=`, `m=`, `b=`) and the H.248 CHOOSE
+//! wildcard `$`.
+
+use super::SdpError;
+use std::fmt;
+use std::net::IpAddr;
+
+/// RFC 8866 `token-char`: printable US-ASCII except space and `"(),/:;<=>?@[\]{}`... (the
+/// separators).
+pub(crate) fn is_token_char(c: char) -> bool {
+    matches!(c, '\x21' | '\x23'..='\x27' | '\x2A'..='\x2B' | '\x2D'..='\x2E' | '0'..='9' | 'A'..='Z' | '\x5E'..='\x7E')
+}
+
+/// Non-empty and made of [`is_token_char`] only.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(is_token_char)
+}
+
+/// Non-empty and without white space or control characters.
+pub(crate) fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| !c.is_whitespace() && !c.is_control())
+}
+
+/// A value that H.248 lets the MGC leave to the MG: `$` (CHOOSE, "MG, fill this in") or a
+/// concrete value. Used for addresses, ports, ICE credentials and fingerprints in Local/Remote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Choosable<T> {
+    /// `$`
+    Choose,
+    /// A concrete value.
+    Value(T),
+}
+
+impl<T> Choosable<T> {
+    /// The concrete value, if any.
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Choosable::Choose => None,
+            Choosable::Value(v) => Some(v),
+        }
+    }
+
+    /// Is this `$`?
+    pub fn is_choose(&self) -> bool {
+        matches!(self, Choosable::Choose)
+    }
+
+    /// Map the concrete value.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Choosable<U> {
+        match self {
+            Choosable::Choose => Choosable::Choose,
+            Choosable::Value(v) => Choosable::Value(f(v)),
+        }
+    }
+
+    /// Borrowed form.
+    pub fn as_ref(&self) -> Choosable<&T> {
+        match self {
+            Choosable::Choose => Choosable::Choose,
+            Choosable::Value(v) => Choosable::Value(v),
+        }
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Choosable<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Choosable::Choose => f.write_str("$"),
+            Choosable::Value(v) => v.fmt(f),
+        }
+    }
+}
+
+impl<T> From<T> for Choosable<T> {
+    fn from(v: T) -> Self {
+        Choosable::Value(v)
+    }
+}
+
+fn port(s: &str) -> Result<Choosable<u16>, String> {
+    if s == "$" {
+        return Ok(Choosable::Choose);
+    }
+    if s.is_empty() || s.len() > 5 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("port '{s}' is neither a number 0..65535 nor $"));
+    }
+    s.parse::<u16>()
+        .map(Choosable::Value)
+        .map_err(|_| format!("port '{s}' is out of range 0..65535"))
+}
+
+/// `c=<nettype> <addrtype> <connection-address>` (e.g. `c=IN IP4 192.0.2.1`, or `c=IN IP4 $`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Connection {
+    /// `IN`.
+    pub nettype: String,
+    /// `IP4` or `IP6`.
+    pub addrtype: String,
+    /// The address as written (may carry a multicast `/ttl[/n]` suffix, or be an FQDN), or `$`.
+    pub address: Choosable<String>,
+}
+
+impl Connection {
+    /// `IN IP4 <addr>` or `IN IP6 <addr>`.
+    pub fn ip(addr: IpAddr) -> Self {
+        Connection {
+            nettype: "IN".into(),
+            addrtype: if addr.is_ipv4() { "IP4" } else { "IP6" }.into(),
+            address: Choosable::Value(addr.to_string()),
+        }
+    }
+
+    /// `IN IP4 $` (or `IN IP6 $`): ask the MG to choose.
+    pub fn choose(ipv6: bool) -> Self {
+        Connection {
+            nettype: "IN".into(),
+            addrtype: if ipv6 { "IP6" } else { "IP4" }.into(),
+            address: Choosable::Choose,
+        }
+    }
+
+    /// Parse the value of a `c=` line.
+    pub fn parse(s: &str) -> Result<Self, SdpError> {
+        Self::parse_str(s).map_err(|m| SdpError::invalid("connection (c=)", m))
+    }
+
+    pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
+        let f: Vec<&str> = s.split_ascii_whitespace().collect();
+        let [nettype, addrtype, address] = f[..] else {
+            return Err(format!(
+                "c= needs 3 fields '<nettype> <addrtype> <address>', found {}",
+                f.len()
+            ));
+        };
+        if !is_token(nettype) || !is_token(addrtype) || !is_word(address) {
+            return Err("c= fields must be tokens".into());
+        }
+        Ok(Connection {
+            nettype: nettype.into(),
+            addrtype: addrtype.into(),
+            address: if address == "$" {
+                Choosable::Choose
+            } else {
+                Choosable::Value(address.into())
+            },
+        })
+    }
+
+    /// The address as an IP address, when it is one (a multicast `/ttl` suffix is ignored).
+    pub fn ip_addr(&self) -> Option<IpAddr> {
+        let a = self.address.value()?;
+        let a = a.split('/').next().unwrap_or(a);
+        a.parse().ok()
+    }
+}
+
+impl fmt::Display for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.nettype, self.addrtype, self.address)
+    }
+}
+
+/// `o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// `-` when there is none.
+    pub username: String,
+    /// Session id (digits in RFC 8866; kept as written).
+    pub session_id: String,
+    /// Session version (digits in RFC 8866; kept as written).
+    pub session_version: String,
+    /// `IN`.
+    pub nettype: String,
+    /// `IP4` / `IP6`.
+    pub addrtype: String,
+    /// Address (or FQDN), as written.
+    pub address: String,
+}
+
+impl Origin {
+    /// Parse the value of an `o=` line.
+    pub fn parse(s: &str) -> Result<Self, SdpError> {
+        Self::parse_str(s).map_err(|m| SdpError::invalid("origin (o=)", m))
+    }
+
+    pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
+        let f: Vec<&str> = s.split_ascii_whitespace().collect();
+        let [u, id, ver, nt, at, addr] = f[..] else {
+            return Err(format!(
+                "o= needs 6 fields '<username> <sess-id> <sess-version> <nettype> <addrtype> <address>', found {}",
+                f.len()
+            ));
+        };
+        if !f.iter().all(|x| is_word(x)) {
+            return Err("o= fields must be visible characters".into());
+        }
+        Ok(Origin {
+            username: u.into(),
+            session_id: id.into(),
+            session_version: ver.into(),
+            nettype: nt.into(),
+            addrtype: at.into(),
+            address: addr.into(),
+        })
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} {} {} {}",
+            self.username,
+            self.session_id,
+            self.session_version,
+            self.nettype,
+            self.addrtype,
+            self.address
+        )
+    }
+}
+
+/// `b=<bwtype>:<bandwidth>` (e.g. `b=AS:64`, `b=TIAS:64000`, `b=RS:0`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Bandwidth {
+    /// `AS`, `CT`, `TIAS`, `RS`, `RR`, ...
+    pub bwtype: String,
+    /// The number (kbit/s for AS/CT, bit/s for TIAS), or `$`.
+    pub bandwidth: Choosable<u64>,
+}
+
+impl Bandwidth {
+    /// Parse the value of a `b=` line.
+    pub fn parse(s: &str) -> Result<Self, SdpError> {
+        Self::parse_str(s).map_err(|m| SdpError::invalid("bandwidth (b=)", m))
+    }
+
+    pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
+        let Some((t, v)) = s.split_once(':') else {
+            return Err("b= needs '<bwtype>:<bandwidth>'".into());
+        };
+        if !is_token(t) {
+            return Err(format!("b= bandwidth type '{t}' is not a token"));
+        }
+        let bandwidth = if v == "$" {
+            Choosable::Choose
+        } else if !v.is_empty() && v.len() <= 20 && v.bytes().all(|b| b.is_ascii_digit()) {
+            Choosable::Value(
+                v.parse()
+                    .map_err(|_| format!("b= bandwidth '{v}' is too large"))?,
+            )
+        } else {
+            return Err(format!("b= bandwidth '{v}' is not a number"));
+        };
+        Ok(Bandwidth {
+            bwtype: t.into(),
+            bandwidth,
+        })
+    }
+}
+
+impl fmt::Display for Bandwidth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.bwtype, self.bandwidth)
+    }
+}
+
+/// The transport protocol of an `m=` line.
+///
+/// Parsing ignores ASCII case; [`Display`](fmt::Display) writes the registered spelling.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Proto {
+    /// `RTP/AVP` (RFC 3551)
+    RtpAvp,
+    /// `RTP/AVPF` (RFC 4585)
+    RtpAvpf,
+    /// `RTP/SAVP` (RFC 3711; SDES keying)
+    RtpSavp,
+    /// `RTP/SAVPF` (RFC 5124)
+    RtpSavpf,
+    /// `UDP/TLS/RTP/SAVP` (RFC 5764, DTLS-SRTP)
+    UdpTlsRtpSavp,
+    /// `UDP/TLS/RTP/SAVPF` (RFC 5764, DTLS-SRTP, WebRTC)
+    UdpTlsRtpSavpf,
+    /// `TCP/TLS/RTP/SAVP` (RFC 7850)
+    TcpTlsRtpSavp,
+    /// `TCP/TLS/RTP/SAVPF` (RFC 7850)
+    TcpTlsRtpSavpf,
+    /// `UDP/DTLS/SCTP` (RFC 8841, WebRTC data channel)
+    UdpDtlsSctp,
+    /// `TCP/DTLS/SCTP` (RFC 8841)
+    TcpDtlsSctp,
+    /// `udptl` (T.38, RFC 4612)
+    Udptl,
+    /// `UDP/TLS/UDPTL` (T.38 over DTLS, RFC 7345)
+    UdpTlsUdptl,
+    /// `TCP/MSRP` (RFC 4975)
+    TcpMsrp,
+    /// `TCP/TLS/MSRP` (RFC 4975)
+    TcpTlsMsrp,
+    /// `udp`
+    Udp,
+    /// Anything else, as written.
+    Other(String),
+}
+
+const PROTOS: &[(Proto, &str)] = &[
+    (Proto::RtpAvp, "RTP/AVP"),
+    (Proto::RtpAvpf, "RTP/AVPF"),
+    (Proto::RtpSavp, "RTP/SAVP"),
+    (Proto::RtpSavpf, "RTP/SAVPF"),
+    (Proto::UdpTlsRtpSavp, "UDP/TLS/RTP/SAVP"),
+    (Proto::UdpTlsRtpSavpf, "UDP/TLS/RTP/SAVPF"),
+    (Proto::TcpTlsRtpSavp, "TCP/TLS/RTP/SAVP"),
+    (Proto::TcpTlsRtpSavpf, "TCP/TLS/RTP/SAVPF"),
+    (Proto::UdpDtlsSctp, "UDP/DTLS/SCTP"),
+    (Proto::TcpDtlsSctp, "TCP/DTLS/SCTP"),
+    (Proto::Udptl, "udptl"),
+    (Proto::UdpTlsUdptl, "UDP/TLS/UDPTL"),
+    (Proto::TcpMsrp, "TCP/MSRP"),
+    (Proto::TcpTlsMsrp, "TCP/TLS/MSRP"),
+    (Proto::Udp, "udp"),
+];
+
+impl Proto {
+    /// Read a proto string (ASCII case ignored for the registered ones).
+    pub fn parse(s: &str) -> Proto {
+        PROTOS
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(s))
+            .map(|(p, _)| p.clone())
+            .unwrap_or_else(|| Proto::Other(s.to_string()))
+    }
+
+    /// The registered spelling (or the text of [`Proto::Other`]).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Proto::Other(s) => s,
+            p => PROTOS
+                .iter()
+                .find(|(q, _)| q == p)
+                .map(|(_, n)| *n)
+                .unwrap_or(""),
+        }
+    }
+
+    /// Plain RTP: `RTP/AVP` or `RTP/AVPF`.
+    pub fn is_avp(&self) -> bool {
+        matches!(self, Proto::RtpAvp | Proto::RtpAvpf)
+    }
+
+    /// SRTP with SDES keying (`a=crypto`): `RTP/SAVP` or `RTP/SAVPF`.
+    pub fn is_sdes_srtp(&self) -> bool {
+        matches!(self, Proto::RtpSavp | Proto::RtpSavpf)
+    }
+
+    /// DTLS-SRTP: `UDP/TLS/RTP/SAVP(F)` or `TCP/TLS/RTP/SAVP(F)`.
+    pub fn is_dtls_srtp(&self) -> bool {
+        matches!(
+            self,
+            Proto::UdpTlsRtpSavp
+                | Proto::UdpTlsRtpSavpf
+                | Proto::TcpTlsRtpSavp
+                | Proto::TcpTlsRtpSavpf
+        )
+    }
+
+    /// Any secure RTP profile (SAVP or SAVPF, any keying).
+    pub fn is_srtp(&self) -> bool {
+        self.is_sdes_srtp() || self.is_dtls_srtp()
+    }
+
+    /// Any RTP profile (AVP, AVPF, SAVP, SAVPF in any transport).
+    pub fn is_rtp(&self) -> bool {
+        self.is_avp() || self.is_srtp()
+    }
+
+    /// An RTCP-feedback profile (AVPF or SAVPF).
+    pub fn is_feedback(&self) -> bool {
+        matches!(
+            self,
+            Proto::RtpAvpf | Proto::RtpSavpf | Proto::UdpTlsRtpSavpf | Proto::TcpTlsRtpSavpf
+        )
+    }
+
+    /// WebRTC data channel: `UDP/DTLS/SCTP` or `TCP/DTLS/SCTP`.
+    pub fn is_sctp(&self) -> bool {
+        matches!(self, Proto::UdpDtlsSctp | Proto::TcpDtlsSctp)
+    }
+
+    /// Uses (D)TLS with fingerprints and `a=setup`: DTLS-SRTP, DTLS-SCTP, `UDP/TLS/UDPTL`,
+    /// `TCP/TLS/MSRP`.
+    pub fn uses_fingerprint(&self) -> bool {
+        self.is_dtls_srtp()
+            || self.is_sctp()
+            || matches!(self, Proto::UdpTlsUdptl | Proto::TcpTlsMsrp)
+    }
+
+    /// TS 23.334 5.11.2.4: the core-side (non-secure) protocol for an access-side secure one:
+    /// `UDP/TLS/RTP/SAVP` and `RTP/SAVP` -> `RTP/AVP`, `UDP/TLS/RTP/SAVPF` and `RTP/SAVPF` ->
+    /// `RTP/AVPF` (also the TCP/TLS forms), `UDP/TLS/UDPTL` -> `udptl`. `None` for anything
+    /// else (already plain, or not mappable).
+    pub fn to_core(&self) -> Option<Proto> {
+        Some(match self {
+            Proto::UdpTlsRtpSavp | Proto::TcpTlsRtpSavp | Proto::RtpSavp => Proto::RtpAvp,
+            Proto::UdpTlsRtpSavpf | Proto::TcpTlsRtpSavpf | Proto::RtpSavpf => Proto::RtpAvpf,
+            Proto::UdpTlsUdptl => Proto::Udptl,
+            _ => return None,
+        })
+    }
+
+    /// TS 23.334 5.11.2.4 / 6.2.10.5: the access-side DTLS-SRTP protocol for a core-side one:
+    /// `RTP/AVP` -> `UDP/TLS/RTP/SAVP`, `RTP/AVPF` -> `UDP/TLS/RTP/SAVPF`, `udptl` ->
+    /// `UDP/TLS/UDPTL`. `None` for anything else.
+    pub fn to_dtls(&self) -> Option<Proto> {
+        Some(match self {
+            Proto::RtpAvp => Proto::UdpTlsRtpSavp,
+            Proto::RtpAvpf => Proto::UdpTlsRtpSavpf,
+            Proto::Udptl => Proto::UdpTlsUdptl,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Proto {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Proto::parse(s))
+    }
+}
+
+/// The value of an `m=` line: `<media> <port>[/<count>] <proto> <fmt> ...`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MediaLine {
+    /// `audio`, `video`, `application`, `image`, `text`, `message`, ...
+    pub media: String,
+    /// Port, or `$`.
+    pub port: Choosable<u16>,
+    /// `/<count>` after the port, if given.
+    pub port_count: Option<u16>,
+    /// Transport protocol.
+    pub proto: Proto,
+    /// Formats (RTP payload types, or e.g. `webrtc-datachannel`, `t38`, `*`), at least one.
+    pub fmts: Vec<String>,
+}
+
+impl MediaLine {
+    /// Parse the value of an `m=` line.
+    pub fn parse(s: &str) -> Result<Self, SdpError> {
+        Self::parse_str(s).map_err(|m| SdpError::invalid("media (m=)", m))
+    }
+
+    pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
+        let f: Vec<&str> = s.split_ascii_whitespace().collect();
+        if f.len() < 4 {
+            return Err(format!(
+                "m= needs '<media> <port> <proto> <fmt> ...' (at least 4 fields), found {}",
+                f.len()
+            ));
+        }
+        if !is_token(f[0]) {
+            return Err(format!("m= media '{}' is not a token", f[0]));
+        }
+        let (p, count) = match f[1].split_once('/') {
+            Some((p, c)) => (p, Some(c)),
+            None => (f[1], None),
+        };
+        let port = port(p).map_err(|e| format!("m= {e}"))?;
+        let port_count = match count {
+            None => None,
+            Some(c) => match c.parse::<u16>() {
+                Ok(n) if n > 0 && c.bytes().all(|b| b.is_ascii_digit()) => Some(n),
+                _ => return Err(format!("m= port count '{c}' is not a number 1..65535")),
+            },
+        };
+        if !f[2].chars().all(|c| is_token_char(c) || c == '/') || f[2].starts_with('/') {
+            return Err(format!("m= proto '{}' is not valid", f[2]));
+        }
+        if let Some(bad) = f[3..].iter().find(|x| !is_word(x)) {
+            return Err(format!("m= format '{bad}' is not valid"));
+        }
+        Ok(MediaLine {
+            media: f[0].into(),
+            port,
+            port_count,
+            proto: Proto::parse(f[2]),
+            fmts: f[3..].iter().map(|x| x.to_string()).collect(),
+        })
+    }
+
+    pub(crate) fn check(&self) -> Result<(), SdpError> {
+        let s = self.to_string();
+        match Self::parse_str(&s) {
+            Ok(p) if &p == self => Ok(()),
+            Ok(_) => Err(SdpError::invalid("media (m=)", format!("'{s}' does not read back the same"))),
+            Err(m) => Err(SdpError::invalid("media (m=)", m)),
+        }
+    }
+}
+
+impl fmt::Display for MediaLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.media, self.port)?;
+        if let Some(c) = self.port_count {
+            write!(f, "/{c}")?;
+        }
+        write!(f, " {}", self.proto)?;
+        for x in &self.fmts {
+            write!(f, " {x}")?;
+        }
+        Ok(())
+    }
+}
