@@ -10,8 +10,10 @@
 //! assert_eq!(iq_codec::text::decode(pretty.as_bytes()).unwrap(), msg);
 //! ```
 
+
 pub mod error;
 pub mod model;
+pub mod packages;
 pub mod text;
 
 pub use error::DecodeError;

@@ -7,6 +7,17 @@
 //! (lower case, as held in [`crate::model`]) into the 4-octet `PkgdName` (2 octets package ID,
 //! 2 octets item ID) and back, per item kind; and to name event and signal parameters.
 //!
+//! ```
+//! use iq_codec::packages::{ItemKind, Registry};
+//!
+//! let reg = Registry::builtin();
+//! assert_eq!(reg.item_ids(ItemKind::Event, "dd/std"), Some((0x0006, 0x0001)));
+//! assert_eq!(reg.item_name(ItemKind::Signal, 0x8f01, 0x0001).as_deref(), Some("xdtls/estab"));
+//! assert_eq!(reg.param_id(ItemKind::Event, "xdtls/estfail", "cause"), Some(0x0001));
+//! assert_eq!(reg.item_ids(ItemKind::Property, "m"), Some((0x0000, 0xB00F)));
+//! assert_eq!(reg.item_name(ItemKind::Event, 0x8f02, 0x0002).as_deref(), Some("p8f02/i0002"));
+//! ```
+//!
 //! # What is in the built-in table
 //!
 //! | packages | IDs | source | status |
@@ -655,11 +666,7 @@ impl Registry {
                     if let Some(old) = idx.by_name.insert(item.name.clone(), r) {
                         return Err(format!(
                             "package '{}': {} name '{}' defined twice (in '{}' and '{}')",
-                            p.name,
-                            item.kind,
-                            item.name,
-                            packages[old.pkg].name,
-                            packages[pi].name
+                            p.name, item.kind, item.name, packages[old.pkg].name, packages[pi].name
                         ));
                     }
                     if let Some(old) = idx.by_id.insert(item.id, r) {
