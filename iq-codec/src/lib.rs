@@ -10,7 +10,7 @@
 //! assert_eq!(iq_codec::text::decode(pretty.as_bytes()).unwrap(), msg);
 //! ```
 
-
+pub mod binary;
 pub mod error;
 pub mod model;
 pub mod packages;
