@@ -24,6 +24,13 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -q "${need[@]}" erlang-megaco erlang-dev erlang-examples >/dev/null
 fi
 
+# Independent SDP parser (npm sdp-transform) for tests/sdp_oracle.rs, kept under target/.
+command -v node >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q nodejs npm >/dev/null; }
+if [ ! -d target/oracle/node_modules/sdp-transform ]; then
+    echo "test.sh: installing sdp-transform (npm) into target/oracle"
+    npm install --silent --no-audit --no-fund --prefix target/oracle sdp-transform@3 >/dev/null
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -14,6 +14,7 @@ pub mod binary;
 pub mod error;
 pub mod model;
 pub mod packages;
+pub mod sdp;
 pub mod text;
 
 pub use error::DecodeError;

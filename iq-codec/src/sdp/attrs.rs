@@ -159,9 +159,7 @@ fn check_len(hash: &HashFunction, n: usize) -> Result<(), String> {
         return Err("fingerprint has no octets".into());
     }
     match hash.digest_len() {
-        Some(l) if l != n => Err(format!(
-            "{hash} fingerprint has {n} octets, expected {l}"
-        )),
+        Some(l) if l != n => Err(format!("{hash} fingerprint has {n} octets, expected {l}")),
         _ => Ok(()),
     }
 }
@@ -201,9 +199,7 @@ impl FingerprintAttr {
                 for pair in v.split(':') {
                     let b = pair.as_bytes();
                     if b.len() != 2 || !b.iter().all(u8::is_ascii_hexdigit) {
-                        return Err(format!(
-                            "fingerprint octet '{pair}' is not two hex digits"
-                        ));
+                        return Err(format!("fingerprint octet '{pair}' is not two hex digits"));
                     }
                     value.push(u8::from_str_radix(pair, 16).map_err(|e| e.to_string())?);
                 }
@@ -405,11 +401,7 @@ fn is_ice_chars(s: &str) -> bool {
 }
 
 /// Check an ICE ufrag (4..=256) or pwd (22..=256) of RFC 8839 `ice-char`s, or `$`.
-pub(crate) fn ice_credential(
-    s: &str,
-    what: &str,
-    min: usize,
-) -> Result<Choosable<String>, String> {
+pub(crate) fn ice_credential(s: &str, what: &str, min: usize) -> Result<Choosable<String>, String> {
     if s == "$" {
         return Ok(Choosable::Choose);
     }
@@ -553,10 +545,7 @@ impl Candidate {
             rest = tail;
         }
         if rest.len() % 2 != 0 {
-            return Err(format!(
-                "extension '{}' has no value",
-                rest[rest.len() - 1]
-            ));
+            return Err(format!("extension '{}' has no value", rest[rest.len() - 1]));
         }
         for pair in rest.chunks(2) {
             if !is_token(pair[0]) {
@@ -706,7 +695,11 @@ impl RtpMap {
 
 impl fmt::Display for RtpMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}/{}", self.payload_type, self.encoding, self.clock_rate)?;
+        write!(
+            f,
+            "{} {}/{}",
+            self.payload_type, self.encoding, self.clock_rate
+        )?;
         if let Some(p) = &self.params {
             write!(f, "/{p}")?;
         }

@@ -16,6 +16,11 @@ pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.chars().all(is_token_char)
 }
 
+/// An m-line proto: tokens joined by `/`.
+pub(crate) fn is_proto(s: &str) -> bool {
+    s.split('/').all(is_token)
+}
+
 /// Non-empty and without white space or control characters.
 pub(crate) fn is_word(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| !c.is_whitespace() && !c.is_control())
@@ -480,7 +485,7 @@ impl MediaLine {
                 _ => return Err(format!("m= port count '{c}' is not a number 1..65535")),
             },
         };
-        if !f[2].chars().all(|c| is_token_char(c) || c == '/') || f[2].starts_with('/') {
+        if !is_proto(f[2]) {
             return Err(format!("m= proto '{}' is not valid", f[2]));
         }
         if let Some(bad) = f[3..].iter().find(|x| !is_word(x)) {
@@ -499,7 +504,10 @@ impl MediaLine {
         let s = self.to_string();
         match Self::parse_str(&s) {
             Ok(p) if &p == self => Ok(()),
-            Ok(_) => Err(SdpError::invalid("media (m=)", format!("'{s}' does not read back the same"))),
+            Ok(_) => Err(SdpError::invalid(
+                "media (m=)",
+                format!("'{s}' does not read back the same"),
+            )),
             Err(m) => Err(SdpError::invalid("media (m=)", m)),
         }
     }
