@@ -840,7 +840,7 @@ pub enum ServiceState {
 /// A property (or event/signal parameter): name, values and how the values relate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PropertyParm {
-    /// `pkg/item` (or parameter name, or SDP line type). Lower case.
+    /// `pkg/item` or parameter name (lower case), or an SDP line type (kept as written).
     pub name: PkgdName,
     /// Values; one for a plain value. For SDP lines the rest of the line.
     pub value: Vec<String>,

@@ -1,0 +1,9 @@
+//! `iq-link`: how H.248 messages get across between an IMS-ALG (MGC) and an IMS-AGW (MG).
+//!
+//! - [`transaction`]: the sans-IO transaction engine (no sockets, no clock: fed `(now, bytes)`,
+//!   polled for messages to send, timers and events), shared by both roles.
+//! - [`transport`]: thin drivers that move bytes: SCTP (kernel, H.248.4), TCP with TPKT
+//!   (H.248.1 Annex D.2) and UDP with ALF (Annex D.1).
+
+pub mod transaction;
+pub mod transport;

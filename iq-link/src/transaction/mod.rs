@@ -1,0 +1,1 @@
+//! Sans-IO H.248 transaction engine (see the crate docs).

@@ -1,0 +1,1 @@
+//! Transports behind one trait (see the crate docs).
