@@ -1,8 +1,10 @@
 //! `iq-interop`: the lab tool. For now: the codec demo (`iq-interop codec`).
 
 use clap::{Parser, Subcommand, ValueEnum};
+use iq_codec::binary::{BinaryCodec, TermIdMapping};
+use iq_codec::packages::Registry;
 use iq_codec::text::{self, Style};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -21,9 +23,14 @@ enum Cmd {
     /// Decode one H.248 message and write it re-encoded.
     ///
     /// Reads FILE (or standard input), decodes it as the `--from` encoding and writes it in the
-    /// `--to` form on standard output. On bad input prints `line:column: error CODE: reason` on
-    /// standard error and exits with status 2; CODE is the H.248 error code a receiver would
-    /// answer with (400 syntax error, 403 syntax error in transaction, 406 version not supported).
+    /// `--to` form on standard output. On bad input prints `line:column: error CODE: reason`
+    /// (text) or `PATH: error CODE: reason` (BER) on standard error and exits with status 2;
+    /// CODE is the H.248 error code a receiver would answer with (400 syntax error, 403 syntax
+    /// error in transaction, 406 version not supported, 501 not implemented). A message BER
+    /// cannot express (`--to ber`) is reported the same way with code 500.
+    ///
+    /// BER (H.248.1 Annex A) is read and written as raw octets, or as hex text with `--hex`
+    /// (input: hex digits, white space ignored; output: lower-case hex and a newline).
     Codec {
         /// Input encoding.
         #[arg(long, value_enum, default_value_t = From::Text)]
@@ -32,6 +39,17 @@ enum Cmd {
         /// rendering of the decoded model, for diffs and scripts).
         #[arg(long, value_enum, default_value_t = To::Pretty)]
         to: To,
+        /// BER as hex text instead of raw octets (input with `--from ber`, output with
+        /// `--to ber`).
+        #[arg(long)]
+        hex: bool,
+        /// Package table profile (TOML) applied on the built-in table for BER names.
+        #[arg(long, value_name = "TOML")]
+        packages: Option<std::path::PathBuf>,
+        /// Termination ID mapping (TOML) for BER; default: binary digits [8,8,8] and the AGW
+        /// rules ip/acc/t<N> and ip/core/t<N>.
+        #[arg(long, value_name = "TOML")]
+        term_ids: Option<std::path::PathBuf>,
         /// Message file; standard input when absent.
         file: Option<std::path::PathBuf>,
     },
@@ -41,6 +59,8 @@ enum Cmd {
 enum From {
     /// H.248.1 Annex B text (long or short tokens).
     Text,
+    /// H.248.1 Annex A binary (ASN.1 BER), definite or indefinite lengths.
+    Ber,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -51,16 +71,73 @@ enum To {
     Compact,
     /// JSON rendering of the model.
     Json,
+    /// H.248.1 Annex A binary (ASN.1 BER, definite lengths).
+    Ber,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Codec { from, to, file } => codec(from, to, file),
+        Cmd::Codec {
+            from,
+            to,
+            hex,
+            packages,
+            term_ids,
+            file,
+        } => codec(from, to, hex, packages, term_ids, file),
     }
 }
 
-fn codec(from: From, to: To, file: Option<std::path::PathBuf>) -> ExitCode {
+/// The BER codec from the optional profile files.
+fn binary_codec(
+    packages: Option<&std::path::Path>,
+    term_ids: Option<&std::path::Path>,
+) -> Result<BinaryCodec, String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    let mut codec = BinaryCodec::default();
+    if let Some(p) = packages {
+        let reg = Registry::with_profile(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+        codec = codec.with_registry(reg);
+    }
+    if let Some(p) = term_ids {
+        let m = TermIdMapping::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+        codec = codec.with_term_ids(m);
+    }
+    Ok(codec)
+}
+
+/// Hex text (white space ignored) → octets.
+fn from_hex(input: &[u8]) -> Result<Vec<u8>, String> {
+    let digits: Vec<u8> = input
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if digits.len() % 2 != 0 {
+        return Err("odd number of hex digits".into());
+    }
+    digits
+        .chunks(2)
+        .map(|p| {
+            std::str::from_utf8(p)
+                .ok()
+                .and_then(|s| u8::from_str_radix(s, 16).ok())
+                .ok_or_else(|| format!("'{}' is not hex", String::from_utf8_lossy(p)))
+        })
+        .collect()
+}
+
+fn codec(
+    from: From,
+    to: To,
+    hex: bool,
+    packages: Option<std::path::PathBuf>,
+    term_ids: Option<std::path::PathBuf>,
+    file: Option<std::path::PathBuf>,
+) -> ExitCode {
     let input = match &file {
         Some(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())),
         None => {
@@ -78,19 +155,70 @@ fn codec(from: From, to: To, file: Option<std::path::PathBuf>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let name = file
+        .as_ref()
+        .map_or("<stdin>".to_string(), |p| p.display().to_string());
+    let needs_ber = matches!(from, From::Ber) || matches!(to, To::Ber);
+    let ber = if needs_ber {
+        match binary_codec(packages.as_deref(), term_ids.as_deref()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("iq-interop codec: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
     let msg = match from {
-        From::Text => text::decode(&input),
+        From::Text => text::decode(&input).map_err(|e| format!("{name}:{e}")),
+        From::Ber => {
+            let octets = if hex {
+                match from_hex(&input) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        eprintln!("{name}: error 400: bad hex input: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            } else {
+                input
+            };
+            let codec = ber.as_ref().expect("codec built for BER");
+            codec.decode(&octets).map_err(|e| format!("{name}: {e}"))
+        }
     };
     let msg = match msg {
         Ok(m) => m,
         Err(e) => {
-            let name = file
-                .as_ref()
-                .map_or("<stdin>".to_string(), |p| p.display().to_string());
-            eprintln!("{name}:{e}");
+            eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
+    if let To::Ber = to {
+        let codec = ber.as_ref().expect("codec built for BER");
+        let octets = match codec.encode(&msg) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let mut stdout = std::io::stdout().lock();
+        let r = if hex {
+            let h: String = octets.iter().map(|b| format!("{b:02x}")).collect();
+            writeln!(stdout, "{h}")
+        } else {
+            stdout.write_all(&octets)
+        };
+        return match r.and_then(|_| stdout.flush()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("iq-interop codec: cannot write: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let out = match to {
         To::Pretty => text::encode(&msg, Style::Pretty),
         To::Compact => text::encode(&msg, Style::Compact),
@@ -101,6 +229,7 @@ fn codec(from: From, to: To, file: Option<std::path::PathBuf>) -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        To::Ber => unreachable!("written above"),
     };
     print!("{out}");
     ExitCode::SUCCESS

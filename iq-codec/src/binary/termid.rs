@@ -1,0 +1,700 @@
+//! Termination IDs between their text form (the model's [`TerminationId`]) and the binary
+//! `TerminationID ::= SEQUENCE { wildcard SEQUENCE OF OCTET STRING(SIZE(1)), id OCTET
+//! STRING(SIZE(1..8)) }` of H.248.1 Annex A.
+//!
+//! The text form of a termination ID is free (`ip/acc/t1001`, `tdm/trunk1/5`, ...) while the
+//! binary form is at most 8 octets, so a mapping has to be configured. A [`TermIdMapping`] tries,
+//! in this order:
+//!
+//! 1. **ROOT**: text `root` is eight 0xFF octets and no wildcard, both ways.
+//! 2. **Lossless fallback** (encode only accepts it; decode produces it when nothing else
+//!    applies): text `x` + the id octets in lower-case hex, then `_w` + hex for each wildcard
+//!    octet, e.g. `x0a0b0c` or `x0a0000_w4f`. So any binary ID survives BER → model → BER.
+//!    Such a text contains no `$`/`*`, so [`TerminationId::is_wildcard`] does not see the
+//!    wildcard of a fallback ID.
+//! 3. **Binary digits** (Erlang/OTP megaco's default convention, `megaco_binary_term_id_gen`,
+//!    level configuration `[8, 8, 8]`): each `/`-separated text level is a string of `0`/`1`
+//!    with exactly as many digits as the level has bits; the levels' bits are concatenated and
+//!    packed into octets, most significant bit first (`11111111/00000000/00000001` = `FF 00 01`).
+//!    A level may end with `$` (CHOOSE) or `*` (ALL) instead of its remaining bits, which are
+//!    then zero in the id and described by one wildcard octet (H.248.1 A.1): bit 7 = ALL (1) or
+//!    CHOOSE (0); bit 6 = "this and lower levels" (1) or "this level" (0); bits 5..0 = position
+//!    of the first (most significant) wildcarded bit counted from the least significant bit of
+//!    the whole id. As megaco does: the wildcard of the last text level is "this and lower
+//!    levels" when configured levels follow it (those are zero-filled, e.g. `11111111/*` =
+//!    wildcard `CF`, id `FF 00 00`; `*` = `D7`, `00 00 00`; `$` = `57`, `00 00 00`), "this level"
+//!    when it is the last configured level (`11111111/00000000/0000001*` = `80`, `FF 00 02`) or
+//!    when text levels follow (`11111111/$/00000001` = `0F`, `FF 00 01`). megaco's own decoder
+//!    reads a "this level" wildcard one level too early (`11111111/$/00000001` comes back as
+//!    `11111111$/00000000/00000001`); this decoder follows the encoding rule above.
+//! 4. **Rules** ([`TermIdRule`]): text `<text_prefix><decimal N>` ⇔ `<id_prefix>` followed by N
+//!    big-endian in `width` octets. With `digits = d` the decimal is written with exactly `d`
+//!    digits (zero-padded), otherwise in canonical form (no leading zero). When the text prefix
+//!    contains a `/`, the directory part (up to and including the last `/`) followed by `$` or
+//!    `*` is the CHOOSE or ALL wildcard of the number: id = `<id_prefix>` + `width` zero octets,
+//!    one wildcard octet `0x00`/`0x80` + (8 × width − 1) ("this level", the number being the
+//!    last level). E.g. with the default rule `ip/acc/t` ⇔ `10` + 4 octets: `ip/acc/t1001` =
+//!    `10 00 00 03 E9`, `ip/acc/$` = wildcard `1F`, id `10 00 00 00 00`.
+//!
+//! Encoding tries ROOT, the fallback form, binary digits, then the rules in order; a text ID
+//! none of them expresses is an error (H.248 answers 500 to it, as megaco does). Decoding tries
+//! ROOT, the rules, binary digits, then the fallback, and accepts a candidate text only if it
+//! encodes back to exactly the same octets, so BER → model → BER never changes an ID.
+//!
+//! The default mapping ([`TermIdMapping::default`]) has the binary-digit levels `[8, 8, 8]` and
+//! the rules of this project's AGW: `ip/acc/t<N>` ⇔ `10` + N in 4 octets (access side) and
+//! `ip/core/t<N>` ⇔ `20` + N in 4 octets (core side). [`TermIdMapping::from_toml`] loads another
+//! one:
+//!
+//! ```toml
+//! use_default_rules = false   # default true: the rules below come after the default ones
+//!
+//! [binary_digits]
+//! levels = [8, 8, 8]          # bits per level; [] switches the convention off
+//!
+//! [[rule]]
+//! text_prefix = "tdm/trunk1/"
+//! id_prefix = [0x30, 0x01]    # octets
+//! width = 2
+//! digits = 3                  # optional: tdm/trunk1/005
+//! ```
+//!
+//! Checks on a configuration: levels of 1..=64 bits whose sum is a multiple of 8 and at most
+//! 64; rule text prefixes non-empty, lower case, of `a-z 0-9 _ /`, not ending in a digit, not
+//! of the fallback's `x<hex>` form, all different; `width` 1..=8, `id_prefix` + `width` at most 8
+//! octets; no two rules whose ids can coincide (same length, one id prefix a prefix of the
+//! other).
+
+use crate::model::TerminationId;
+use serde::Deserialize;
+use thiserror::Error;
+
+/// The ROOT termination's binary id.
+pub const ROOT_ID: [u8; 8] = [0xFF; 8];
+
+/// A binary termination ID: wildcard octets and id octets, as on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BinaryTermId {
+    /// Wildcard octets (H.248.1 A.1 layout).
+    pub wildcard: Vec<u8>,
+    /// The id, 1 to 8 octets.
+    pub id: Vec<u8>,
+}
+
+/// One text ⇔ binary rule: `<text_prefix><decimal>` ⇔ `<id_prefix><number in width octets>`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TermIdRule {
+    /// Text before the number, e.g. `ip/acc/t` (lower case).
+    pub text_prefix: String,
+    /// Octets before the number.
+    #[serde(default)]
+    pub id_prefix: Vec<u8>,
+    /// Octets of the number (big-endian), 1..=8.
+    pub width: u8,
+    /// Fixed number of decimal digits (zero-padded); `None` = canonical decimal.
+    #[serde(default)]
+    pub digits: Option<u8>,
+}
+
+impl TermIdRule {
+    /// A rule with canonical decimals.
+    pub fn new(text_prefix: &str, id_prefix: &[u8], width: u8) -> Self {
+        TermIdRule {
+            text_prefix: text_prefix.to_string(),
+            id_prefix: id_prefix.to_vec(),
+            width,
+            digits: None,
+        }
+    }
+
+    /// The text before the last segment (`ip/acc/` for `ip/acc/t`), if the prefix has a `/`.
+    fn dir(&self) -> Option<&str> {
+        self.text_prefix.rfind('/').map(|i| &self.text_prefix[..=i])
+    }
+
+    fn id_len(&self) -> usize {
+        self.id_prefix.len() + usize::from(self.width)
+    }
+
+    /// The wildcard octet of `<dir>$` / `<dir>*`.
+    fn wildcard_octet(&self, all: bool) -> u8 {
+        (if all { 0x80 } else { 0x00 }) | (self.width * 8 - 1)
+    }
+
+    fn encode(&self, text: &str) -> Option<Result<BinaryTermId, String>> {
+        if let Some(dir) = self.dir() {
+            if let Some(w) = text.strip_prefix(dir) {
+                if w == "$" || w == "*" {
+                    let mut id = self.id_prefix.clone();
+                    id.resize(self.id_len(), 0);
+                    return Some(Ok(BinaryTermId {
+                        wildcard: vec![self.wildcard_octet(w == "*")],
+                        id,
+                    }));
+                }
+            }
+        }
+        let rest = text.strip_prefix(self.text_prefix.as_str())?;
+        if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        match self.digits {
+            Some(d) if rest.len() != usize::from(d) => {
+                return Some(Err(format!(
+                    "rule '{}' wants exactly {d} digits, '{rest}' has {}",
+                    self.text_prefix,
+                    rest.len()
+                )))
+            }
+            None if rest.len() > 1 && rest.starts_with('0') => {
+                return Some(Err(format!(
+                    "rule '{}' wants a decimal without leading zeros, found '{rest}'",
+                    self.text_prefix
+                )))
+            }
+            _ => {}
+        }
+        let n: u64 = match rest.parse() {
+            Ok(n) => n,
+            Err(_) => return Some(Err(format!("number '{rest}' too large"))),
+        };
+        let bytes = n.to_be_bytes();
+        let w = usize::from(self.width);
+        if bytes[..8 - w].iter().any(|&b| b != 0) {
+            return Some(Err(format!(
+                "number {n} does not fit the {w} octet(s) of rule '{}'",
+                self.text_prefix
+            )));
+        }
+        let mut id = self.id_prefix.clone();
+        id.extend_from_slice(&bytes[8 - w..]);
+        Some(Ok(BinaryTermId {
+            wildcard: Vec::new(),
+            id,
+        }))
+    }
+
+    fn decode(&self, wildcard: &[u8], id: &[u8]) -> Option<String> {
+        if id.len() != self.id_len() || !id.starts_with(&self.id_prefix) {
+            return None;
+        }
+        let num = &id[self.id_prefix.len()..];
+        match wildcard {
+            [] => {
+                let n = num.iter().fold(0u64, |a, &b| a << 8 | u64::from(b));
+                let digits = match self.digits {
+                    Some(d) => format!("{n:0width$}", width = usize::from(d)),
+                    None => n.to_string(),
+                };
+                Some(format!("{}{digits}", self.text_prefix))
+            }
+            [w] => {
+                let dir = self.dir()?;
+                if num.iter().any(|&b| b != 0) {
+                    return None;
+                }
+                if *w == self.wildcard_octet(false) {
+                    Some(format!("{dir}$"))
+                } else if *w == self.wildcard_octet(true) {
+                    Some(format!("{dir}*"))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A configuration that is not valid: what and why.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TermIdConfigError {
+    /// Not TOML, or keys/values of the wrong shape.
+    #[error("termination ID mapping: TOML: {0}")]
+    Toml(String),
+    /// A rule or the level configuration breaks a check (see the module docs).
+    #[error("termination ID mapping: {0}")]
+    Invalid(String),
+}
+
+/// How termination IDs are mapped between text and binary. See the module docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermIdMapping {
+    levels: Vec<u8>,
+    rules: Vec<TermIdRule>,
+}
+
+impl Default for TermIdMapping {
+    /// Binary digits `[8, 8, 8]` and the AGW rules `ip/acc/t` ⇔ `10`+4 octets,
+    /// `ip/core/t` ⇔ `20`+4 octets.
+    fn default() -> Self {
+        TermIdMapping {
+            levels: vec![8, 8, 8],
+            rules: default_rules(),
+        }
+    }
+}
+
+fn default_rules() -> Vec<TermIdRule> {
+    vec![
+        TermIdRule::new("ip/acc/t", &[0x10], 4),
+        TermIdRule::new("ip/core/t", &[0x20], 4),
+    ]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlMapping {
+    #[serde(default = "yes")]
+    use_default_rules: bool,
+    #[serde(default)]
+    binary_digits: Option<TomlDigits>,
+    #[serde(default)]
+    rule: Vec<TermIdRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlDigits {
+    levels: Vec<u8>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl TermIdMapping {
+    /// A mapping from binary-digit levels (empty = convention off) and rules; checked.
+    pub fn new(levels: Vec<u8>, rules: Vec<TermIdRule>) -> Result<Self, TermIdConfigError> {
+        let m = TermIdMapping { levels, rules };
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// megaco's default alone: binary digits `[8, 8, 8]`, no rules.
+    pub fn megaco() -> Self {
+        TermIdMapping {
+            levels: vec![8, 8, 8],
+            rules: Vec::new(),
+        }
+    }
+
+    /// Loads a mapping from TOML (format in the module docs).
+    pub fn from_toml(text: &str) -> Result<Self, TermIdConfigError> {
+        let t: TomlMapping =
+            toml::from_str(text).map_err(|e| TermIdConfigError::Toml(e.to_string()))?;
+        let levels = t.binary_digits.map_or_else(|| vec![8, 8, 8], |d| d.levels);
+        let mut rules = if t.use_default_rules {
+            default_rules()
+        } else {
+            Vec::new()
+        };
+        rules.extend(t.rule);
+        TermIdMapping::new(levels, rules)
+    }
+
+    /// Bits per level of the binary-digit convention (empty when off).
+    pub fn levels(&self) -> &[u8] {
+        &self.levels
+    }
+
+    /// The rules, in order.
+    pub fn rules(&self) -> &[TermIdRule] {
+        &self.rules
+    }
+
+    fn validate(&self) -> Result<(), TermIdConfigError> {
+        let bad = |s: String| Err(TermIdConfigError::Invalid(s));
+        if !self.levels.is_empty() {
+            let total: u32 = self.levels.iter().map(|&l| u32::from(l)).sum();
+            if self.levels.iter().any(|&l| l == 0 || l > 64) || total % 8 != 0 || total > 64 {
+                return bad(format!(
+                    "binary-digit levels {:?}: each 1..=64 bits, sum a multiple of 8 and at most 64",
+                    self.levels
+                ));
+            }
+        }
+        for (i, r) in self.rules.iter().enumerate() {
+            let p = &r.text_prefix;
+            if p.is_empty()
+                || !p
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'/')
+            {
+                return bad(format!(
+                    "rule '{p}': text_prefix must be non-empty lower-case a-z, 0-9, '_' or '/'"
+                ));
+            }
+            if p.ends_with(|c: char| c.is_ascii_digit()) {
+                return bad(format!("rule '{p}': text_prefix must not end in a digit"));
+            }
+            if p.starts_with('x') && p[1..].bytes().all(|b| b.is_ascii_hexdigit()) {
+                return bad(format!(
+                    "rule '{p}': text_prefix has the form x<hex> of the fallback IDs"
+                ));
+            }
+            if r.width == 0 || r.width > 8 || r.id_len() > 8 {
+                return bad(format!(
+                    "rule '{p}': width must be 1..=8 and id_prefix + width at most 8 octets"
+                ));
+            }
+            if r.digits.is_some_and(|d| d == 0 || d > 20) {
+                return bad(format!("rule '{p}': digits must be 1..=20"));
+            }
+            for o in &self.rules[..i] {
+                if o.text_prefix == *p {
+                    return bad(format!("two rules with text_prefix '{p}'"));
+                }
+                if o.id_len() == r.id_len()
+                    && (o.id_prefix.starts_with(&r.id_prefix)
+                        || r.id_prefix.starts_with(&o.id_prefix))
+                {
+                    return bad(format!(
+                        "rules '{}' and '{p}' can give the same binary id",
+                        o.text_prefix
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Text → binary. The error says why no form applies (the caller answers 500).
+    pub fn encode(&self, tid: &TerminationId) -> Result<BinaryTermId, String> {
+        let text = tid.as_str();
+        if text.eq_ignore_ascii_case("root") {
+            return Ok(BinaryTermId {
+                wildcard: Vec::new(),
+                id: ROOT_ID.to_vec(),
+            });
+        }
+        let lower;
+        let text = if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = text.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            text
+        };
+        if let Some(b) = parse_fallback(text) {
+            return Ok(b);
+        }
+        let digits = self.encode_digits(text);
+        if let Some(Ok(b)) = digits {
+            return Ok(b);
+        }
+        for r in &self.rules {
+            if let Some(res) = r.encode(text) {
+                return res;
+            }
+        }
+        Err(match digits {
+            Some(Err(e)) => e,
+            _ => "no termination ID mapping rule matches it (and it is neither ROOT, \
+                  binary-digit levels nor the x<hex> form)"
+                .to_string(),
+        })
+    }
+
+    /// Binary → text. Fails only for an id of 0 or more than 8 octets.
+    pub fn decode(&self, wildcard: &[u8], id: &[u8]) -> Result<TerminationId, String> {
+        if id.is_empty() || id.len() > 8 {
+            return Err(format!(
+                "termination id of {} octets (1 to 8 allowed)",
+                id.len()
+            ));
+        }
+        if wildcard.is_empty() && id == ROOT_ID {
+            return Ok(TerminationId::root());
+        }
+        let same = |text: &str| {
+            self.encode(&TerminationId(text.to_string()))
+                .is_ok_and(|b| b.wildcard == wildcard && b.id == id)
+        };
+        for r in &self.rules {
+            if let Some(t) = r.decode(wildcard, id) {
+                if same(&t) {
+                    return Ok(TerminationId(t));
+                }
+            }
+        }
+        if let Some(t) = self.decode_digits(wildcard, id) {
+            if same(&t) {
+                return Ok(TerminationId(t));
+            }
+        }
+        let mut t = String::with_capacity(1 + 2 * id.len() + 4 * wildcard.len());
+        t.push('x');
+        for b in id {
+            t.push_str(&format!("{b:02x}"));
+        }
+        for w in wildcard {
+            t.push_str(&format!("_w{w:02x}"));
+        }
+        Ok(TerminationId(t))
+    }
+
+    /// The binary-digit convention; `None` if the text is not of its form at all.
+    fn encode_digits(&self, text: &str) -> Option<Result<BinaryTermId, String>> {
+        if self.levels.is_empty() {
+            return None;
+        }
+        let parts: Vec<&str> = text.split('/').collect();
+        let form_ok = parts.iter().all(|p| {
+            let body = p.strip_suffix(['$', '*']).unwrap_or(p);
+            !p.is_empty() && body.bytes().all(|b| b == b'0' || b == b'1')
+        });
+        if !form_ok {
+            return None;
+        }
+        if parts.len() > self.levels.len() {
+            return Some(Err(format!(
+                "{} binary-digit levels, {} configured",
+                parts.len(),
+                self.levels.len()
+            )));
+        }
+        let mut bits: Vec<bool> = Vec::new();
+        let mut wildcard = Vec::new();
+        let last = parts.len() - 1;
+        for (i, p) in parts.iter().enumerate() {
+            let c = usize::from(self.levels[i]);
+            let wc = p.chars().last().filter(|&c| c == '$' || c == '*');
+            let body = if wc.is_some() { &p[..p.len() - 1] } else { p };
+            match wc {
+                None => {
+                    if body.len() != c {
+                        return Some(Err(format!(
+                            "binary-digit level {} is '{body}' ({} bits), {c} bits configured",
+                            i + 1,
+                            body.len()
+                        )));
+                    }
+                    bits.extend(body.bytes().map(|b| b == b'1'));
+                }
+                Some(w) => {
+                    if body.len() >= c {
+                        return Some(Err(format!(
+                            "binary-digit level {} '{p}': the wildcard must cover at least one of its {c} bits",
+                            i + 1
+                        )));
+                    }
+                    bits.extend(body.bytes().map(|b| b == b'1'));
+                    bits.extend(std::iter::repeat_n(false, c - body.len()));
+                    let rest: usize = self.levels[i + 1..].iter().map(|&l| usize::from(l)).sum();
+                    let pos = (c - body.len() - 1 + rest) as u8;
+                    let all = if w == '*' { 0x80 } else { 0x00 };
+                    let recursive = if i == last && rest > 0 { 0x40 } else { 0x00 };
+                    wildcard.push(all | recursive | pos);
+                    if i == last {
+                        bits.extend(std::iter::repeat_n(false, rest));
+                    }
+                }
+            }
+        }
+        let total: usize = self.levels.iter().map(|&l| usize::from(l)).sum();
+        if bits.len() != total {
+            return Some(Err(format!(
+                "{} binary-digit levels without a wildcard, {} configured",
+                parts.len(),
+                self.levels.len()
+            )));
+        }
+        let id = bits
+            .chunks(8)
+            .map(|ch| ch.iter().fold(0u8, |a, &b| a << 1 | u8::from(b)))
+            .collect();
+        Some(Ok(BinaryTermId { wildcard, id }))
+    }
+
+    /// Reads binary digits; the caller checks that the text encodes back to the same octets.
+    fn decode_digits(&self, wildcard: &[u8], id: &[u8]) -> Option<String> {
+        let total: usize = self.levels.iter().map(|&l| usize::from(l)).sum();
+        if self.levels.is_empty() || id.len() * 8 != total {
+            return None;
+        }
+        let bits: Vec<bool> = id
+            .iter()
+            .flat_map(|&b| (0..8).rev().map(move |i| b >> i & 1 == 1))
+            .collect();
+        let mut levels: Vec<String> = Vec::with_capacity(self.levels.len());
+        let mut start = 0;
+        for &l in &self.levels {
+            let l = usize::from(l);
+            levels.push(
+                bits[start..start + l]
+                    .iter()
+                    .map(|&b| if b { '1' } else { '0' })
+                    .collect(),
+            );
+            start += l;
+        }
+        let mut cut = levels.len();
+        let mut seen = vec![false; levels.len()];
+        for &w in wildcard {
+            let pos = usize::from(w & 0x3F);
+            if pos >= total {
+                return None;
+            }
+            let idx = total - 1 - pos;
+            let mut s = 0;
+            let (i, k) = self.levels.iter().enumerate().find_map(|(i, &l)| {
+                let l = usize::from(l);
+                let r = (idx >= s && idx < s + l).then_some((i, idx - s));
+                s += l;
+                r
+            })?;
+            if seen[i] {
+                return None;
+            }
+            seen[i] = true;
+            levels[i].truncate(k);
+            levels[i].push(if w & 0x80 != 0 { '*' } else { '$' });
+            if w & 0x40 != 0 {
+                cut = cut.min(i + 1);
+            }
+        }
+        levels.truncate(cut);
+        Some(levels.join("/"))
+    }
+}
+
+/// `x<hex id>(_w<hex>)*` → the octets.
+fn parse_fallback(text: &str) -> Option<BinaryTermId> {
+    let rest = text.strip_prefix('x')?;
+    let mut parts = rest.split("_w");
+    let id = hex(parts.next()?)?;
+    if id.is_empty() || id.len() > 8 {
+        return None;
+    }
+    let mut wildcard = Vec::new();
+    for p in parts {
+        match hex(p)?.as_slice() {
+            [w] => wildcard.push(*w),
+            _ => return None,
+        }
+    }
+    Some(BinaryTermId { wildcard, id })
+}
+
+fn hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(m: &TermIdMapping, t: &str) -> (Vec<u8>, Vec<u8>) {
+        let b = m
+            .encode(&TerminationId::new(t))
+            .unwrap_or_else(|e| panic!("{t}: {e}"));
+        (b.wildcard, b.id)
+    }
+
+    #[test]
+    fn megaco_examples() {
+        let m = TermIdMapping::default();
+        assert_eq!(enc(&m, "root"), (vec![], vec![0xff; 8]));
+        assert_eq!(
+            enc(&m, "11111111/00000000/00000001"),
+            (vec![], vec![0xff, 0, 1])
+        );
+        assert_eq!(enc(&m, "11111111/*"), (vec![0xcf], vec![0xff, 0, 0]));
+        assert_eq!(
+            enc(&m, "11111111/$/00000001"),
+            (vec![0x0f], vec![0xff, 0, 1])
+        );
+        assert_eq!(enc(&m, "*"), (vec![0xd7], vec![0, 0, 0]));
+        assert_eq!(enc(&m, "$"), (vec![0x57], vec![0, 0, 0]));
+        assert_eq!(enc(&m, "1111$"), (vec![0x53], vec![0xf0, 0, 0]));
+        assert_eq!(
+            enc(&m, "11111111/00000000/0000001*"),
+            (vec![0x80], vec![0xff, 0, 2])
+        );
+        for t in [
+            "11111111/*",
+            "11111111/$/00000001",
+            "*",
+            "$",
+            "1111$",
+            "11111111/00000000/0000001*",
+            "root",
+        ] {
+            let (w, id) = enc(&m, t);
+            assert_eq!(m.decode(&w, &id).unwrap().as_str(), t);
+        }
+    }
+
+    #[test]
+    fn rules_and_fallback() {
+        let m = TermIdMapping::default();
+        assert_eq!(enc(&m, "ip/acc/t1001"), (vec![], vec![0x10, 0, 0, 3, 0xe9]));
+        assert_eq!(enc(&m, "ip/core/t3"), (vec![], vec![0x20, 0, 0, 0, 3]));
+        assert_eq!(enc(&m, "ip/acc/$"), (vec![0x1f], vec![0x10, 0, 0, 0, 0]));
+        assert_eq!(enc(&m, "ip/core/*"), (vec![0x9f], vec![0x20, 0, 0, 0, 0]));
+        for t in ["ip/acc/t1001", "ip/core/t0", "ip/acc/$", "ip/core/*"] {
+            let (w, id) = enc(&m, t);
+            assert_eq!(m.decode(&w, &id).unwrap().as_str(), t);
+        }
+        assert!(m.encode(&TerminationId::new("ip/acc/t01")).is_err());
+        assert!(m.encode(&TerminationId::new("ip/acc/t4294967296")).is_err());
+        assert!(m.encode(&TerminationId::new("tdm/1")).is_err());
+        assert!(m.encode(&TerminationId::new("1111111")).is_err());
+        // Fallback both ways.
+        assert_eq!(
+            m.decode(&[0x4f], &[0x0a, 0, 0]).unwrap().as_str(),
+            "00001010/$"
+        );
+        let t = m.decode(&[0x3f], &[0x0a, 0, 0]).unwrap();
+        assert_eq!(t.as_str(), "x0a0000_w3f");
+        assert_eq!(enc(&m, t.as_str()), (vec![0x3f], vec![0x0a, 0, 0]));
+        assert_eq!(m.decode(&[], &[1, 2]).unwrap().as_str(), "x0102");
+        // A wildcard octet the digit convention would not write: fallback, not a lossy text.
+        let t = m.decode(&[0x17], &[0, 0, 0]).unwrap();
+        assert_eq!(enc(&m, t.as_str()), (vec![0x17], vec![0, 0, 0]));
+        assert!(m.decode(&[], &[]).is_err());
+        assert!(m.decode(&[], &[0; 9]).is_err());
+    }
+
+    #[test]
+    fn toml_config() {
+        let m = TermIdMapping::from_toml(
+            r#"
+            use_default_rules = false
+            [binary_digits]
+            levels = []
+            [[rule]]
+            text_prefix = "tdm/trunk1/"
+            id_prefix = [0x30, 0x01]
+            width = 2
+            digits = 3
+            "#,
+        )
+        .unwrap();
+        assert!(m.rules().len() == 1 && m.levels().is_empty());
+        assert_eq!(enc(&m, "tdm/trunk1/005"), (vec![], vec![0x30, 1, 0, 5]));
+        assert_eq!(
+            m.decode(&[], &[0x30, 1, 0, 5]).unwrap().as_str(),
+            "tdm/trunk1/005"
+        );
+        assert!(m.encode(&TerminationId::new("tdm/trunk1/5")).is_err());
+        for bad in [
+            "[[rule]]\ntext_prefix = \"t1\"\nwidth = 2",
+            "[[rule]]\ntext_prefix = \"xa\"\nwidth = 2",
+            "[[rule]]\ntext_prefix = \"a\"\nid_prefix = [1]\nwidth = 8",
+            "[[rule]]\ntext_prefix = \"a\"\nwidth = 2\n[[rule]]\ntext_prefix = \"b\"\nwidth = 2",
+            "[binary_digits]\nlevels = [7]",
+            "nonsense = 1",
+        ] {
+            assert!(TermIdMapping::from_toml(bad).is_err(), "{bad}");
+        }
+    }
+}
