@@ -682,7 +682,18 @@ impl Encoder {
                 termination_ids,
                 audit,
             } => {
-                self.tids(termination_ids);
+                if let [only] = termination_ids.as_slice() {
+                    if t::CONTEXT.is(only.as_str()) {
+                        // `AuditValue = c` would read as a context audit result.
+                        self.out.push('[');
+                        self.tid(only);
+                        self.out.push(']');
+                    } else {
+                        self.tids(termination_ids);
+                    }
+                } else {
+                    self.tids(termination_ids);
+                }
                 if !audit.is_empty() {
                     self.termination_audit(audit);
                 }
@@ -1542,6 +1553,10 @@ impl Encoder {
             for i in &info.items {
                 self.item();
                 self.audit_item(*i);
+            }
+            for ia in &info.ind_aud {
+                self.item();
+                self.ind_aud(ia);
             }
         }
         if p.incomplete {

@@ -176,6 +176,16 @@ impl<'a> Parser<'a> {
         w
     }
 
+    /// Is the next word `kw` and the character after it `c`? Consumes nothing. Keywords double
+    /// as names (a termination may be called `c`, a property `ct`), so where a name may stand a
+    /// keyword is only taken as one when followed by its syntax.
+    fn at_kw_then(&mut self, kw: Kw, c: u8) -> bool {
+        let save = self.pos;
+        let hit = self.word().is_ok_and(|w| kw.is(w)) && self.peek() == Some(c);
+        self.pos = save;
+        hit
+    }
+
     /// Consume the keyword if it is the next word.
     fn eat_kw(&mut self, kw: Kw) -> bool {
         let save = self.pos;
@@ -361,7 +371,7 @@ impl<'a> Parser<'a> {
             return self.err("expected white space after the protocol version");
         }
         let mid = self.mid()?;
-        let body = if self.peek_word().is_some_and(|w| t::ERROR.is(w)) {
+        let body = if self.at_kw_then(t::ERROR, b'=') {
             MessageBody::Error(self.error_descriptor()?)
         } else {
             let mut ts = Vec::new();
@@ -501,7 +511,7 @@ impl<'a> Parser<'a> {
             } else {
                 false
             };
-            let result = if self.peek_word().is_some_and(|w| t::ERROR.is(w)) {
+            let result = if self.at_kw_then(t::ERROR, b'=') {
                 TransactionResult::Error(self.error_descriptor()?)
             } else {
                 let mut acts = vec![self.action_reply()?];
@@ -743,11 +753,13 @@ impl<'a> Parser<'a> {
             let mut stream = None;
             if self.eat(b',') {
                 let next = self.peek_word();
-                if next.is_some_and(|w| t::STREAM.is(w)) {
+                if self.at_kw_then(t::STREAM, b'=') {
                     self.word()?;
                     self.expect(b'=')?;
                     stream = Some(self.number("StreamID")?);
-                } else if next.is_some_and(|w| w.bytes().all(|c| c.is_ascii_digit())) {
+                } else if next.is_some_and(|w| w.bytes().all(|c| c.is_ascii_digit()))
+                    && self.bare_stream_follows()
+                {
                     // megaco writes the stream of a topology triple as a bare number.
                     stream = Some(self.number("StreamID")?);
                 } else {
@@ -771,6 +783,29 @@ impl<'a> Parser<'a> {
             }
             self.expect(b',')?;
         }
+    }
+
+    /// After `from, to, direction,` a bare number is megaco's stream ID, unless it is the first
+    /// termination of the next triple (`num, to, direction`). Consumes nothing.
+    fn bare_stream_follows(&mut self) -> bool {
+        let save = self.pos;
+        let _ = self.word();
+        let is_next_triple = self.eat(b',')
+            && self.word().is_ok()
+            && self.eat(b',')
+            && self.word().is_ok_and(|d| {
+                [
+                    t::BOTHWAY,
+                    t::ISOLATE,
+                    t::ONEWAY,
+                    t::ONEWAY_EXTERNAL,
+                    t::ONEWAY_BOTH,
+                ]
+                .iter()
+                .any(|k| k.is(d))
+            });
+        self.pos = save;
+        !is_next_triple
     }
 
     fn context_audit(&mut self) -> R<ContextAttrAuditRequest> {
@@ -815,7 +850,7 @@ impl<'a> Parser<'a> {
             a.select_logic = Some(SelectLogic::And);
         } else if t::OR_LGC.is(w) {
             a.select_logic = Some(SelectLogic::Or);
-        } else if t::CONTEXT_ATTR.is(w) && outer {
+        } else if t::CONTEXT_ATTR.is(w) && outer && self.peek() == Some(b'{') {
             // Either ContextAttr { props } (selection) or ContextAttr { audit items }.
             self.expect(b'{')?;
             loop {
@@ -940,7 +975,7 @@ impl<'a> Parser<'a> {
                 if t::OBSERVED_EVENTS.is(w) && n.observed_events.is_none() {
                     p.word()?;
                     n.observed_events = Some(p.observed_events()?);
-                } else if t::ERROR.is(w) && n.error.is_none() {
+                } else if p.at_kw_then(t::ERROR, b'=') && n.error.is_none() {
                     n.error = Some(p.error_descriptor()?);
                 } else {
                     return p.err(format!(
@@ -1030,7 +1065,7 @@ impl<'a> Parser<'a> {
         let mut creq = ContextRequest::default();
         self.braced_list(false, |p| {
             let w = p.peek_word().unwrap_or("");
-            if t::ERROR.is(w) {
+            if t::ERROR.is(w) && p.at_kw_then(t::ERROR, b'=') {
                 if r.error.is_some() {
                     return p.err("two Error descriptors in one action reply");
                 }
@@ -1074,7 +1109,7 @@ impl<'a> Parser<'a> {
             self.expect(b'=')?;
             let r = if self.eat_kw(t::CONTEXT) {
                 self.expect(b'{')?;
-                if self.peek_word().is_some_and(|w| t::ERROR.is(w)) {
+                if self.at_kw_then(t::ERROR, b'=') {
                     let e = self.error_descriptor()?;
                     self.expect(b'}')?;
                     AuditReply::Error(e)
@@ -1121,7 +1156,7 @@ impl<'a> Parser<'a> {
             self.expect(b'=')?;
             let termination_ids = self.term_id_list()?;
             let result = if self.eat(b'{') {
-                let r = if self.peek_word().is_some_and(|w| t::ERROR.is(w)) {
+                let r = if self.at_kw_then(t::ERROR, b'=') {
                     ServiceChangeResult::Error(self.error_descriptor()?)
                 } else {
                     self.expect_kw(t::SERVICES)?;
@@ -2188,6 +2223,12 @@ impl<'a> Parser<'a> {
                 && w.len() > 2
             {
                 sc.extensions.push(p.parm_value(w.to_ascii_lowercase())?);
+            } else if matches!(p.peek(), Some(b'{' | b'=')) {
+                let ia = p.ind_aud(w, start)?;
+                sc.info
+                    .get_or_insert_with(AuditDescriptor::default)
+                    .ind_aud
+                    .push(ia);
             } else {
                 let item = if t::MUX.is(w) {
                     AuditItem::Mux
