@@ -34,6 +34,14 @@ fi
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
 cargo test --workspace 2>&1
+
+# Kernel SCTP is not in this kernel (nor CI's): the SCTP tests run inside a small qemu VM with
+# Debian's stock kernel and sctp.ko, and fail (not skip) if the VM ran no test. Then the wire
+# check against an independent SCTP stack (usrsctp) with a tshark-checked capture.
+echo "== SCTP tests in the VM (tools/sctp-vm/test.sh)"
+tools/sctp-vm/test.sh
+echo "== SCTP wire check against usrsctp (tools/sctp-vm/wire-check.sh)"
+tools/sctp-vm/wire-check.sh
