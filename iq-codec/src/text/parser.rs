@@ -16,6 +16,9 @@ const MAX_DEPTH: usize = 8;
 
 pub(crate) struct Parser<'a> {
     s: &'a [u8],
+    /// The input as text when it is valid UTF-8 (the usual case), so that words are slices of
+    /// it without a UTF-8 check each.
+    utf8: Option<&'a str>,
     pos: usize,
     /// Error code for failures at the current place (400 for the message, 403 inside a request).
     code: u16,
@@ -24,7 +27,22 @@ pub(crate) struct Parser<'a> {
     depth: usize,
 }
 
+/// SafeChar lookup (ABNF `SafeChar`), one entry per octet.
+static SAFE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = safe_char(i as u8);
+        i += 1;
+    }
+    t
+};
+
 fn is_safe(c: u8) -> bool {
+    SAFE[c as usize]
+}
+
+const fn safe_char(c: u8) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(
             c,
@@ -54,6 +72,7 @@ impl<'a> Parser<'a> {
     pub(crate) fn new(s: &'a [u8]) -> Self {
         Parser {
             s,
+            utf8: std::str::from_utf8(s).ok(),
             pos: 0,
             code: 400,
             txn: None,
@@ -157,21 +176,32 @@ impl<'a> Parser<'a> {
 
     /// A run of SafeChars (a NAME, number, path name, token ...).
     fn word(&mut self) -> R<&'a str> {
+        match self.scan_word() {
+            Some(w) => Ok(w),
+            None => self.err(format!("expected a name or number, found {}", self.found())),
+        }
+    }
+
+    /// The next run of SafeChars, consumed; `None` (consuming only white space) if there is none.
+    fn scan_word(&mut self) -> Option<&'a str> {
         self.ws();
-        let start = self.mark();
-        while self.s.get(self.pos).is_some_and(|&c| is_safe(c)) {
-            self.pos += 1;
+        let start = self.pos;
+        let rest = self.s.get(start..).unwrap_or_default();
+        let end = start + rest.iter().position(|&c| !is_safe(c)).unwrap_or(rest.len());
+        if end == start {
+            return None;
         }
-        if start == self.pos {
-            return self.err(format!("expected a name or number, found {}", self.found()));
-        }
-        // SafeChars are ASCII, so this cannot fail.
-        Ok(std::str::from_utf8(&self.s[start..self.pos]).unwrap_or_default())
+        self.pos = end;
+        // SafeChars are ASCII, so both conversions succeed.
+        Some(match self.utf8 {
+            Some(t) => t.get(start..end).unwrap_or_default(),
+            None => std::str::from_utf8(&self.s[start..end]).unwrap_or_default(),
+        })
     }
 
     fn peek_word(&mut self) -> Option<&'a str> {
         let save = self.pos;
-        let w = self.word().ok();
+        let w = self.scan_word();
         self.pos = save;
         w
     }
@@ -181,7 +211,7 @@ impl<'a> Parser<'a> {
     /// keyword is only taken as one when followed by its syntax.
     fn at_kw_then(&mut self, kw: Kw, c: u8) -> bool {
         let save = self.pos;
-        let hit = self.word().is_ok_and(|w| kw.is(w)) && self.peek() == Some(c);
+        let hit = self.scan_word().is_some_and(|w| kw.is(w)) && self.peek() == Some(c);
         self.pos = save;
         hit
     }
@@ -189,8 +219,8 @@ impl<'a> Parser<'a> {
     /// Consume the keyword if it is the next word.
     fn eat_kw(&mut self, kw: Kw) -> bool {
         let save = self.pos;
-        match self.word() {
-            Ok(w) if kw.is(w) => true,
+        match self.scan_word() {
+            Some(w) if kw.is(w) => true,
             _ => {
                 self.pos = save;
                 false
@@ -257,6 +287,13 @@ impl<'a> Parser<'a> {
     fn raw_braced(&mut self) -> R<String> {
         self.expect(b'{')?;
         let start = self.pos;
+        // Fast path: no `\}` escape before the closing brace, so the body is a slice.
+        if let Some(len) = self.s[start..].iter().position(|&c| c == b'}' || c == b'\\') {
+            if self.s[start + len] == b'}' {
+                self.pos = start + len + 1;
+                return Ok(String::from_utf8_lossy(&self.s[start..start + len]).into_owned());
+            }
+        }
         let mut out = Vec::new();
         while let Some(&c) = self.s.get(self.pos) {
             match c {
