@@ -338,7 +338,11 @@ impl Pair {
     fn transmit(&mut self, from: Side, t: Transmit) {
         let mut dropped = false;
         if self.record || self.drop_rule.is_some() {
-            let msg = text::decode(&t.bytes).expect("the engine sends decodable messages");
+            let msg = if t.bytes.first() == Some(&0x30) {
+                iq_codec::binary::decode_message(&t.bytes).expect("the engine sends decodable BER")
+            } else {
+                text::decode(&t.bytes).expect("the engine sends decodable messages")
+            };
             if let Some(rule) = &mut self.drop_rule {
                 dropped = rule(from, &msg);
             }
@@ -607,13 +611,33 @@ fn application_errors_are_reported() {
 }
 
 #[test]
-fn binary_encoding_is_refused_until_ber_lands() {
-    let mut c = Config::new(mg_mid());
-    c.encoding = Encoding::Binary;
-    assert!(matches!(
-        Endpoint::new(c),
-        Err(Error::EncodingUnavailable(_))
-    ));
+fn binary_endpoints_interwork_over_ber() {
+    let mut mgc = Config::new(mgc_mid());
+    mgc.encoding = Encoding::Binary;
+    let mut mg = Config::new(mg_mid());
+    mg.encoding = Encoding::Binary;
+    let mut p = Pair::new(mgc, mg, Link::perfect(), 1);
+    // `ip/acc/t<N>` has a binary form in the default termination-ID mapping.
+    let mut actions = request(1);
+    if let Command::Add(a) = &mut actions[0].commands[0].command {
+        a.termination_ids = vec![TerminationId::new("ip/acc/t1001")];
+    }
+    let id = p.mgc.ep.send_request(p.now, actions.clone()).unwrap();
+    p.run(Duration::from_secs(60));
+    // BER: a SEQUENCE, definite length, both ways.
+    assert_eq!(p.log[0].bytes[0], 0x30);
+    assert_eq!(p.log[1].bytes[0], 0x30);
+    assert_eq!(p.mg.executed.values().copied().collect::<Vec<_>>(), vec![1]);
+    // The test application echoes the request's terminations: they survived BER both ways.
+    match &p.mgc.outcomes[&id][0].1 {
+        Outcome::Reply(TransactionResult::Actions(a)) => match &a[0].commands[0] {
+            CommandReply::Add(r) => {
+                assert_eq!(r.termination_ids, vec![TerminationId::new("ip/acc/t1001")])
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -43,8 +43,8 @@ pub struct EncodeError {
 
 /// One H.248 encoding: whole messages to bytes and back.
 ///
-/// Implemented here for text (Annex B); the BER codec (Annex A) plugs in through
-/// [`Encoding::Custom`] until [`Encoding::Binary`] is wired to it. A decoder error
+/// Implemented here for text (Annex B) and binary (Annex A BER, through
+/// [`iq_codec::binary::BinaryCodec`]); others plug in through [`Encoding::Custom`]. A decoder error
 /// ([`MalformedMessage`]) carries the H.248 error code the engine answers with and, inside a
 /// transaction request, its ID.
 pub trait Codec: fmt::Debug + Send + Sync {
@@ -68,6 +68,27 @@ impl Codec for TextCodec {
     }
 }
 
+/// The binary encoding (H.248.1 Annex A, BER), with its package table and termination-ID
+/// mapping (a vendor profile, when one is configured).
+#[derive(Debug, Clone, Default)]
+pub struct BerCodec(pub iq_codec::binary::BinaryCodec);
+
+impl Codec for BerCodec {
+    fn encode(&self, msg: &Message) -> Result<Vec<u8>, EncodeError> {
+        self.0.encode(msg).map_err(|e| EncodeError {
+            reason: e.to_string(),
+        })
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<Message, MalformedMessage> {
+        self.0.decode(bytes).map_err(|e| MalformedMessage {
+            code: e.code,
+            transaction_id: e.transaction_id,
+            reason: format!("{}: {}", e.path, e.reason),
+        })
+    }
+}
+
 /// Which encoding an association uses (TS 29.334 Table 5.9.1: text and binary are both allowed;
 /// one per association).
 #[derive(Clone)]
@@ -75,10 +96,8 @@ impl Codec for TextCodec {
 pub enum Encoding {
     /// Text, pretty (long tokens) or compact (short tokens). Receivers accept both forms.
     Text(Style),
-    /// Binary (ASN.1 BER, Annex A). Not available yet: [`Endpoint::new`] refuses it until the
-    /// model mapping of `iq_codec::binary` lands; use [`Encoding::Custom`] to plug one in.
-    ///
-    /// [`Endpoint::new`]: super::Endpoint::new
+    /// Binary (ASN.1 BER, Annex A) with the built-in package table and termination-ID
+    /// mapping; for a vendor profile use [`Encoding::Custom`] with a configured [`BerCodec`].
     Binary,
     /// Any other codec.
     Custom(Arc<dyn Codec>),
@@ -89,7 +108,7 @@ impl Encoding {
     pub fn codec(&self) -> Option<Arc<dyn Codec>> {
         match self {
             Encoding::Text(style) => Some(Arc::new(TextCodec(*style))),
-            Encoding::Binary => None,
+            Encoding::Binary => Some(Arc::new(BerCodec::default())),
             Encoding::Custom(c) => Some(c.clone()),
         }
     }
