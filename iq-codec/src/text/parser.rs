@@ -288,7 +288,10 @@ impl<'a> Parser<'a> {
         self.expect(b'{')?;
         let start = self.pos;
         // Fast path: no `\}` escape before the closing brace, so the body is a slice.
-        if let Some(len) = self.s[start..].iter().position(|&c| c == b'}' || c == b'\\') {
+        if let Some(len) = self.s[start..]
+            .iter()
+            .position(|&c| c == b'}' || c == b'\\')
+        {
             if self.s[start + len] == b'}' {
                 self.pos = start + len + 1;
                 return Ok(String::from_utf8_lossy(&self.s[start..start + len]).into_owned());
