@@ -69,6 +69,11 @@
 //!
 //! Without `tshark` or `escript`: fails when `CI` is set, else prints "SKIPPED" and passes.
 
+mod common;
+
+use common::pcap::{
+    attr, checksum, escape, finish_tshark, have, spawn_tshark, ExpertFlags, Pcap, MGC_ADDR, MG_ADDR,
+};
 use iq_codec::model::{MessageBody, Transaction, TransactionResult};
 use iq_codec::text::{self, Style};
 use iq_codec::Message;
@@ -79,14 +84,6 @@ use std::process::{Child, Command, Stdio};
 
 const MEGACO_PORT: u16 = 2944;
 const CLIENT_PORT: u16 = 40000;
-const MG_ADDR: [u8; 4] = [192, 0, 2, 1];
-const MGC_ADDR: [u8; 4] = [192, 0, 2, 2];
-/// pcap LINKTYPE_RAW: the packet starts with the IPv4 header.
-const LINKTYPE_RAW: u32 = 101;
-/// `_ws.expert.severity` of PI_ERROR.
-const SEVERITY_ERROR: &str = "8388608";
-/// `_ws.expert.group` of PI_MALFORMED.
-const GROUP_MALFORMED: &str = "117440512";
 
 /// Strings tshark puts into `megaco.command` that are not commands, lower case; they are
 /// dropped from its view. With the short header tshark names `PR`, `IEPS`, `PG`, `PN`, `PF`
@@ -146,93 +143,7 @@ fn style_name(style: Style) -> &'static str {
 }
 
 // ------------------------------------------------------------------------------------------
-// pcap writing
-
-fn checksum(parts: &[&[u8]]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut odd: Option<u8> = None;
-    for part in parts {
-        for &b in *part {
-            match odd.take() {
-                Some(hi) => sum += u32::from(u16::from_be_bytes([hi, b])),
-                None => odd = Some(b),
-            }
-        }
-    }
-    if let Some(hi) = odd {
-        sum += u32::from(u16::from_be_bytes([hi, 0]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-fn ipv4(src: [u8; 4], dst: [u8; 4], proto: u8, ident: u16, payload: &[u8]) -> Vec<u8> {
-    let total = u16::try_from(20 + payload.len()).expect("message too large for one IPv4 packet");
-    let mut h = Vec::with_capacity(20 + payload.len());
-    h.extend_from_slice(&[0x45, 0]);
-    h.extend_from_slice(&total.to_be_bytes());
-    h.extend_from_slice(&ident.to_be_bytes());
-    h.extend_from_slice(&[0x40, 0]); // DF, offset 0
-    h.extend_from_slice(&[64, proto, 0, 0]);
-    h.extend_from_slice(&src);
-    h.extend_from_slice(&dst);
-    let c = checksum(&[&h]);
-    h[10..12].copy_from_slice(&c.to_be_bytes());
-    h.extend_from_slice(payload);
-    h
-}
-
-struct Pcap {
-    buf: Vec<u8>,
-    frames: u32,
-    ip_ident: u16,
-}
-
-impl Pcap {
-    fn new() -> Self {
-        let mut buf = Vec::new();
-        buf.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        buf.extend_from_slice(&2u16.to_le_bytes());
-        buf.extend_from_slice(&4u16.to_le_bytes());
-        buf.extend_from_slice(&0i32.to_le_bytes()); // thiszone
-        buf.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
-        buf.extend_from_slice(&262_144u32.to_le_bytes()); // snaplen
-        buf.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
-        Pcap {
-            buf,
-            frames: 0,
-            ip_ident: 0,
-        }
-    }
-
-    /// Appends one IPv4 packet; returns its frame number (1-based, as tshark counts).
-    fn ip_packet(&mut self, src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8]) -> u32 {
-        self.ip_ident = self.ip_ident.wrapping_add(1);
-        let pkt = ipv4(src, dst, proto, self.ip_ident, payload);
-        self.frames += 1;
-        let len = u32::try_from(pkt.len()).unwrap();
-        self.buf
-            .extend_from_slice(&(1_700_000_000 + self.frames).to_le_bytes());
-        self.buf.extend_from_slice(&0u32.to_le_bytes());
-        self.buf.extend_from_slice(&len.to_le_bytes());
-        self.buf.extend_from_slice(&len.to_le_bytes());
-        self.buf.extend_from_slice(&pkt);
-        self.frames
-    }
-
-    fn udp(&mut self, msg: &[u8]) -> u32 {
-        let len = u16::try_from(8 + msg.len()).expect("message too large for UDP");
-        let mut d = Vec::with_capacity(8 + msg.len());
-        d.extend_from_slice(&MEGACO_PORT.to_be_bytes());
-        d.extend_from_slice(&MEGACO_PORT.to_be_bytes());
-        d.extend_from_slice(&len.to_be_bytes());
-        d.extend_from_slice(&[0, 0]); // no checksum
-        d.extend_from_slice(msg);
-        self.ip_packet(MG_ADDR, MGC_ADDR, 17, &d)
-    }
-}
+// pcap writing (common::pcap), TCP of our own
 
 const TCP_SYN: u8 = 0x02;
 const TCP_PSH: u8 = 0x08;
@@ -344,21 +255,6 @@ fn format_view(view: &[Shown]) -> String {
     s
 }
 
-/// Escapes line ends and tabs, so that what tshark shows fits on one line (tshark's PDML has
-/// mostly done so already, writing `\n` for a line end).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// What tshark showed for one frame.
 #[derive(Debug, Default)]
 struct Frame {
@@ -385,70 +281,15 @@ fn map_command(shown: &str) -> Option<String> {
     Some(shown.to_string())
 }
 
-fn xml_unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some(end) = rest.find(';') else { break };
-        let ent = &rest[1..end];
-        let ch = match ent {
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "amp" => Some('&'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            _ => {
-                if let Some(hex) = ent.strip_prefix("#x").or_else(|| ent.strip_prefix("#X")) {
-                    u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
-                } else if let Some(dec) = ent.strip_prefix('#') {
-                    dec.parse().ok().and_then(char::from_u32)
-                } else {
-                    None
-                }
-            }
-        };
-        match ch {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Value of attribute `attr` (e.g. ` show="`) in one PDML line.
-fn attr(line: &str, attr: &str) -> Option<String> {
-    let start = line.find(attr)? + attr.len();
-    let len = line[start..].find('"')?;
-    Some(xml_unescape(&line[start..start + len]))
-}
-
 /// Reads tshark's PDML: one [`Frame`] per `<packet>`, in order (index = frame number - 1).
 fn parse_pdml(pdml: &str) -> Vec<Frame> {
     let mut frames: Vec<Frame> = Vec::new();
-    let mut last_message = String::new();
-    let mut last_severity = String::new();
-    let mut malformed: Option<String> = None;
-    let finish = |f: &mut Frame, malformed: &mut Option<String>| {
-        if let Some(m) = malformed.take() {
-            if f.errors.is_empty() {
-                f.errors.push(m);
-            }
-        }
-    };
+    let mut flags = ExpertFlags::default();
     for line in pdml.lines() {
         let line = line.trim_start();
         if line.starts_with("<packet>") {
             if let Some(f) = frames.last_mut() {
-                finish(f, &mut malformed);
+                f.errors = std::mem::take(&mut flags).finish();
             }
             frames.push(Frame::default());
             continue;
@@ -490,25 +331,11 @@ fn parse_pdml(pdml: &str) -> Vec<Frame> {
                     frame.view.last_mut().unwrap().commands.push(c);
                 }
             }
-            "_ws.expert.message" => last_message = show,
-            "_ws.expert.severity" => last_severity = show,
-            "_ws.expert.group" => {
-                let message = escape(&last_message);
-                if (last_severity == SEVERITY_ERROR || show == GROUP_MALFORMED)
-                    && !frame.errors.contains(&message)
-                {
-                    frame.errors.push(message);
-                }
-            }
-            "_ws.malformed" if line.starts_with("<proto ") => {
-                let what = attr(line, " showname=\"").unwrap_or_else(|| "Malformed Packet".into());
-                malformed.get_or_insert(what);
-            }
-            _ => {}
+            _ => flags.field(&name, &show, line),
         }
     }
     if let Some(f) = frames.last_mut() {
-        finish(f, &mut malformed);
+        f.errors = flags.finish();
     }
     frames
 }
@@ -644,16 +471,6 @@ struct Item {
 const STYLES: [Style; 2] = [Style::Pretty, Style::Compact];
 const TRANSPORTS: [Transport; 2] = [Transport::Udp, Transport::Tcp];
 
-fn have(tool: &str, arg: &str) -> bool {
-    Command::new(tool)
-        .arg(arg)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
 fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
@@ -678,28 +495,12 @@ fn build_pcap(
             };
             Some(match tcp.as_mut() {
                 Some(c) => c.send_tpkt(&mut p, bytes),
-                None => p.udp(bytes),
+                None => p.udp(MEGACO_PORT, bytes),
             })
         })
         .collect();
-    fs::write(path, &p.buf).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    p.write(path);
     frames
-}
-
-fn spawn_tshark(pcap: &Path, pdml: &Path, config_dir: &Path) -> Child {
-    let out = fs::File::create(pdml).unwrap();
-    let err = fs::File::create(pdml.with_extension("stderr")).unwrap();
-    Command::new("tshark")
-        .env("WIRESHARK_CONFIG_DIR", config_dir)
-        .arg("-n")
-        .arg("-r")
-        .arg(pcap)
-        .args(["-T", "pdml"])
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("cannot start tshark")
 }
 
 #[test]
@@ -813,7 +614,7 @@ fn tshark_dissects_corpus_like_megaco() {
                 let pcap = work.join(format!("{name}.pcap"));
                 let pdml = work.join(format!("{name}.pdml"));
                 let frames = build_pcap(&items, transport, style_ix, megaco, &pcap);
-                let child = Some(spawn_tshark(&pcap, &pdml, &config_dir));
+                let child = Some(spawn_tshark(&pcap, &pdml, &config_dir, &[]));
                 runs.push(Run {
                     transport,
                     style_ix,
@@ -827,14 +628,7 @@ fn tshark_dissects_corpus_like_megaco() {
     }
     let mut parsed = Vec::new();
     for run in &mut runs {
-        let status = run.child.take().unwrap().wait().unwrap();
-        let pdml = fs::read_to_string(&run.pdml).unwrap();
-        assert!(
-            status.success(),
-            "tshark failed on {}: {}",
-            run.pdml.display(),
-            fs::read_to_string(run.pdml.with_extension("stderr")).unwrap_or_default()
-        );
+        let pdml = finish_tshark(run.child.take().unwrap(), &run.pdml);
         parsed.push(parse_pdml(&pdml));
     }
     let find = |transport: Transport, style_ix: usize, megaco: bool| {

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: the corpus, scratch directories, external tools.
 #![allow(dead_code)]
 
+pub mod pcap;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
