@@ -2,8 +2,12 @@
 //!
 //! - [`transaction`]: the sans-IO transaction engine (no sockets, no clock: fed `(now, bytes)`,
 //!   polled for messages to send, timers and events), shared by both roles.
+//! - [`association`]: the control association on top of it (sans-IO too): MG registration,
+//!   version negotiation, handoff, keepalive, loss and reconnection; MGC admission of
+//!   configured MGs, out-of-service and handoff.
 //! - [`transport`]: thin drivers that move bytes: SCTP (kernel, H.248.4), TCP with TPKT
 //!   (H.248.1 Annex D.2) and UDP with ALF (Annex D.1).
 
+pub mod association;
 pub mod transaction;
 pub mod transport;
