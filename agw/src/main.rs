@@ -1,1 +1,449 @@
-fn main() {}
+//! `iq-agw`: the IMS-AGW side (H.248 MG) of the Iq interface, signalling only.
+//!
+//! Registers with the configured IMS-ALG (ServiceChange Restart), re-registers with backoff
+//! after a loss, and answers the ALG's requests from a signalling-only context table.
+
+mod contexts;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use iq_codec::model::{ServiceChangeMethod, ServiceChangeProfile};
+use iq_codec::text::Style;
+use iq_link::association::{mg, reason, Backoff, Mg, MgConfig};
+use iq_link::driver::{format_mid, parse_mid, MgDriver};
+use iq_link::transaction::Encoding;
+use iq_link::transport::{self, EncodingMode, TransportConfig, TransportKind};
+use serde::Deserialize;
+use tracing::{error, info, warn};
+
+use contexts::Contexts;
+
+/// IMS-AGW (H.248 MG) for the 3GPP Iq interface, signalling only (no media).
+///
+/// Connects to the configured controller (IMS-ALG), registers with ServiceChange Restart,
+/// re-registers with backoff after a loss (Disconnected when it kept its contexts), and
+/// answers AuditValue ROOT and Add/Modify/Subtract/Notify from a signalling-only context
+/// table (Add $ allocates context IDs, ip/acc/tN or ip/core/tN by ipdc/realm, and fills $
+/// in Local SDP with the media address and a port). Messages from anyone but the controller
+/// are dropped. On SIGINT/SIGTERM it sends ServiceChange Forced (905) and closes.
+///
+/// Configuration (TOML):
+///
+///   [iq]
+///   transport = "tcp"                      # "sctp", "tcp" or "udp"
+///   controller = "127.0.0.1:2944"          # the ALG
+///   controller_mid = "<alg1.example.net>"  # optional, default [controller address]
+///   encoding = "text"                      # "text" or "binary"
+///   mid = "<agw1.example.net>"
+///   profile = "threegiq/1"                 # optional ("" for none)
+///   local = "127.0.0.1:0"                  # optional source address
+///
+///   [reconnect]                            # optional
+///   initial_ms = 1000
+///   max_ms = 64000
+///
+///   [media]                                # optional
+///   address = "127.0.0.1"
+///   first_port = 10000
+///
+/// Logs go to stdout; RUST_LOG sets the filter (default "info").
+#[derive(Debug, Parser)]
+#[command(name = "iq-agw", version, verbatim_doc_comment)]
+struct Cli {
+    /// Configuration file (TOML, see above).
+    #[arg(short, long, value_name = "FILE")]
+    config: PathBuf,
+    /// Override `[iq] controller`.
+    #[arg(long, value_name = "ADDR")]
+    controller: Option<SocketAddr>,
+    /// Exit (status 3) when the controller refuses the registration with an error.
+    #[arg(long)]
+    exit_on_refusal: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    iq: IqSection,
+    #[serde(default)]
+    reconnect: ReconnectSection,
+    #[serde(default)]
+    media: MediaSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IqSection {
+    #[serde(default = "default_transport")]
+    transport: String,
+    controller: SocketAddr,
+    controller_mid: Option<String>,
+    #[serde(default = "default_encoding")]
+    encoding: String,
+    mid: String,
+    profile: Option<String>,
+    local: Option<SocketAddr>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReconnectSection {
+    #[serde(default = "default_initial_ms")]
+    initial_ms: u64,
+    #[serde(default = "default_max_ms")]
+    max_ms: u64,
+}
+
+impl Default for ReconnectSection {
+    fn default() -> Self {
+        ReconnectSection {
+            initial_ms: default_initial_ms(),
+            max_ms: default_max_ms(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediaSection {
+    #[serde(default = "default_media_address")]
+    address: IpAddr,
+    #[serde(default = "default_first_port")]
+    first_port: u16,
+}
+
+impl Default for MediaSection {
+    fn default() -> Self {
+        MediaSection {
+            address: default_media_address(),
+            first_port: default_first_port(),
+        }
+    }
+}
+
+fn default_transport() -> String {
+    "sctp".into()
+}
+fn default_encoding() -> String {
+    "text".into()
+}
+fn default_initial_ms() -> u64 {
+    1000
+}
+fn default_max_ms() -> u64 {
+    64_000
+}
+fn default_media_address() -> IpAddr {
+    IpAddr::from([127, 0, 0, 1])
+}
+fn default_first_port() -> u16 {
+    10_000
+}
+
+fn transport_kind(s: &str) -> Result<TransportKind, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "sctp" => Ok(TransportKind::Sctp),
+        "tcp" => Ok(TransportKind::Tcp),
+        "udp" => Ok(TransportKind::Udp),
+        other => Err(format!("unknown transport {other:?} (sctp, tcp or udp)")),
+    }
+}
+
+fn encoding(s: &str) -> Result<(Encoding, transport::Encoding), String> {
+    match s.to_ascii_lowercase().as_str() {
+        "text" => Ok((Encoding::Text(Style::Compact), transport::Encoding::Text)),
+        "binary" => Ok((Encoding::Binary, transport::Encoding::Binary)),
+        other => Err(format!("unknown encoding {other:?} (text or binary)")),
+    }
+}
+
+fn profile(s: &str) -> Result<Option<ServiceChangeProfile>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let (name, version) = s
+        .split_once('/')
+        .ok_or_else(|| format!("profile {s:?}: expected name/version"))?;
+    let version = version
+        .parse()
+        .map_err(|e| format!("profile {s:?}: bad version: {e}"))?;
+    Ok(Some(ServiceChangeProfile {
+        name: name.to_ascii_lowercase(),
+        version,
+    }))
+}
+
+struct Setup {
+    mg: Mg,
+    transport: TransportConfig,
+    controller: SocketAddr,
+    local: Option<SocketAddr>,
+    contexts: Contexts,
+}
+
+fn setup(cli: &Cli) -> Result<Setup, String> {
+    let text = std::fs::read_to_string(&cli.config)
+        .map_err(|e| format!("cannot read {}: {e}", cli.config.display()))?;
+    let cfg: Config =
+        toml::from_str(&text).map_err(|e| format!("bad config {}: {e}", cli.config.display()))?;
+    let kind = transport_kind(&cfg.iq.transport)?;
+    let (enc, tenc) = encoding(&cfg.iq.encoding)?;
+    let controller = cli.controller.unwrap_or(cfg.iq.controller);
+    let mid = parse_mid(&cfg.iq.mid).map_err(|e| format!("[iq] mid: {e}"))?;
+    let mgc_mid = match &cfg.iq.controller_mid {
+        Some(m) => parse_mid(m).map_err(|e| format!("[iq] controller_mid: {e}"))?,
+        None => parse_mid(&format!("[{}]:{}", controller.ip(), controller.port()))?,
+    };
+    let mut mc = MgConfig::new(mid, mgc_mid);
+    mc.transaction.encoding = enc;
+    mc.transaction.reliable = kind != TransportKind::Udp;
+    if let Some(p) = &cfg.iq.profile {
+        mc.profile = profile(p)?;
+    }
+    let mut backoff = Backoff::default();
+    backoff.initial = Duration::from_millis(cfg.reconnect.initial_ms);
+    backoff.max = Duration::from_millis(cfg.reconnect.max_ms);
+    mc.reconnect = backoff;
+    mc.connect_timeout = Duration::from_secs(10);
+    let mg = Mg::new(mc).map_err(|e| e.to_string())?;
+    let mut transport = TransportConfig::new(kind);
+    transport.encoding = EncodingMode::Fixed(tenc);
+    Ok(Setup {
+        mg,
+        transport,
+        controller,
+        local: cfg.iq.local,
+        contexts: Contexts::new(cfg.media.address, cfg.media.first_port),
+    })
+}
+
+struct App {
+    contexts: Contexts,
+    exit_on_refusal: bool,
+    refused: Option<u16>,
+}
+
+impl App {
+    fn on_event(&mut self, mg: &mut Mg, now: Instant, ev: mg::Event) {
+        match ev {
+            mg::Event::Registered {
+                mgc,
+                version,
+                profile,
+                method,
+            } => info!(
+                mgc = %format_mid(&mgc),
+                ?method,
+                version,
+                profile = ?profile.map(|p| format!("{}/{}", p.name, p.version)),
+                "registered"
+            ),
+            mg::Event::RegistrationFailed {
+                mgc,
+                failure,
+                retry_in,
+            } => {
+                let code = match &failure {
+                    mg::Failure::Refused(e) => Some(e.code),
+                    _ => None,
+                };
+                match code {
+                    Some(code) => warn!(
+                        mgc = %format_mid(&mgc),
+                        code,
+                        ?retry_in,
+                        "registration refused code={code}"
+                    ),
+                    None => {
+                        info!(mgc = %format_mid(&mgc), ?failure, ?retry_in, "registration failed")
+                    }
+                }
+                if self.exit_on_refusal && code.is_some() {
+                    self.refused = code;
+                }
+            }
+            mg::Event::Lost {
+                mgc,
+                failure,
+                retry_in,
+            } => warn!(mgc = %format_mid(&mgc), ?failure, ?retry_in, "association lost"),
+            mg::Event::VersionRefused { version, next } => {
+                info!(version, ?next, "version refused")
+            }
+            mg::Event::Redirected { from, to } => {
+                info!(from = %format_mid(&from), to = %format_mid(&to), "redirected")
+            }
+            mg::Event::HandOff { from, to } => {
+                info!(from = %format_mid(&from), to = %format_mid(&to), "handed off")
+            }
+            mg::Event::OutOfService { method, reason } => {
+                info!(?method, ?reason, "out of service");
+                if method == ServiceChangeMethod::Forced {
+                    self.contexts.clear();
+                }
+            }
+            mg::Event::GoingOutOfService { delay, reason } => {
+                info!(?delay, ?reason, "going out of service")
+            }
+            mg::Event::InService { reason } => info!(?reason, "in service"),
+            mg::Event::Request { id, actions } => {
+                let result = self.contexts.execute(&actions);
+                info!(
+                    id,
+                    commands = ?actions
+                        .iter()
+                        .flat_map(|a| a.commands.iter().map(|c| c.command.name()))
+                        .collect::<Vec<_>>(),
+                    contexts = self.contexts.len(),
+                    "request answered"
+                );
+                if let Err(e) = mg.send_reply(now, id, result) {
+                    warn!(%e, "cannot reply");
+                }
+            }
+            mg::Event::Reply { id, result } => info!(id, ?result, "reply"),
+            mg::Event::Timeout { id } => warn!(id, "request timed out"),
+            mg::Event::Abandoned { id } => warn!(id, "request abandoned"),
+            other => info!(event = ?other, "event"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => info!("SIGINT"),
+                    _ = term.recv() => info!("SIGTERM"),
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .with_ansi(false)
+        .init();
+}
+
+/// Resolves once the application has seen a refusal it must exit on.
+async fn refusal(flag: std::rc::Rc<std::cell::Cell<bool>>) {
+    while !flag.get() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs();
+    let s = match setup(&cli) {
+        Ok(s) => s,
+        Err(e) => {
+            error!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            error!(%e, "cannot start the runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        info!(
+            controller = %s.controller,
+            transport = %s.transport.kind,
+            mid = %format_mid(&s.mg.config().transaction.mid),
+            "starting"
+        );
+        let mut driver = MgDriver::new(s.mg, s.transport, s.controller, s.local);
+        let mut app = App {
+            contexts: s.contexts,
+            exit_on_refusal: cli.exit_on_refusal,
+            refused: None,
+        };
+        let refused_flag = std::rc::Rc::new(std::cell::Cell::new(false));
+        let flag = refused_flag.clone();
+        let mut on_event = |mg: &mut Mg, now: Instant, ev: mg::Event| {
+            app.on_event(mg, now, ev);
+            if app.refused.is_some() {
+                flag.set(true);
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = shutdown_signal() => {}
+            _ = refusal(refused_flag.clone()) => {}
+            _ = driver.run_until(std::future::pending::<()>(), &mut on_event) => {}
+        }
+        if refused_flag.get() {
+            driver.mg.stop();
+            error!("registration refused, exiting");
+            return ExitCode::from(3);
+        }
+        driver
+            .shutdown(
+                ServiceChangeMethod::Forced,
+                reason::TERMINATION_OUT_OF_SERVICE,
+                Duration::from_secs(2),
+                &mut on_event,
+            )
+            .await;
+        info!("stopped");
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_parses() {
+        let cfg: Config = toml::from_str(
+            r#"
+            [iq]
+            transport = "tcp"
+            controller = "127.0.0.1:2944"
+            encoding = "text"
+            mid = "<agw1.example.net>"
+            profile = "threegiq/1"
+            [reconnect]
+            initial_ms = 200
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.reconnect.initial_ms, 200);
+        assert_eq!(cfg.reconnect.max_ms, 64_000);
+        assert_eq!(
+            profile(cfg.iq.profile.as_deref().unwrap())
+                .unwrap()
+                .unwrap()
+                .name,
+            "threegiq"
+        );
+    }
+}

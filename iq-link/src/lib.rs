@@ -5,9 +5,11 @@
 //! - [`association`]: the control association on top of it (sans-IO too): MG registration,
 //!   version negotiation, handoff, keepalive, loss and reconnection; MGC admission of
 //!   configured MGs, out-of-service and handoff.
+//! - [`driver`]: thin tokio drivers that run the associations over the transports.
 //! - [`transport`]: thin drivers that move bytes: SCTP (kernel, H.248.4), TCP with TPKT
 //!   (H.248.1 Annex D.2) and UDP with ALF (Annex D.1).
 
 pub mod association;
+pub mod driver;
 pub mod transaction;
 pub mod transport;
