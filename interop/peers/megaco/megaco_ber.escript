@@ -13,6 +13,7 @@
 %%   escript megaco_ber.escript ber      OUTDIR FILE...
 %%   escript megaco_ber.escript bermsgs  OUTDIR MSGSFILE
 %%   escript megaco_ber.escript canon    OUTDIR FILE...
+%%   escript megaco_ber.escript time     N FILE...
 %%
 %%  ber      decode each text FILE with megaco's text decoder (the parser of
 %%           the header's version), encode the record with
@@ -29,10 +30,25 @@
 %%  canon    decode each BER FILE with megaco_ber_encoder:decode_message([],
 %%           3, Bin) and write the record canonically to OUTDIR/<base>.term
 %%           (or OUTDIR/<base>.err).
+%%  time     decode and encode every BER FILE N times (after one warm-up
+%%           pass) and print the mean microseconds per message, one line
+%%           per operation (like megaco_oracle.escript's time):
+%%             decode         X  megaco_ber_encoder:decode_message([], 3, Bin)
+%%             encode         X  megaco_ber_encoder:encode_message([], 3, Msg)
+%%                               (Msg = the decoded record; the binary result)
+%%             native decode  X  the same with EncodingConfig [native]: the
+%%             native encode  X  ASN.1 layer only, without megaco's
+%%                               binary transformer (termination IDs, ...)
+%%           after a first line "# megaco <vsn> BER v3, K messages (S
+%%           skipped) x N iterations, mean us/message".  A FILE that does
+%%           not decode, or whose record does not encode again (either
+%%           config), is skipped and reported on stderr as "skip FILE: R";
+%%           so every operation runs on the same set of messages.
 %%
-%% Each file prints "OK <file>" or "ERR <file> <short reason>".
-%% <base> is the file name without directory and last extension.
-%% Exit status: 0 if every file was OK, 1 otherwise, 2 on usage error.
+%% ber/bermsgs/canon: each file prints "OK <file>" or "ERR <file> <short
+%% reason>".  <base> is the file name without directory and last extension.
+%% Exit status: 0 if every file was OK (time: if at least one message was
+%% timed), 1 otherwise, 2 on usage error.
 %%
 %% Canonical form (.term): io_lib:format("~p.~n", [Msg]) with the default
 %% line width, every character above 126 written as \x{HH}, exactly like
@@ -59,10 +75,22 @@ main(["bermsgs", OutDir, MsgsFile]) ->
 main(["canon", OutDir | Files]) when Files =/= [] ->
     ok = filelib:ensure_dir(filename:join(OutDir, "x")),
     finish([canon_one(OutDir, F) || F <- Files]);
+main(["time", NStr | Files]) when Files =/= [] ->
+    case catch list_to_integer(NStr) of
+        N when is_integer(N), N > 0 ->
+            time_all(N, Files),
+            halt(0);
+        _ ->
+            usage()
+    end;
 main(_) ->
+    usage().
+
+usage() ->
     io:format(standard_error,
               "usage: megaco_ber.escript ber|canon OUTDIR FILE...~n"
-              "       megaco_ber.escript bermsgs OUTDIR MSGSFILE~n", []),
+              "       megaco_ber.escript bermsgs OUTDIR MSGSFILE~n"
+              "       megaco_ber.escript time N FILE...~n", []),
     halt(2).
 
 finish(Results) ->
@@ -167,3 +195,80 @@ canon_text(Msg) ->
 
 ascii(C) when C > 126 -> io_lib:format("\\x{~.16B}", [C]);
 ascii(C) -> C.
+
+%% ---------------------------------------------------------------------
+%% timing
+
+time_all(N, Files) ->
+    Items0 = [case time_prepare(F) of
+                  {ok, Item} ->
+                      Item;
+                  {error, R} ->
+                      io:format(standard_error, "skip ~s: ~s~n",
+                                [F, short_reason(R)]),
+                      skip
+              end || F <- Files],
+    Items = [I || I <- Items0, I =/= skip],
+    Count = length(Items),
+    case Count of
+        0 -> io:format(standard_error, "no decodable files~n", []), halt(1);
+        _ -> ok
+    end,
+    E = megaco_ber_encoder,
+    Ops = [{"decode",        fun({B, _, _}) -> {ok, _} = E:decode_message([], 3, B) end},
+           {"encode",        fun({_, M, _}) -> {ok, _} = E:encode_message([], 3, M) end},
+           {"native decode", fun({B, _, _}) -> {ok, _} = E:decode_message([native], 3, B) end},
+           {"native encode", fun({_, _, NM}) -> {ok, _} = E:encode_message([native], 3, NM) end}],
+    io:format("# megaco ~s BER v3, ~p messages (~p skipped) x ~p iterations, mean us/message~n",
+              [megaco_vsn(), Count, length(Files) - Count, N]),
+    lists:foreach(
+      fun({Name, Fun}) ->
+              run(Fun, Items, 1),                       % warm-up
+              erlang:garbage_collect(),
+              {Us, _} = timer:tc(fun() -> run(Fun, Items, N) end),
+              io:format("~s ~.2f~n", [Name, Us / (N * Count)])
+      end, Ops).
+
+%% {Bin, Msg, NativeMsg} if the file decodes and its records encode again,
+%% with both encoding configs.
+time_prepare(F) ->
+    E = megaco_ber_encoder,
+    Try = fun(Fun) ->
+                  case catch Fun() of
+                      {ok, X} -> {ok, X};
+                      {error, R} -> {error, R};
+                      {'EXIT', R} -> {error, {'EXIT', R}};
+                      Other -> {error, Other}
+                  end
+          end,
+    case file:read_file(F) of
+        {ok, Bin} ->
+            case Try(fun() -> E:decode_message([], 3, Bin) end) of
+                {ok, Msg} ->
+                    case Try(fun() -> E:decode_message([native], 3, Bin) end) of
+                        {ok, NMsg} ->
+                            case {Try(fun() -> E:encode_message([], 3, Msg) end),
+                                  Try(fun() -> E:encode_message([native], 3, NMsg) end)} of
+                                {{ok, _}, {ok, _}} -> {ok, {Bin, Msg, NMsg}};
+                                {{error, R}, _} -> {error, {ber_encode, R}};
+                                {_, {error, R}} -> {error, {native_encode, R}}
+                            end;
+                        {error, R} -> {error, {native_decode, R}}
+                    end;
+                {error, R} -> {error, {ber_decode, R}}
+            end;
+        {error, R} ->
+            {error, {read_failed, R}}
+    end.
+
+run(_Fun, _Items, 0) -> ok;
+run(Fun, Items, K) ->
+    lists:foreach(Fun, Items),
+    run(Fun, Items, K - 1).
+
+megaco_vsn() ->
+    _ = application:load(megaco),
+    case application:get_key(megaco, vsn) of
+        {ok, V} -> V;
+        _ -> "unknown"
+    end.
