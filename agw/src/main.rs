@@ -15,6 +15,7 @@ use iq_codec::model::{ServiceChangeMethod, ServiceChangeProfile};
 use iq_codec::text::Style;
 use iq_link::association::{mg, reason, Backoff, Mg, MgConfig};
 use iq_link::driver::{format_mid, parse_mid, MgDriver};
+use iq_link::driver::{init_logs, shutdown_signal};
 use iq_link::transaction::Encoding;
 use iq_link::transport::{self, EncodingMode, TransportConfig, TransportKind};
 use serde::Deserialize;
@@ -311,38 +312,6 @@ impl App {
             other => info!(event = ?other, "event"),
         }
     }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => info!("SIGINT"),
-                    _ = term.recv() => info!("SIGTERM"),
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout)
-        .with_ansi(false)
-        .init();
 }
 
 /// Resolves once the application has seen a refusal it must exit on.

@@ -17,6 +17,7 @@ use iq_codec::model::{
 use iq_codec::text::Style;
 use iq_link::association::{mgc, Keepalive, MgEntry, Mgc, MgcConfig};
 use iq_link::driver::{format_mid, parse_mid, MgcDriver};
+use iq_link::driver::{init_logs, shutdown_signal};
 use iq_link::transaction::Encoding;
 use iq_link::transport::{self, EncodingMode, TransportConfig, TransportKind};
 use serde::Deserialize;
@@ -278,38 +279,6 @@ fn on_event(probe: bool, mgc: &mut Mgc, now: Instant, ev: mgc::Event) {
         mgc::Event::Timeout { mg, id } => warn!(mid = %format_mid(&mg), id, "request timed out"),
         other => info!(event = ?other, "event"),
     }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => info!("SIGINT"),
-                    _ = term.recv() => info!("SIGTERM"),
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout)
-        .with_ansi(false)
-        .init();
 }
 
 fn main() -> ExitCode {

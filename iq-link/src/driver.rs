@@ -504,6 +504,41 @@ impl Drop for MgcDriver {
     }
 }
 
+/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere): the daemons' clean-shutdown trigger.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => info!("SIGINT"),
+                    _ = term.recv() => info!("SIGTERM"),
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Log to standard output, filtered by `RUST_LOG` (default `info`), without colour codes so that
+/// logs and tests can read the lines.
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .with_ansi(false)
+        .init();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
