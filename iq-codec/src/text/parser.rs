@@ -777,7 +777,10 @@ impl<'a> Parser<'a> {
             let mut direction = direction;
             // megaco writes a v3 extension direction after its base: `Oneway, OnewayBoth`.
             let save = self.pos;
-            if direction == TopologyDirection::Oneway && self.eat(b',') {
+            if direction == TopologyDirection::Oneway
+                && self.eat(b',')
+                && !self.next_triple_starts_here()
+            {
                 match self.peek_word() {
                     Some(w) if t::ONEWAY_BOTH.is(w) => {
                         self.word()?;
@@ -789,6 +792,8 @@ impl<'a> Parser<'a> {
                     }
                     _ => self.pos = save,
                 }
+            } else {
+                self.pos = save;
             }
             let mut stream = None;
             if self.eat(b',') {
@@ -828,12 +833,19 @@ impl<'a> Parser<'a> {
     /// After `from, to, direction,` a bare number is megaco's stream ID, unless it is the first
     /// termination of the next triple (`num, to, direction`). Consumes nothing.
     fn bare_stream_follows(&mut self) -> bool {
+        !self.next_triple_starts_here()
+    }
+
+    /// Does a topology triple `from, to, direction` start at the current position? Termination
+    /// IDs may be spelled like direction tokens or numbers, so this decides what a word after a
+    /// direction is. Consumes nothing.
+    fn next_triple_starts_here(&mut self) -> bool {
         let save = self.pos;
-        let _ = self.word();
-        let is_next_triple = self.eat(b',')
-            && self.word().is_ok()
+        let is_triple = self.scan_word().is_some()
             && self.eat(b',')
-            && self.word().is_ok_and(|d| {
+            && self.scan_word().is_some()
+            && self.eat(b',')
+            && self.scan_word().is_some_and(|d| {
                 [
                     t::BOTHWAY,
                     t::ISOLATE,
@@ -845,7 +857,7 @@ impl<'a> Parser<'a> {
                 .any(|k| k.is(d))
             });
         self.pos = save;
-        !is_next_triple
+        is_triple
     }
 
     fn context_audit(&mut self) -> R<ContextAttrAuditRequest> {
