@@ -47,6 +47,10 @@ use contexts::Contexts;
 ///   initial_ms = 1000
 ///   max_ms = 64000
 ///
+///   [timers]                               # optional
+///   request_timeout_ms = 30000             # T-MAX: an unanswered request of ours (UDP: after
+///                                          # its retransmissions) means the ALG is lost
+///
 ///   [media]                                # optional
 ///   address = "127.0.0.1"
 ///   first_port = 10000
@@ -74,6 +78,14 @@ struct Config {
     reconnect: ReconnectSection,
     #[serde(default)]
     media: MediaSection,
+    #[serde(default)]
+    timers: TimersSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimersSection {
+    request_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +214,12 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     let mut mc = MgConfig::new(mid, mgc_mid);
     mc.transaction.encoding = enc;
     mc.transaction.reliable = kind != TransportKind::Udp;
+    if let Some(ms) = cfg.timers.request_timeout_ms {
+        if ms == 0 {
+            return Err("[timers] request_timeout_ms must be above zero".into());
+        }
+        mc.transaction.request_timeout = Duration::from_millis(ms);
+    }
     if let Some(p) = &cfg.iq.profile {
         mc.profile = profile(p)?;
     }

@@ -4,15 +4,19 @@
 //! mId; anyone else gets error 504), keeps the association alive and logs what happens.
 //! Optionally probes each AGW that registers with an AuditValue on ROOT.
 
+use std::cell::Cell;
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use iq_codec::model::{
     ActionReply, ActionRequest, AuditDescriptor, AuditItem, AuditRequest, Command, CommandReply,
-    CommandRequest, ContextId, ErrorDescriptor, NotifyReply, TerminationId, TransactionResult,
+    CommandRequest, ContextId, ErrorDescriptor, MId, NotifyReply, TerminationId, TransactionId,
+    TransactionResult,
 };
 use iq_codec::text::Style;
 use iq_link::association::{mgc, Keepalive, MgEntry, Mgc, MgcConfig};
@@ -38,6 +42,8 @@ use tracing::{error, info, warn};
 ///   encoding = "text"            # "text" or "binary"
 ///   mid = "<alg1.example.net>"
 ///   keepalive_secs = 30          # AuditValue ROOT after this idle time; 0 = off
+///   inactivity_ms = 0            # >0: instead ask each AGW for H.248.14 inactivity
+///                                # notifications (it/ito, mit = this), the MG-driven keepalive
 ///
 ///   [[agw]]                      # one per AGW allowed to register
 ///   mid = "<agw1.example.net>"
@@ -45,6 +51,10 @@ use tracing::{error, info, warn};
 ///
 ///   [script]
 ///   probe = false                # after a registration, send AuditValue ROOT (Packages)
+///
+/// Benchmark: `--bench N` sends N AuditValue ROOT (Packages) requests to the first AGW that
+/// registers, at most `--bench-window` outstanding at a time, prints
+/// `bench done n=N ok=.. failed=.. secs=.. tps=..` on stdout and exits (0 if all succeeded).
 ///
 /// Logs go to stdout; RUST_LOG sets the filter (default "info").
 #[derive(Debug, Parser)]
@@ -59,6 +69,13 @@ struct Cli {
     /// Override `[iq] listen`.
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Send this many AuditValue ROOT requests to the first AGW that registers, print the
+    /// transactions per second and exit.
+    #[arg(long, value_name = "N")]
+    bench: Option<u64>,
+    /// Most outstanding benchmark requests at a time.
+    #[arg(long, value_name = "W", default_value_t = 64)]
+    bench_window: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +99,8 @@ struct IqSection {
     mid: String,
     #[serde(default = "default_keepalive")]
     keepalive_secs: u64,
+    #[serde(default)]
+    inactivity_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +149,8 @@ struct Setup {
     transport: TransportConfig,
     listen: SocketAddr,
     probe: bool,
+    bench: Option<u64>,
+    bench_window: u64,
 }
 
 fn setup(cli: &Cli) -> Result<Setup, String> {
@@ -151,10 +172,14 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     let mut mc = MgcConfig::new(mid, mgs);
     mc.transaction.encoding = enc;
     mc.transaction.reliable = kind != TransportKind::Udp;
-    mc.keepalive = match cfg.iq.keepalive_secs {
-        0 => Keepalive::Off,
-        s => Keepalive::AuditRoot {
+    mc.keepalive = match (cfg.iq.inactivity_ms, cfg.iq.keepalive_secs) {
+        (0, 0) => Keepalive::Off,
+        (0, s) => Keepalive::AuditRoot {
             interval: Duration::from_secs(s),
+        },
+        (ms, _) => Keepalive::InactivityTimer {
+            mit: Duration::from_millis(ms),
+            request_id: 1,
         },
     };
     let mgc = Mgc::new(mc).map_err(|e| e.to_string())?;
@@ -165,6 +190,8 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
         transport,
         listen: cli.listen.unwrap_or(cfg.iq.listen),
         probe: cli.probe || cfg.script.probe,
+        bench: cli.bench,
+        bench_window: cli.bench_window,
     })
 }
 
@@ -218,66 +245,161 @@ fn answer(actions: &[ActionRequest]) -> TransactionResult {
     TransactionResult::Actions(replies)
 }
 
-fn on_event(probe: bool, mgc: &mut Mgc, now: Instant, ev: mgc::Event) {
-    match ev {
-        mgc::Event::MgRegistered {
-            mid,
-            version,
-            profile,
-            method,
-            reason,
-            address,
-        } => {
-            info!(
-                mid = %format_mid(&mid),
-                %address,
-                ?method,
-                reason = ?reason,
-                version,
-                profile = ?profile.map(|p| format!("{}/{}", p.name, p.version)),
-                "registration accepted"
-            );
-            if probe {
-                match mgc.send_request(now, &mid, audit_root_packages()) {
-                    Ok(id) => info!(mid = %format_mid(&mid), id, "probe sent: AuditValue ROOT"),
-                    Err(e) => warn!(%e, "probe not sent"),
+/// What the event handler keeps between events.
+struct App {
+    probe: bool,
+    bench: Option<Bench>,
+}
+
+/// `--bench`: N AuditValue ROOT requests to one AGW, `window` outstanding at most.
+struct Bench {
+    total: u64,
+    window: u64,
+    mg: Option<MId>,
+    started: Instant,
+    sent: u64,
+    ok: u64,
+    failed: u64,
+    outstanding: HashSet<TransactionId>,
+    /// Set once every request has ended: `Some(true)` if all succeeded.
+    finished: Rc<Cell<Option<bool>>>,
+}
+
+impl Bench {
+    /// Send requests until the window is full or all are sent.
+    fn fill(&mut self, mgc: &mut Mgc, now: Instant) {
+        let Some(mg) = self.mg.clone() else { return };
+        while self.sent < self.total && (self.outstanding.len() as u64) < self.window {
+            match mgc.send_request(now, &mg, audit_root_packages()) {
+                Ok(id) => {
+                    self.sent += 1;
+                    self.outstanding.insert(id);
+                }
+                Err(e) => {
+                    warn!(%e, "bench request not sent");
+                    self.sent += 1;
+                    self.failed += 1;
                 }
             }
         }
-        mgc::Event::Refused { from, mid, code } => warn!(
-            %from,
-            mid = %mid.as_ref().map(format_mid).unwrap_or_else(|| "?".into()),
-            code,
-            "registration refused"
-        ),
-        mgc::Event::MgLost { mid, cause } => {
-            warn!(mid = %format_mid(&mid), ?cause, "MG lost")
+        self.check_end();
+    }
+
+    fn check_end(&mut self) {
+        if self.ok + self.failed < self.total || self.finished.get().is_some() {
+            return;
         }
-        mgc::Event::MgRedirected { mid, to } => {
-            info!(mid = %format_mid(&mid), to = %format_mid(&to), "MG redirected")
+        let secs = self.started.elapsed().as_secs_f64();
+        let tps = self.total as f64 / secs.max(1e-9);
+        println!(
+            "bench done n={} ok={} failed={} window={} secs={secs:.3} tps={tps:.0}",
+            self.total, self.ok, self.failed, self.window
+        );
+        info!(
+            n = self.total,
+            ok = self.ok,
+            failed = self.failed,
+            secs,
+            tps,
+            "bench done"
+        );
+        self.finished.set(Some(self.failed == 0));
+    }
+}
+
+impl App {
+    fn is_bench(&self, mg: &MId, id: TransactionId) -> bool {
+        self.bench
+            .as_ref()
+            .is_some_and(|b| b.mg.as_ref() == Some(mg) && b.outstanding.contains(&id))
+    }
+
+    fn bench_done(&mut self, mgc: &mut Mgc, now: Instant, id: TransactionId, ok: bool) {
+        if let Some(b) = self.bench.as_mut() {
+            b.outstanding.remove(&id);
+            if ok {
+                b.ok += 1;
+            } else {
+                b.failed += 1;
+            }
+            b.fill(mgc, now);
         }
-        mgc::Event::MgServiceChange {
-            mid,
-            method,
-            reason,
-            delay,
-        } => info!(mid = %format_mid(&mid), ?method, ?reason, ?delay, "MG service change"),
-        mgc::Event::Request { mg, id, actions } => {
-            info!(mid = %format_mid(&mg), id, "request from MG");
-            if let Err(e) = mgc.send_reply(now, &mg, id, answer(&actions)) {
-                warn!(%e, "cannot reply");
+    }
+
+    fn on_event(&mut self, mgc: &mut Mgc, now: Instant, ev: mgc::Event) {
+        match ev {
+            mgc::Event::MgRegistered {
+                mid,
+                version,
+                profile,
+                method,
+                reason,
+                address,
+            } => {
+                info!(
+                    mid = %format_mid(&mid),
+                    %address,
+                    ?method,
+                    reason = ?reason,
+                    version,
+                    profile = ?profile.map(|p| format!("{}/{}", p.name, p.version)),
+                    "registration accepted"
+                );
+                if let Some(b) = self.bench.as_mut().filter(|b| b.mg.is_none()) {
+                    b.mg = Some(mid.clone());
+                    b.started = Instant::now();
+                    b.fill(mgc, now);
+                } else if self.probe {
+                    match mgc.send_request(now, &mid, audit_root_packages()) {
+                        Ok(id) => info!(mid = %format_mid(&mid), id, "probe sent: AuditValue ROOT"),
+                        Err(e) => warn!(%e, "probe not sent"),
+                    }
+                }
             }
+            mgc::Event::Refused { from, mid, code } => warn!(
+                %from,
+                mid = %mid.as_ref().map(format_mid).unwrap_or_else(|| "?".into()),
+                code,
+                "registration refused"
+            ),
+            mgc::Event::MgLost { mid, cause } => {
+                warn!(mid = %format_mid(&mid), ?cause, "MG lost")
+            }
+            mgc::Event::MgRedirected { mid, to } => {
+                info!(mid = %format_mid(&mid), to = %format_mid(&to), "MG redirected")
+            }
+            mgc::Event::MgServiceChange {
+                mid,
+                method,
+                reason,
+                delay,
+            } => info!(mid = %format_mid(&mid), ?method, ?reason, ?delay, "MG service change"),
+            mgc::Event::Request { mg, id, actions } => {
+                info!(mid = %format_mid(&mg), id, "request from MG");
+                if let Err(e) = mgc.send_reply(now, &mg, id, answer(&actions)) {
+                    warn!(%e, "cannot reply");
+                }
+            }
+            mgc::Event::Reply { mg, id, result } if self.is_bench(&mg, id) => {
+                let ok = matches!(&result, TransactionResult::Actions(a) if a.iter().all(|a| a.error.is_none()));
+                self.bench_done(mgc, now, id, ok);
+            }
+            mgc::Event::Timeout { mg, id } if self.is_bench(&mg, id) => {
+                self.bench_done(mgc, now, id, false);
+            }
+            mgc::Event::Reply { mg, id, result } => match result {
+                TransactionResult::Error(e) => {
+                    warn!(mid = %format_mid(&mg), id, code = e.code, "probe reply: error")
+                }
+                TransactionResult::Actions(a) => {
+                    info!(mid = %format_mid(&mg), id, reply = ?a, "probe reply: ok")
+                }
+            },
+            mgc::Event::Timeout { mg, id } => {
+                warn!(mid = %format_mid(&mg), id, "request timed out")
+            }
+            other => info!(event = ?other, "event"),
         }
-        mgc::Event::Reply { mg, id, result } => match result {
-            TransactionResult::Error(e) => {
-                warn!(mid = %format_mid(&mg), id, code = e.code, "probe reply: error")
-            }
-            TransactionResult::Actions(a) => {
-                info!(mid = %format_mid(&mg), id, reply = ?a, "probe reply: ok")
-            }
-        },
-        mgc::Event::Timeout { mg, id } => warn!(mid = %format_mid(&mg), id, "request timed out"),
-        other => info!(event = ?other, "event"),
     }
 }
 
@@ -316,11 +438,39 @@ fn main() -> ExitCode {
             "listening on {}",
             driver.local_addr()
         );
-        let probe = s.probe;
+        let finished = Rc::new(Cell::new(None));
+        let mut app = App {
+            probe: s.probe,
+            bench: s.bench.map(|total| Bench {
+                total,
+                window: s.bench_window.max(1),
+                mg: None,
+                started: Instant::now(),
+                sent: 0,
+                ok: 0,
+                failed: 0,
+                outstanding: HashSet::new(),
+                finished: finished.clone(),
+            }),
+        };
+        let bench_end = {
+            let finished = finished.clone();
+            async move {
+                while finished.get().is_none() {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        };
         driver
-            .run_until(shutdown_signal(), &mut |m, now, ev| {
-                on_event(probe, m, now, ev)
-            })
+            .run_until(
+                async {
+                    tokio::select! {
+                        _ = shutdown_signal() => {}
+                        _ = bench_end => {}
+                    }
+                },
+                &mut |m, now, ev| app.on_event(m, now, ev),
+            )
             .await;
         let registered: Vec<String> = driver
             .mgc
@@ -329,7 +479,10 @@ fn main() -> ExitCode {
             .collect();
         info!(?registered, "shutting down");
         driver.close();
-        ExitCode::SUCCESS
+        match finished.get() {
+            Some(false) => ExitCode::FAILURE,
+            _ => ExitCode::SUCCESS,
+        }
     })
 }
 

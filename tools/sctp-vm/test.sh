@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Run the SCTP tests (iq-link/tests/sctp*.rs) against real kernel SCTP, in the VM.
+# Run the SCTP tests against real kernel SCTP, in the VM: iq-link/tests/sctp*.rs, and
+# alg/tests/sctp_daemons.rs (a real iq-agw process registering with a real iq-alg over SCTP).
 #
 #   tools/sctp-vm/test.sh
 #
-# Builds the test binaries on the host (`cargo test -p iq-link --features vm-tests --no-run`), boots the VM (see
-# prepare.sh, run.sh) and runs them inside with REQUIRE_KERNEL_SCTP=1, so a missing SCTP fails
-# rather than skips. Fails unless the VM printed a `test result: ok.` line with at least one
-# passed test and no failure. Output is also kept in target/sctp-vm/test.log.
-# SCTP_VM_TEST_ARGS: extra arguments for the test binaries (e.g. a test name filter).
+# Builds on the host (`cargo test -p iq-link --features vm-tests --no-run`,
+# `cargo build -p iq-alg -p iq-agw`, `cargo test -p iq-alg --features vm-tests --no-run`), boots the
+# VM (see prepare.sh, run.sh) and runs the test binaries inside with REQUIRE_KERNEL_SCTP=1, so a
+# missing SCTP fails rather than skips; the daemon test gets the daemons' paths in IQ_ALG_BIN and
+# IQ_AGW_BIN. Fails unless every binary exited 0, no `test result: FAILED` or SKIPPED came out, at
+# least one test passed in all, and the daemon test binary passed at least one test.
+# Output is also kept in target/sctp-vm/test.log.
+# SCTP_VM_TEST_ARGS: extra arguments for the iq-link test binaries (e.g. a test name filter);
+# SCTP_VM_DAEMON_TEST_ARGS: the same for the daemon test binary.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -19,6 +24,17 @@ build_log=$VMDIR/build.log
 cargo test -p iq-link --features vm-tests --no-run >"$build_log" 2>&1 || { cat "$build_log" >&2; die "cargo test --no-run failed"; }
 mapfile -t bins < <(sed -nE 's#^ *Executable tests/sctp[a-z_0-9]*\.rs \((.*)\)$#\1#p' "$build_log")
 [ ${#bins[@]} -gt 0 ] || die "no iq-link/tests/sctp*.rs test binary in the cargo output"
+
+say "building the daemons (cargo build -p iq-alg -p iq-agw) and their SCTP test (cargo test -p iq-alg --features vm-tests --no-run)"
+daemon_log=$VMDIR/build-daemons.log
+cargo build -p iq-alg -p iq-agw --message-format=json-render-diagnostics >"$daemon_log.json" 2>"$daemon_log" ||
+    { cat "$daemon_log" >&2; die "cargo build -p iq-alg -p iq-agw failed"; }
+alg_bin=$(sed -nE 's#.*"executable":"([^"]*/iq-alg)".*#\1#p' "$daemon_log.json" | tail -1)
+agw_bin=$(sed -nE 's#.*"executable":"([^"]*/iq-agw)".*#\1#p' "$daemon_log.json" | tail -1)
+[ -x "$alg_bin" ] && [ -x "$agw_bin" ] || die "no iq-alg / iq-agw executable in the cargo output"
+cargo test -p iq-alg --features vm-tests --no-run >>"$daemon_log" 2>&1 || { cat "$daemon_log" >&2; die "cargo test -p iq-alg --no-run failed"; }
+daemon_test=$(sed -nE 's#^ *Executable tests/sctp_daemons\.rs \((.*)\)$#\1#p' "$daemon_log" | tail -1)
+[ -n "$daemon_test" ] || die "no alg/tests/sctp_daemons.rs test binary in the cargo output"
 t_built=$(now)
 
 inner=$VMDIR/test-in-vm.sh
@@ -30,25 +46,34 @@ inner=$VMDIR/test-in-vm.sh
         printf 'REQUIRE_KERNEL_SCTP=1 RUST_BACKTRACE=1 %q --test-threads=1 %s || rc=1\n' \
             "$(realpath "$b")" "${SCTP_VM_TEST_ARGS:-}"
     done
+    printf 'echo "== %s"\n' "$(realpath "$daemon_test")"
+    printf 'REQUIRE_KERNEL_SCTP=1 RUST_BACKTRACE=1 IQ_ALG_BIN=%q IQ_AGW_BIN=%q %q --test-threads=1 %s || rc=1\n' \
+        "$(realpath "$alg_bin")" "$(realpath "$agw_bin")" "$(realpath "$daemon_test")" "${SCTP_VM_DAEMON_TEST_ARGS:-}"
     echo 'exit $rc'
 } >"$inner"
 
 log=$VMDIR/test.log
-say "running ${#bins[@]} test binaries in the VM"
+say "running $((${#bins[@]} + 1)) test binaries in the VM"
 set +e
 SCTP_VM_LOG=$log "$SCTP_VM_HERE/run.sh" "$inner" >/dev/null
 rc=$?
 set -e
-grep -aE '^(== |test |test result:|running |\*\*\*|thread |  left|  right|failures:|---- )' "$log" || true
+grep -aE '^(== |iq-bench: |test |test result:|running |\*\*\*|thread |  left|  right|failures:|---- )' "$log" || true
 
 passed=$( (grep -aoE '^test result: ok\. [0-9]+ passed' "$log" || true) | awk '{ s += $4 } END { print s + 0 }')
+# passes of the daemon test binary alone: the lines after its "== " header
+daemon_passed=$(awk -v h="== $(realpath "$daemon_test")" '
+    /^== / { in_d = ($0 == h) }
+    in_d && /^test result: ok\. [0-9]+ passed/ { s += $4 }
+    END { print s + 0 }' "$log")
 failed=0
 grep -aqE '^test result: FAILED' "$log" && failed=1
 grep -aq 'SKIPPED' "$log" && { say "a test skipped although REQUIRE_KERNEL_SCTP=1"; failed=1; }
-say "VM step: exit $rc, $passed tests passed; build $(awk -v a="$t0" -v b="$t_built" 'BEGIN{printf "%.1f", b-a}') s, total $(since "$t0") s"
-if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -lt 1 ]; then
+say "VM step: exit $rc, $passed tests passed ($daemon_passed of them iq-alg/iq-agw over SCTP); build $(awk -v a="$t0" -v b="$t_built" 'BEGIN{printf "%.1f", b-a}') s, total $(since "$t0") s"
+if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -lt 1 ] || [ "$daemon_passed" -lt 1 ]; then
     [ "$passed" -lt 1 ] && say "FAILED: the VM ran no SCTP test (no 'test result: ok. N passed' with N >= 1)"
+    [ "$daemon_passed" -lt 1 ] && say "FAILED: the VM ran no iq-alg/iq-agw SCTP test (alg/tests/sctp_daemons.rs)"
     say "FAILED (full log: $log)"
     exit 1
 fi
-say "OK: kernel SCTP tests passed in the VM"
+say "OK: kernel SCTP tests passed in the VM, including iq-agw registering with iq-alg over SCTP"
