@@ -30,6 +30,10 @@ pub struct Contexts {
     first_port: u16,
     contexts: BTreeMap<u32, BTreeSet<TerminationId>>,
     packages: Vec<PackagesItem>,
+    /// Name chosen terminations with binary-digit levels (`00000001/00000000/00000101`)
+    /// instead of `ip/acc/t5`: the form stacks with megaco's default binary termination IDs
+    /// (8/8/8 bits) can carry in BER.
+    binary_names: bool,
 }
 
 fn err(code: u16, text: &str) -> ErrorDescriptor {
@@ -40,6 +44,12 @@ fn err(code: u16, text: &str) -> ErrorDescriptor {
 }
 
 impl Contexts {
+    /// Name chosen terminations with binary-digit levels (see the field); off by default.
+    pub fn with_binary_names(mut self, on: bool) -> Self {
+        self.binary_names = on;
+        self
+    }
+
     /// An empty table; Local SDP gets `media_address` and even ports from `first_port` up.
     pub fn new(media_address: IpAddr, first_port: u16) -> Self {
         Contexts {
@@ -49,6 +59,7 @@ impl Contexts {
             next_port: first_port,
             first_port,
             contexts: BTreeMap::new(),
+            binary_names: false,
             packages: ["root", "ipdc", "it"]
                 .iter()
                 .map(|n| PackagesItem {
@@ -166,7 +177,17 @@ impl Contexts {
                 };
                 let n = self.next_termination;
                 self.next_termination += 1;
-                TerminationId::new(&format!("ip/{side}/t{n}"))
+                if self.binary_names {
+                    // level 1: the realm (1 access, 2 core); levels 2 and 3: the number.
+                    let realm = if side == "core" { 2 } else { 1 };
+                    TerminationId::new(&format!(
+                        "{realm:08b}/{:08b}/{:08b}",
+                        (n >> 8) & 0xff,
+                        n & 0xff
+                    ))
+                } else {
+                    TerminationId::new(&format!("ip/{side}/t{n}"))
+                }
             } else if t.is_root() || t.is_wildcard() {
                 return Err(err(NOT_IMPLEMENTED, "cannot add this termination"));
             } else if self.find(t).is_some() {

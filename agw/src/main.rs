@@ -54,6 +54,9 @@ use contexts::Contexts;
 ///   [media]                                # optional
 ///   address = "127.0.0.1"
 ///   first_port = 10000
+///   termination_names = "text"             # "text": ip/acc/t5, ip/core/t6;
+///                                          # "binary": 00000001/00000000/00000101
+///                                          # (binary-digit levels, as megaco's BER expects)
 ///
 /// Logs go to stdout; RUST_LOG sets the filter (default "info").
 #[derive(Debug, Parser)]
@@ -127,6 +130,8 @@ struct MediaSection {
     address: IpAddr,
     #[serde(default = "default_first_port")]
     first_port: u16,
+    #[serde(default = "default_termination_names")]
+    termination_names: String,
 }
 
 impl Default for MediaSection {
@@ -134,6 +139,7 @@ impl Default for MediaSection {
         MediaSection {
             address: default_media_address(),
             first_port: default_first_port(),
+            termination_names: default_termination_names(),
         }
     }
 }
@@ -155,6 +161,9 @@ fn default_media_address() -> IpAddr {
 }
 fn default_first_port() -> u16 {
     10_000
+}
+fn default_termination_names() -> String {
+    "text".into()
 }
 
 fn transport_kind(s: &str) -> Result<TransportKind, String> {
@@ -205,6 +214,12 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
         toml::from_str(&text).map_err(|e| format!("bad config {}: {e}", cli.config.display()))?;
     let kind = transport_kind(&cfg.iq.transport)?;
     let (enc, tenc) = encoding(&cfg.iq.encoding)?;
+    if !matches!(cfg.media.termination_names.as_str(), "text" | "binary") {
+        return Err(format!(
+            "[media] termination_names: \"{}\" is neither \"text\" nor \"binary\"",
+            cfg.media.termination_names
+        ));
+    }
     let controller = cli.controller.unwrap_or(cfg.iq.controller);
     let mid = parse_mid(&cfg.iq.mid).map_err(|e| format!("[iq] mid: {e}"))?;
     let mgc_mid = match &cfg.iq.controller_mid {
@@ -236,7 +251,8 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
         transport,
         controller,
         local: cfg.iq.local,
-        contexts: Contexts::new(cfg.media.address, cfg.media.first_port),
+        contexts: Contexts::new(cfg.media.address, cfg.media.first_port)
+            .with_binary_names(cfg.media.termination_names == "binary"),
     })
 }
 

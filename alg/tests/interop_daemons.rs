@@ -156,7 +156,7 @@ impl Drop for Peer {
 
 /// megaco_mgc listens; `iq-agw` registers and is driven through Add `$`, Modify, AuditValue
 /// ROOT and Subtract (text: see the module comment for binary).
-fn agw_with_megaco_mgc(transport: &str, test: &str) {
+fn agw_with_megaco_mgc(transport: &str, encoding: &str, test: &str) {
     if !have_escript(test) {
         return;
     }
@@ -165,7 +165,14 @@ fn agw_with_megaco_mgc(transport: &str, test: &str) {
     let scenario = dir.join("agw.script");
     std::fs::write(
         &scenario,
-        "add.\n{modify, #{events => false}}.\naudit_root.\n{subtract, #{stats => false}}.\n",
+        // megaco's BER decoder knows only its built-in packages, and iq-agw's Packages reply
+        // names ipdc (0x009d): megaco fails to decode it (case_clause 157), so in binary the
+        // AuditValue ROOT step is left out.
+        if encoding == "binary" {
+            "add.\n{modify, #{events => false}}.\n{subtract, #{stats => false}}.\n"
+        } else {
+            "add.\n{modify, #{events => false}}.\naudit_root.\n{subtract, #{stats => false}}.\n"
+        },
     )
     .unwrap();
     let port = free_port(transport);
@@ -181,7 +188,7 @@ fn agw_with_megaco_mgc(transport: &str, test: &str) {
             "--transport",
             transport,
             "--encoding",
-            "text",
+            encoding,
             "--expect-mid",
             "<agw1.example.net>",
             "--timeout",
@@ -195,7 +202,12 @@ fn agw_with_megaco_mgc(transport: &str, test: &str) {
     let mut agw = Proc::spawn(
         "agw",
         &agw_bin(),
-        &agw_config(transport, controller, "text", "<agw1.example.net>"),
+        &(agw_config(transport, controller, encoding, "<agw1.example.net>")
+            + if encoding == "binary" {
+                "\n[media]\ntermination_names = \"binary\"\n"
+            } else {
+                ""
+            }),
         &[],
     );
     let status = mgc.wait_exit(Duration::from_secs(15));
@@ -213,17 +225,35 @@ fn agw_with_megaco_mgc(transport: &str, test: &str) {
         "{t}"
     );
     // Every command answered OK by iq-agw.
-    for cmd in ["Add", "Modify", "AuditValue", "Subtract"] {
+    let cmds: &[&str] = if encoding == "binary" {
+        &["Add", "Modify", "Subtract"]
+    } else {
+        &["Add", "Modify", "AuditValue", "Subtract"]
+    };
+    for &cmd in cmds {
         assert!(
             mgc.has(&["MGC RECV Reply", &format!(" {cmd} OK")]),
             "no OK reply to {cmd}:\n{t}"
         );
     }
     assert!(
-        mgc.has(&["Add OK", "term=ip/acc/t1", "local=127.0.0.1:"]),
+        mgc.has(&[
+            "Add OK",
+            if encoding == "binary" {
+                "term=00000001/00000000/00000001"
+            } else {
+                "term=ip/acc/t1"
+            },
+            "local=127.0.0.1:"
+        ]),
         "{t}"
     );
-    for step in ["add", "modify", "audit_root", "subtract"] {
+    let steps: &[&str] = if encoding == "binary" {
+        &["add", "modify", "subtract"]
+    } else {
+        &["add", "modify", "audit_root", "subtract"]
+    };
+    for &step in steps {
         assert!(
             mgc.has(&["MGC STEP", &format!(" {step} OK")]),
             "{step}:\n{t}"
@@ -236,12 +266,19 @@ fn agw_with_megaco_mgc(transport: &str, test: &str) {
 
 #[test]
 fn agw_with_megaco_mgc_tcp_text() {
-    agw_with_megaco_mgc("tcp", "agw_with_megaco_mgc_tcp_text");
+    agw_with_megaco_mgc("tcp", "text", "agw_with_megaco_mgc_tcp_text");
+}
+
+/// Binary: megaco's BER carries only binary-digit termination IDs, so iq-agw names its
+/// terminations that way (`[media] termination_names = "binary"`).
+#[test]
+fn agw_with_megaco_mgc_tcp_binary() {
+    agw_with_megaco_mgc("tcp", "binary", "agw_with_megaco_mgc_tcp_binary");
 }
 
 #[test]
 fn agw_with_megaco_mgc_udp_text() {
-    agw_with_megaco_mgc("udp", "agw_with_megaco_mgc_udp_text");
+    agw_with_megaco_mgc("udp", "text", "agw_with_megaco_mgc_udp_text");
 }
 
 // ------------------------------------------------------------------ megaco_mg vs iq-alg
