@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use iq_link::transport::sctp;
 
@@ -78,6 +78,65 @@ fn sctp_binary_registration() {
     register_over_sctp("sctp_binary_registration", "binary");
 }
 
+/// Loss recovery over SCTP: `iq-alg` is killed (SIGKILL, so no ServiceChange and no graceful
+/// SHUTDOWN from the application; the kernel ends the association when the socket closes),
+/// `iq-agw` reports the association lost, and after the ALG restarts on the same SCTP port the
+/// AGW re-registers within the bound set by its `[reconnect]` backoff (300 ms doubling to 1 s,
+/// `common::agw_config`), with a margin for TCG.
+#[test]
+fn sctp_agw_reregisters_after_alg_killed() {
+    if !kernel_sctp("sctp_agw_reregisters_after_alg_killed") {
+        return;
+    }
+    let (mut alg, addr) = start_alg("sctp", "127.0.0.1:0", "text", &[]);
+    let mut agw = Proc::spawn(
+        "agw",
+        &agw_bin(),
+        &agw_config("sctp", addr, "text", "<agw1.example.net>"),
+        &[],
+    );
+    alg.wait_for(&["registration accepted", "Restart"], T);
+    agw.wait_for(&["iq_agw: registered", "Restart"], T);
+
+    alg.kill(); // SIGKILL, reaped
+    let killed = Instant::now();
+    agw.wait_for(&["association lost"], T);
+    let noticed = killed.elapsed();
+    // Loss seen through the association's end (ABORT / SHUTDOWN from the dying socket), not
+    // through a keepalive or transaction timeout (keepalive_secs = 30).
+    assert!(
+        noticed < Duration::from_secs(10),
+        "loss noticed after {noticed:?}"
+    );
+
+    let restarted = Instant::now();
+    let (mut alg, addr2) = start_alg("sctp", &addr.to_string(), "text", &[]);
+    assert_eq!(addr, addr2, "the ALG restarts on the same SCTP port");
+    // At most 1 s between attempts once the backoff is at its maximum; an INIT to a closed port
+    // is answered by ABORT at once. 10 s leaves room for TCG.
+    let bound = Duration::from_secs(10);
+    let line = agw.wait_for(&["iq_agw: registered"], bound);
+    let took = restarted.elapsed();
+    assert!(
+        line.contains("Disconnected") || line.contains("Restart"),
+        "method: {line}"
+    );
+    assert!(took < bound, "re-registered {took:?} after the restart");
+    alg.wait_for(&["registration accepted"], T);
+    let _ = std::io::stderr().lock().write_all(
+        format!(
+            "\niq-sctp-recovery: loss noticed {:.3} s after SIGKILL, re-registered {:.3} s after the restart\n",
+            noticed.as_secs_f64(),
+            took.as_secs_f64()
+        )
+        .as_bytes(),
+    );
+    agw.terminate();
+    assert_eq!(agw.wait_exit(T), Some(0));
+    alg.terminate();
+    assert_eq!(alg.wait_exit(T), Some(0));
+}
+
 /// `iq-alg --bench`: AuditValue ROOT transactions to `iq-agw` over SCTP, all answered; the rate
 /// goes straight to stderr (`iq-bench: ...`, kept in the VM log; not checked: TCG is slow).
 #[test]
@@ -109,8 +168,13 @@ fn sctp_bench_transactions_per_second() {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or_else(|| panic!("no tps in {line:?}"));
     assert!(tps > 0.0, "{line}");
+    let build = if alg_bin().components().any(|c| c.as_os_str() == "release") {
+        "release build"
+    } else {
+        "debug build"
+    };
     let msg = format!(
-        "\niq-bench: iq-alg -> iq-agw over SCTP (text, debug build): {}\n",
+        "\niq-bench: iq-alg -> iq-agw over SCTP (text, {build}): {}\n",
         line.split("bench done").nth(1).unwrap_or(&line).trim()
     );
     let _ = std::io::stderr().lock().write_all(msg.as_bytes());

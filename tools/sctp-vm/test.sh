@@ -58,7 +58,7 @@ set +e
 SCTP_VM_LOG=$log "$SCTP_VM_HERE/run.sh" "$inner" >/dev/null
 rc=$?
 set -e
-grep -aE '^(== |iq-bench: |test |test result:|running |\*\*\*|thread |  left|  right|failures:|---- )' "$log" || true
+grep -aE '^(== |iq-bench: |iq-sctp-recovery: |test |test result:|running |\*\*\*|thread |  left|  right|failures:|---- )' "$log" || true
 
 passed=$( (grep -aoE '^test result: ok\. [0-9]+ passed' "$log" || true) | awk '{ s += $4 } END { print s + 0 }')
 # passes of the daemon test binary alone: the lines after its "== " header
