@@ -319,6 +319,8 @@ fn megaco_mg_with_alg(transport: &str, encoding: &str, test: &str) {
             "10",
             "--idle-exit",
             "1.5",
+            "--notify-after",
+            "0.5",
         ],
     );
     let t = Duration::from_secs(10);
@@ -331,6 +333,8 @@ fn megaco_mg_with_alg(transport: &str, encoding: &str, test: &str) {
         t,
     );
     alg.wait_for(&["probe reply: ok", "Packages"], t);
+    // The MG's Notify, acknowledged by iq-alg.
+    mg.wait_for(&["MG RECV Reply", "Notify OK"], t);
     if transport == "tcp" {
         alg.terminate();
         assert_eq!(alg.wait_exit(Duration::from_secs(5)), Some(0));
