@@ -25,7 +25,12 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # Independent SDP parser (npm sdp-transform) for tests/sdp_oracle.rs, kept under target/.
-command -v node >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q nodejs npm >/dev/null; }
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "test.sh: installing nodejs npm"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q nodejs npm >/dev/null
+fi
 if [ ! -d target/oracle/node_modules/sdp-transform ]; then
     echo "test.sh: installing sdp-transform (npm) into target/oracle"
     npm install --silent --no-audit --no-fund --prefix target/oracle sdp-transform@3 >/dev/null
