@@ -72,12 +72,12 @@
 mod common;
 
 use common::pcap::{
-    attr, checksum, escape, finish_tshark, have, spawn_tshark, ExpertFlags, Pcap, MGC_ADDR, MG_ADDR,
+    attr, checksum, finish_tshark, format_view, have, spawn_tshark, ExpertFlags, Pcap, Shown,
+    MGC_ADDR, MG_ADDR,
 };
 use iq_codec::model::{MessageBody, Transaction, TransactionResult};
 use iq_codec::text::{self, Style};
 use iq_codec::Message;
-use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -227,33 +227,6 @@ impl TcpConn {
 
 // ------------------------------------------------------------------------------------------
 // tshark's view
-
-/// One transaction as tshark shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Shown {
-    kind: String,
-    id: Option<u32>,
-    commands: Vec<String>,
-}
-
-fn format_view(view: &[Shown]) -> String {
-    if view.is_empty() {
-        return "nothing".to_string();
-    }
-    let mut s = String::new();
-    for (i, t) in view.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        s.push_str(&t.kind);
-        if let Some(id) = t.id {
-            let _ = write!(s, " {id}");
-        }
-        let commands: Vec<String> = t.commands.iter().map(|c| escape(c)).collect();
-        let _ = write!(s, " [{}]", commands.join(", "));
-    }
-    s
-}
 
 /// What tshark showed for one frame.
 #[derive(Debug, Default)]

@@ -96,7 +96,10 @@ mod ber_support;
 mod common;
 
 use ber_support::{corpus_codec, megaco_examples};
-use common::pcap::{attr, escape, finish_tshark, hex, spawn_tshark, ExpertFlags, Pcap, SctpSender};
+use common::pcap::{
+    attr, escape, finish_tshark, format_view, hex, spawn_tshark, ExpertFlags, Pcap, SctpSender,
+    Shown,
+};
 use common::{corpus_files, require_tool};
 use iq_codec::binary::BinaryCodec;
 use iq_codec::model::MessageBody;
@@ -191,32 +194,6 @@ const TRANSPORTS: [Transport; 2] = [Transport::Udp, Transport::Sctp];
 
 // ------------------------------------------------------------------------------------------
 // tshark's view
-
-/// One transaction as tshark shows it (or as we expect it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Shown {
-    kind: String,
-    id: Option<u32>,
-    commands: Vec<String>,
-}
-
-fn format_view(view: &[Shown]) -> String {
-    if view.is_empty() {
-        return "nothing".to_string();
-    }
-    let mut s = String::new();
-    for (i, t) in view.iter().enumerate() {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        s.push_str(&t.kind);
-        if let Some(id) = t.id {
-            let _ = write!(s, " {id}");
-        }
-        let _ = write!(s, " [{}]", t.commands.join(", "));
-    }
-    s
-}
 
 /// What tshark showed for one frame.
 #[derive(Debug, Default)]

@@ -352,3 +352,32 @@ pub fn hex(bytes: &[u8], n: usize) -> String {
     }
     s
 }
+
+/// One transaction as tshark shows it (or as we expect it to show it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub kind: String,
+    pub id: Option<u32>,
+    pub commands: Vec<String>,
+}
+
+/// `Kind ID [Command, ...], ...` (tshark's escapes kept), or `nothing`: the form the known-limits
+/// files quote.
+pub fn format_view(view: &[Shown]) -> String {
+    if view.is_empty() {
+        return "nothing".to_string();
+    }
+    let mut s = String::new();
+    for (i, t) in view.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&t.kind);
+        if let Some(id) = t.id {
+            let _ = write!(s, " {id}");
+        }
+        let commands: Vec<String> = t.commands.iter().map(|c| escape(c)).collect();
+        let _ = write!(s, " [{}]", commands.join(", "));
+    }
+    s
+}
