@@ -7,6 +7,18 @@ use super::fields::{is_token, is_word, Choosable, Connection};
 use super::SdpError;
 use std::fmt;
 
+/// `<semantics> <item> ...` (a=group, a=ssrc-group): the semantics token and the items.
+fn semantics_and_rest(s: &str) -> Result<(&str, Vec<&str>), String> {
+    let mut w = words(s).into_iter();
+    let Some(sem) = w.next() else {
+        return Err("missing semantics".into());
+    };
+    if !is_token(sem) {
+        return Err(format!("semantics '{sem}' is not a token"));
+    }
+    Ok((sem, w.collect()))
+}
+
 fn words(s: &str) -> Vec<&str> {
     s.split_ascii_whitespace().collect()
 }
@@ -829,13 +841,7 @@ impl Group {
     }
 
     pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
-        let w = words(s);
-        let Some((sem, ids)) = w.split_first() else {
-            return Err("missing semantics".into());
-        };
-        if !is_token(sem) {
-            return Err(format!("semantics '{sem}' is not a token"));
-        }
+        let (sem, ids) = semantics_and_rest(s)?;
         Ok(Group {
             semantics: sem.to_string(),
             ids: ids.iter().map(|x| x.to_string()).collect(),
@@ -962,13 +968,7 @@ impl SsrcGroup {
     }
 
     pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
-        let w = words(s);
-        let Some((sem, ids)) = w.split_first() else {
-            return Err("missing semantics".into());
-        };
-        if !is_token(sem) {
-            return Err(format!("semantics '{sem}' is not a token"));
-        }
+        let (sem, ids) = semantics_and_rest(s)?;
         Ok(SsrcGroup {
             semantics: sem.to_string(),
             ssrcs: ids
