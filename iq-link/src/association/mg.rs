@@ -12,7 +12,6 @@ use iq_codec::model::{
 use tracing::{debug, info, trace, warn};
 
 use super::backoff::{Backoff, BackoffState};
-use super::versioned::{self, VersionHandle};
 use super::wire::{self, Incoming, ScOutcome, ScParms};
 use super::{error_code, reason, Error};
 use crate::transaction::{self, Endpoint, Transmit};
@@ -343,7 +342,6 @@ pub struct Mg {
     config: MgConfig,
     state: State,
     ep: Option<Endpoint>,
-    version: Option<VersionHandle>,
     /// Next transaction ID, carried from one association to the next.
     next_txn: u32,
     /// Open requests of the application (and our own out-of-service requests).
@@ -377,7 +375,6 @@ impl Mg {
             config,
             state: State::Idle,
             ep: None,
-            version: None,
             app_requests: BTreeSet::new(),
             home: 0,
             diverted: None,
@@ -489,14 +486,8 @@ impl Mg {
         let mut cfg = self.config.transaction.clone();
         cfg.version = self.config.max_version;
         cfg.first_transaction_id = self.next_txn;
-        let Some((encoding, handle)) = versioned::wrap(&cfg.encoding, self.config.max_version)
-        else {
-            unreachable!("the encoding was checked by Mg::new")
-        };
-        cfg.encoding = encoding;
         let ep = Endpoint::new(cfg).expect("configuration checked by Mg::new");
         self.ep = Some(ep);
-        self.version = Some(handle);
         self.inactivity = None;
         self.send_registration(now, target, self.config.max_version);
     }
@@ -698,8 +689,8 @@ impl Mg {
 
     fn send_registration(&mut self, now: Instant, target: MId, version: u8) {
         let (method, reason) = self.method_for(&target);
-        if let Some(h) = &self.version {
-            h.set(version);
+        if let Some(ep) = &mut self.ep {
+            ep.set_version(version);
         }
         let mut p = ScParms::new(method.clone(), reason);
         p.version = Some(version);
@@ -934,8 +925,8 @@ impl Mg {
                         true,
                     );
                 }
-                if let Some(h) = &self.version {
-                    h.set(negotiated);
+                if let Some(ep) = &mut self.ep {
+                    ep.set_version(negotiated);
                 }
                 let profile = p.profile.or_else(|| self.config.profile.clone());
                 info!(mgc = ?target, version = negotiated, ?profile, "registered");
@@ -1003,7 +994,6 @@ impl Mg {
             self.events.push_back(Event::Abandoned { id });
         }
         self.ep = None;
-        self.version = None;
         self.inactivity = None;
         if disconnect {
             self.events.push_back(Event::Disconnect);

@@ -14,7 +14,6 @@ use iq_codec::model::{
 };
 use tracing::{debug, debug_span, info, trace, warn};
 
-use super::versioned::{self, VersionHandle};
 use super::wire::{self, Incoming, ScOutcome, ScParms};
 use super::{error_code, reason, Error};
 use crate::transaction::{self, Codec, Endpoint};
@@ -336,7 +335,6 @@ struct Slot {
     entry: MgEntry,
     remote: Option<SocketAddr>,
     ep: Option<Endpoint>,
-    version: Option<VersionHandle>,
     reg: Option<Registration>,
     failures: u32,
     last_rx: Option<Instant>,
@@ -357,7 +355,6 @@ impl Slot {
             entry,
             remote: None,
             ep: None,
-            version: None,
             reg: None,
             failures: 0,
             last_rx: None,
@@ -373,7 +370,6 @@ impl Slot {
     /// Forget the association: a later message starts from scratch.
     fn reset(&mut self) -> Vec<TransactionId> {
         self.ep = None;
-        self.version = None;
         self.reg = None;
         self.failures = 0;
         self.keepalive_due = None;
@@ -702,11 +698,7 @@ impl Mgc {
         if slot.ep.is_none() {
             let mut cfg = self.config.transaction.clone();
             cfg.version = self.config.max_version;
-            let (encoding, handle) = versioned::wrap(&cfg.encoding, self.config.max_version)
-                .expect("checked by Mgc::new");
-            cfg.encoding = encoding;
             slot.ep = Some(Endpoint::new(cfg).expect("checked by Mgc::new"));
-            slot.version = Some(handle);
         }
         slot.ep
             .as_mut()
@@ -973,8 +965,8 @@ impl Mgc {
         if let Some((code, text)) = refusal {
             info!(?mid, offered, profile = ?p.profile, code, "registration refused");
             // Answer in a version the MG can read.
-            if let Some(h) = &self.slots[i].version {
-                h.set(offered.clamp(1, self.config.max_version));
+            if let Some(ep) = &mut self.slots[i].ep {
+                ep.set_version(offered.clamp(1, self.config.max_version));
             }
             self.reply(now, i, id, wire::service_change_refused(code, text));
             self.events.push_back(Event::Refused {
@@ -1002,8 +994,8 @@ impl Mgc {
         }
         let profile = p.profile.clone().filter(|_| self.config.echo_profile);
         // The reply already speaks the negotiated version (§11.3: "thereafter").
-        if let Some(h) = &self.slots[i].version {
-            h.set(version);
+        if let Some(ep) = &mut self.slots[i].ep {
+            ep.set_version(version);
         }
         let parms = ServiceChangeResParm {
             version: Some(version),

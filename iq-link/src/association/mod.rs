@@ -138,9 +138,8 @@
 //! - The H.248.14 `mit` parameter is taken in units of 10 ms **\[U\]** (recalled, the package
 //!   text was not available); `it/ito` itself is verified (digest §1.8).
 //! - The version goes in the message header of the registration as offered (digest §3.4
-//!   shows `MEGACO/3`); after negotiation every message carries the negotiated one. The
-//!   engine fixes the header version at construction, so the association wraps the codec to
-//!   override it ([`Encoding::Custom`](crate::transaction::Encoding::Custom)).
+//!   shows `MEGACO/3`); after negotiation every message carries the negotiated one
+//!   ([`Endpoint::set_version`](crate::transaction::Endpoint::set_version)).
 //! - `ServiceChangeAddress` in the MGC's reply is ignored (replies go where requests came
 //!   from, H.248.4); the MG's messages are not rechecked for their mId once registered (the
 //!   source address binds them).
@@ -153,7 +152,6 @@
 mod backoff;
 pub mod mg;
 pub mod mgc;
-mod versioned;
 mod wire;
 
 pub use backoff::Backoff;

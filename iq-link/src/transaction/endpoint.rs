@@ -307,6 +307,12 @@ impl Endpoint {
         &self.config
     }
 
+    /// Write `version` into the header of every message from now on: version negotiation
+    /// (H.248.1 11.3) settles it in the middle of an association.
+    pub fn set_version(&mut self, version: u8) {
+        self.config.version = version;
+    }
+
     /// Counters.
     pub fn stats(&self) -> &Stats {
         &self.stats
