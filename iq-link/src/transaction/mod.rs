@@ -111,7 +111,7 @@ mod codec;
 mod config;
 mod endpoint;
 
-pub use codec::{Codec, EncodeError, Encoding, MalformedMessage, TextCodec};
+pub use codec::{BerCodec, Codec, EncodeError, Encoding, MalformedMessage, TextCodec};
 pub use config::Config;
 pub use endpoint::{
     Endpoint, Event, IncomingState, Stats, Transmit, ERROR_PENDING_LIMIT,
