@@ -36,6 +36,15 @@ if [ ! -d target/oracle/node_modules/sdp-transform ]; then
     npm install --silent --no-audit --no-fund --prefix target/oracle sdp-transform@3 >/dev/null
 fi
 
+# Python peers (aiortc, pylibsrtp, pyOpenSSL) for the media-plane and ALG tests, in a venv under target/.
+if [ ! -x target/oracle/venv/bin/python ] || ! cmp -s scripts/oracle-requirements.txt target/oracle/venv/requirements.txt; then
+    echo "test.sh: installing Python oracles (scripts/oracle-requirements.txt) into target/oracle/venv"
+    python3 -m venv target/oracle/venv
+    target/oracle/venv/bin/pip install -q --disable-pip-version-check -r scripts/oracle-requirements.txt
+    cp scripts/oracle-requirements.txt target/oracle/venv/requirements.txt
+fi
+export IQ_ORACLE_PYTHON="$PWD/target/oracle/venv/bin/python"
+
 # Property tests draw fresh random cases on every run by hand; under CI they use one fixed seed so
 # that a red CI is reproducible (PROPTEST_RNG_SEED=... cargo test ...).
 if [ -n "${CI:-}" ]; then export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261127}"; fi

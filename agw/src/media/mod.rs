@@ -1,0 +1,14 @@
+//! The media plane of the eIMS-AGW: ICE-lite, DTLS-SRTP and plain RTP legs on real UDP
+//! sockets, relayed per context.
+//!
+//! - [`api`]: the contract with `control` (specs in, local info and events out).
+//! - [`demux`], [`stun`]: RFC 7983 demultiplexing and the ICE-lite STUN responder.
+//! - [`cert`], [`leg`]: the DTLS certificate and the sans-IO access leg (ICE-lite, DTLS-SRTP).
+//! - [`engine`]: sockets, port pools and the per-context relay tasks.
+
+pub mod api;
+pub mod cert;
+pub mod demux;
+pub mod engine;
+pub mod leg;
+pub mod stun;
