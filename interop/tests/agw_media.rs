@@ -57,14 +57,20 @@ ports = "{}-{}"
 /// Remote SDP for the access termination: the UE at `addr` without ICE.
 fn ue_remote(port: u16, fingerprint: Option<&str>, proto: &str) -> String {
     let fp = fingerprint.map_or(String::new(), |f| format!("a=fingerprint:{f}\n"));
-    format!("v=0\nc=IN IP4 127.0.0.1\nm=audio {port} {proto} 0\na=rtpmap:0 PCMU/8000\na=rtcp-mux\n{fp}")
+    format!(
+        "v=0\nc=IN IP4 127.0.0.1\nm=audio {port} {proto} 0\na=rtpmap:0 PCMU/8000\na=rtcp-mux\n{fp}"
+    )
 }
 
 /// Add T1 (access, DTLS-SRTP) in a new context: Local `$` with the fingerprint request, Remote
 /// when given, the failure event, the Establish signal iff `agw_client`.
 fn add_access(mgc: &TestMgc, remote: Option<&str>, agw_client: bool, extra_local: &str) -> Local {
     let remote = remote.map_or(String::new(), |r| format!(", Remote {{\n{r}}}"));
-    let signals = if agw_client { ", Signals { xdtls/estab }" } else { "" };
+    let signals = if agw_client {
+        ", Signals { xdtls/estab }"
+    } else {
+        ""
+    };
     let req = format!(
         "Context = $ {{ Add = $ {{ Media {{ TerminationState {{ ipdc/realm = \"access\" }}, \
          Stream = 1 {{ LocalControl {{ Mode = SendReceive }}, Local {{\nv=0\nc=IN IP4 $\n\
@@ -73,7 +79,9 @@ fn add_access(mgc: &TestMgc, remote: Option<&str>, agw_client: bool, extra_local
     );
     let l = local(&mgc.request_text(&req));
     assert!(
-        l.fingerprint.as_deref().is_some_and(|f| f.starts_with("sha-256 ")),
+        l.fingerprint
+            .as_deref()
+            .is_some_and(|f| f.starts_with("sha-256 ")),
         "no AGW fingerprint in the Add reply:\n{}",
         l.text
     );
@@ -130,10 +138,16 @@ fn check_relay(report: &serde_json::Value, core: &CorePeer) {
     let ue_sent = rtp_list(&report["sent_rtp"]);
     let ue_recv = rtp_list(&report["recv_rtp"]);
     assert_eq!(ue_sent.len(), 50);
-    assert_eq!(core.received, ue_sent, "UE->core RTP differs (payload, seq, ssrc, pt)");
+    assert_eq!(
+        core.received, ue_sent,
+        "UE->core RTP differs (payload, seq, ssrc, pt)"
+    );
     assert_eq!(ue_recv, core.sent, "core->UE RTP differs");
     assert!(core.rtcp_received > 0, "no RTCP reached the core peer");
-    assert!(report["recv_rtcp"].as_u64().unwrap() > 0, "no SRTCP reached the UE");
+    assert!(
+        report["recv_rtcp"].as_u64().unwrap() > 0,
+        "no SRTCP reached the UE"
+    );
     assert_eq!(report["unprotect_failures"], 0);
 }
 
@@ -157,7 +171,10 @@ fn openssl_case(access: (u16, u16), core_ports: (u16, u16), agw_client: bool) {
     let report = media(&mut ue, &t1, &t2, &mut core, ue_role, json!({}));
     check_relay(&report, &core);
     let stats = subtract(&mgc, t1.context, &t1.termination, &t2.termination);
-    assert!(stats.contains("Statistics"), "no statistics on Subtract:\n{stats}");
+    assert!(
+        stats.contains("Statistics"),
+        "no statistics on Subtract:\n{stats}"
+    );
 }
 
 #[test]
@@ -188,16 +205,35 @@ fn wrong_fingerprint_is_refused_notified_and_nothing_is_forwarded() {
         "",
     );
     let t2 = add_core(&mgc, t1.context, core.addr().port());
-    let report = media(&mut ue, &t1, &t2, &mut core, "client", json!({"handshake_seconds": 3}));
-    assert_ne!(report["handshake"], "ok", "the AGW accepted a certificate with the wrong fingerprint");
-    assert!(core.received.is_empty(), "media forwarded without authentication");
+    let report = media(
+        &mut ue,
+        &t1,
+        &t2,
+        &mut core,
+        "client",
+        json!({"handshake_seconds": 3}),
+    );
+    assert_ne!(
+        report["handshake"], "ok",
+        "the AGW accepted a certificate with the wrong fingerprint"
+    );
+    assert!(
+        core.received.is_empty(),
+        "media forwarded without authentication"
+    );
     assert!(rtp_list(&report["recv_rtp"]).is_empty());
     let notify = mgc
         .next_request(Duration::from_secs(10))
         .expect("a (D)TLS failure Notify");
     let text = format!("{notify:?}");
-    assert!(text.contains("estfail"), "Notify without xdtls/estfail: {text}");
-    assert!(text.contains(&t1.termination), "Notify for another termination: {text}");
+    assert!(
+        text.contains("estfail"),
+        "Notify without xdtls/estfail: {text}"
+    );
+    assert!(
+        text.contains(&t1.termination),
+        "Notify for another termination: {text}"
+    );
 }
 
 #[test]
@@ -233,7 +269,10 @@ fn tampered_and_replayed_srtp_are_dropped_and_counted() {
     );
     let stats = subtract(&mgc, t1.context, &t1.termination, &t2.termination);
     println!("{stats}");
-    assert!(stats.contains("7"), "7 auth failures not reported:\n{stats}");
+    assert!(
+        stats.contains("7"),
+        "7 auth failures not reported:\n{stats}"
+    );
 }
 
 #[test]
@@ -247,7 +286,12 @@ fn early_client_hello_completes_once_the_modify_brings_the_fingerprint() {
     let ue_port = ue.hello["port"].as_u64().unwrap() as u16;
     let mut core = CorePeer::bind();
     // Add without the UE's fingerprint (figure 6.2.10.5.2 before the UE's answer)
-    let t1 = add_access(&mgc, Some(&ue_remote(ue_port, None, "UDP/TLS/RTP/SAVP")), false, "");
+    let t1 = add_access(
+        &mgc,
+        Some(&ue_remote(ue_port, None, "UDP/TLS/RTP/SAVP")),
+        false,
+        "",
+    );
     let t2 = add_core(&mgc, t1.context, core.addr().port());
     // the UE (DTLS client) starts at once; its ClientHello arrives before the fingerprint
     ue.send(json!({
@@ -278,7 +322,12 @@ fn aiortc_remote(sdp: &str) -> String {
         if let Some(m) = l.strip_prefix("m=audio ") {
             port = m.split_whitespace().next().unwrap().parse().unwrap();
         }
-        for keep in ["a=ice-ufrag:", "a=ice-pwd:", "a=fingerprint:", "a=candidate:"] {
+        for keep in [
+            "a=ice-ufrag:",
+            "a=ice-pwd:",
+            "a=fingerprint:",
+            "a=candidate:",
+        ] {
             if l.starts_with(keep) {
                 attrs.push_str(l);
                 attrs.push('\n');
@@ -309,16 +358,24 @@ fn sdp_for_ue(t1: &Local, setup: &str) -> String {
 fn check_aiortc(report: &serde_json::Value, core: &CorePeer, agw_role: &str) {
     assert_eq!(report["dtls_state"], "connected", "aiortc report: {report}");
     // aiortc's role is the opposite of the AGW's
-    let want = if agw_role == "client" { "server" } else { "client" };
+    let want = if agw_role == "client" {
+        "server"
+    } else {
+        "client"
+    };
     assert_eq!(report["dtls_role"], want);
     let sent = rtp_list(&report["sent_rtp"]);
     assert!(sent.len() >= 50, "aiortc sent {} RTP packets", sent.len());
     // everything the core got came from aiortc unchanged, and nearly all of it arrived
     for p in &core.received {
-        assert!(sent.contains(p), "core got a packet aiortc never sent: {p:?}");
+        assert!(
+            sent.contains(p),
+            "core got a packet aiortc never sent: {p:?}"
+        );
     }
     assert!(
-        core.received.len() + 5 >= sent.len().min(core.received.len() + 5) && core.received.len() >= 40,
+        core.received.len() + 5 >= sent.len().min(core.received.len() + 5)
+            && core.received.len() >= 40,
         "core got {} of {} packets",
         core.received.len(),
         sent.len()
@@ -327,8 +384,14 @@ fn check_aiortc(report: &serde_json::Value, core: &CorePeer, agw_role: &str) {
     for p in &core.sent {
         assert!(recv.contains(p), "aiortc did not get core packet {p:?}");
     }
-    assert!(core.rtcp_received > 0, "no RTCP from aiortc reached the core");
-    assert!(report["recv_rtcp"].as_u64().unwrap() > 0, "no SRTCP reached aiortc");
+    assert!(
+        core.rtcp_received > 0,
+        "no RTCP from aiortc reached the core"
+    );
+    assert!(
+        report["recv_rtcp"].as_u64().unwrap() > 0,
+        "no SRTCP reached aiortc"
+    );
 }
 
 #[test]
@@ -338,7 +401,10 @@ fn aiortc_ue_originated_figure_6_2_10_5_1() {
     };
     let (mgc, _agw) = start((31100, 31119), (32100, 32119));
     let mut ue = Ue::start(&py, "ue.py", false);
-    let offer = ue.call(json!({"cmd": "offer"}))["sdp"].as_str().unwrap().to_string();
+    let offer = ue.call(json!({"cmd": "offer"}))["sdp"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(offer.contains("a=setup:actpass"));
     let mut core = CorePeer::bind();
     // actpass: the ALG makes the AGW the DTLS client (RFC 5763), so the Establish signal goes
@@ -367,13 +433,16 @@ fn aiortc_ue_terminated_figure_6_2_10_5_2() {
     let mut ue = Ue::start(&py, "ue.py", false);
     let mut core = CorePeer::bind();
     // core offer first: T2 reserve-and-configure, then T1 reserve (no Remote yet)
-    let t1 = add_access(&mgc, None, false, "a=ice-ufrag:$\na=ice-pwd:$\n");
+    let t1 = add_access(mgc, None, false, "a=ice-ufrag:$\na=ice-pwd:$\n");
     let t2 = add_core(&mgc, t1.context, core.addr().port());
     let answer = ue.call(json!({"cmd": "accept", "sdp": sdp_for_ue(&t1, "actpass")}))["sdp"]
         .as_str()
         .unwrap()
         .to_string();
-    assert!(answer.contains("a=setup:active"), "aiortc answers active to actpass");
+    assert!(
+        answer.contains("a=setup:active"),
+        "aiortc answers active to actpass"
+    );
     // the UE is active: the AGW is server, no Establish signal
     let r = mgc.request_text(&format!(
         "Context = {} {{ Modify = {} {{ Media {{ Stream = 1 {{ Remote {{\n{}}} }} }}, \
@@ -389,4 +458,85 @@ fn aiortc_ue_terminated_figure_6_2_10_5_2() {
     let report = ue.read()["report"].clone();
     check_aiortc(&report, &core, "server");
     subtract(&mgc, t1.context, &t1.termination, &t2.termination);
+}
+
+/// Add T1 (access) and T2 (core) without any peer yet; returns (context, t1, t2).
+fn add_pair(mgc: &TestMgc) -> (u32, String, String) {
+    let t1 = add_access(mgc, None, false, "a=ice-ufrag:$\na=ice-pwd:$\n");
+    let t2 = add_core(mgc, t1.context, 9);
+    (t1.context, t1.termination, t2.termination)
+}
+
+#[test]
+fn calls_set_up_and_subtracted_leave_no_sockets_or_contexts_behind() {
+    let (mgc, agw) = start((31200, 31399), (32200, 32399));
+    // warm up once (lazily created runtime parts), then take the baseline
+    let (c, a, b) = add_pair(&mgc);
+    subtract(&mgc, c, &a, &b);
+    std::thread::sleep(Duration::from_millis(200));
+    let baseline = agw.open_fds();
+    for _ in 0..40 {
+        let (c, a, b) = add_pair(&mgc);
+        subtract(&mgc, c, &a, &b);
+    }
+    // and 40 at once, then all released
+    let open: Vec<_> = (0..40).map(|_| add_pair(&mgc)).collect();
+    assert!(
+        agw.open_fds() >= baseline + 80,
+        "80 legs should hold 80 sockets"
+    );
+    for (c, a, b) in open {
+        subtract(&mgc, c, &a, &b);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(agw.open_fds(), baseline, "sockets left open after Subtract");
+    // no context survives: an audit of every context lists none
+    let r = mgc.request_text("Context = * { AuditValue = root { Audit { } } }");
+    let text = common::media::reply_text(&r);
+    assert!(!text.contains("ip/"), "terminations left:\n{text}");
+}
+
+#[test]
+fn exhausted_port_pool_answers_510_and_leaks_nothing() {
+    // 4 ports = 2 legs per realm (even ports, RTP/RTCP muxed)
+    let (mgc, agw) = start((31400, 31403), (32400, 32403));
+    let (c1, a1, b1) = add_pair(&mgc);
+    let (c2, a2, b2) = add_pair(&mgc);
+    let fds = agw.open_fds();
+    let req = "Context = $ { Add = $ { Media { TerminationState { ipdc/realm = \"access\" }, \
+               Stream = 1 { Local {\nv=0\nc=IN IP4 $\nm=audio $ UDP/TLS/RTP/SAVP 0\na=fingerprint:$\n} } } } }";
+    let r = mgc.request_text(req);
+    assert_eq!(
+        common::media::error_code(&r),
+        Some(510),
+        "{}",
+        common::media::reply_text(&r)
+    );
+    assert_eq!(agw.open_fds(), fds, "the failed Add left a socket behind");
+    // freeing one pair makes room again
+    subtract(&mgc, c1, &a1, &b1);
+    let (c3, a3, b3) = add_pair(&mgc);
+    subtract(&mgc, c2, &a2, &b2);
+    subtract(&mgc, c3, &a3, &b3);
+}
+
+#[test]
+fn modify_or_subtract_of_unknown_context_or_termination_gets_the_right_error() {
+    let (mgc, _agw) = start((31500, 31519), (32500, 32519));
+    let code = |req: &str| common::media::error_code(&mgc.request_text(req));
+    assert_eq!(code("Context = 4242 { Modify = ip/acc/t1 { } }"), Some(411));
+    assert_eq!(code("Context = 4242 { Subtract = ip/acc/t1 }"), Some(411));
+    let (c, a, b) = add_pair(&mgc);
+    assert_eq!(
+        code(&format!(
+            "Context = {c} {{ Modify = ip/acc/t999999 {{ }} }}"
+        )),
+        Some(430)
+    );
+    assert_eq!(
+        code(&format!("Context = {c} {{ Subtract = ip/core/t999999 }}")),
+        Some(430)
+    );
+    // the context is untouched by the failures
+    subtract(&mgc, c, &a, &b);
 }

@@ -10,8 +10,8 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use iq_codec::model::{
-    ActionReply, CommandReply, ContextId, MId, Message, MessageBody, Transaction,
-    TransactionReply, TransactionResult,
+    ActionReply, CommandReply, ContextId, MId, Message, MessageBody, Transaction, TransactionReply,
+    TransactionResult,
 };
 use serde_json::Value;
 
@@ -81,7 +81,9 @@ pub fn local(result: &TransactionResult) -> Local {
         ref other => panic!("context {other:?}"),
     };
     let termination = match a.commands.first() {
-        Some(CommandReply::Add(r)) | Some(CommandReply::Modify(r)) => r.termination_ids[0].0.clone(),
+        Some(CommandReply::Add(r)) | Some(CommandReply::Modify(r)) => {
+            r.termination_ids[0].0.clone()
+        }
         other => panic!("not an Add/Modify reply: {other:?}"),
     };
     let text = reply_text(result);
@@ -140,7 +142,8 @@ fn parse_rtp(b: &[u8]) -> Option<Rtp> {
 impl CorePeer {
     pub fn bind() -> CorePeer {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(5)))
+            .unwrap();
         CorePeer {
             sock,
             sent: Vec::new(),
@@ -249,7 +252,8 @@ impl Ue {
     pub fn read(&mut self) -> Value {
         let mut line = String::new();
         self.stdout.read_line(&mut line).unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("UE said {line:?}: {e}"));
+        let v: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("UE said {line:?}: {e}"));
         assert!(v.get("error").is_none(), "UE error: {v}");
         v
     }

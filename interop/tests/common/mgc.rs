@@ -17,7 +17,10 @@ use iq_link::transport::{TransportConfig, TransportKind};
 use tokio::sync::mpsc;
 
 enum Cmd {
-    Request(Vec<ActionRequest>, std_mpsc::Sender<Result<TransactionResult, String>>),
+    Request(
+        Vec<ActionRequest>,
+        std_mpsc::Sender<Result<TransactionResult, String>>,
+    ),
 }
 
 /// What the controller saw.
@@ -76,7 +79,10 @@ impl TestMgc {
     pub fn start(mg_mid: &str) -> TestMgc {
         let mid = parse_mid("<alg-test.example.net>").unwrap();
         let mg = parse_mid(mg_mid).unwrap();
-        let mut cfg = MgcConfig::new(mid, vec![MgEntry::any_port(mg, IpAddr::V4(Ipv4Addr::LOCALHOST))]);
+        let mut cfg = MgcConfig::new(
+            mid,
+            vec![MgEntry::any_port(mg, IpAddr::V4(Ipv4Addr::LOCALHOST))],
+        );
         cfg.keepalive = iq_link::association::Keepalive::Off;
         let mgc = Mgc::new(cfg).expect("mgc config");
         let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel::<Cmd>();
@@ -149,7 +155,9 @@ impl TestMgc {
                 driver.close();
             });
         });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(5)).expect("mgc listening");
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("mgc listening");
         TestMgc {
             addr,
             cmd: cmd_tx,
@@ -178,7 +186,9 @@ impl TestMgc {
     /// Send a request and wait for its reply.
     pub fn request(&self, actions: Vec<ActionRequest>) -> TransactionResult {
         let (tx, rx) = std_mpsc::channel();
-        self.cmd.send(Cmd::Request(actions, tx)).expect("mgc thread alive");
+        self.cmd
+            .send(Cmd::Request(actions, tx))
+            .expect("mgc thread alive");
         rx.recv_timeout(Duration::from_secs(10))
             .expect("reply within 10 s")
             .expect("transaction completed")

@@ -4,6 +4,7 @@
 
 pub mod media;
 pub mod mgc;
+pub mod ng;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -55,9 +56,15 @@ pub fn oracle_python(test: &str) -> Option<PathBuf> {
         return Some(p);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("{test}: {} lacks aiortc/pylibsrtp/pyOpenSSL (run scripts/test.sh)", p.display());
+        panic!(
+            "{test}: {} lacks aiortc/pylibsrtp/pyOpenSSL (run scripts/test.sh)",
+            p.display()
+        );
     }
-    eprintln!("\n*** SKIPPING {test}: no oracle Python at {} (run scripts/test.sh) ***\n", p.display());
+    eprintln!(
+        "\n*** SKIPPING {test}: no oracle Python at {} (run scripts/test.sh) ***\n",
+        p.display()
+    );
     None
 }
 
@@ -75,12 +82,16 @@ impl Proc {
     pub fn daemon(name: &'static str, bin: &Path, config: &str, extra: &[&str]) -> Proc {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("iq-interop-{}-{name}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("iq-interop-{}-{name}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("config.toml");
         std::fs::write(&cfg, config).unwrap();
         let mut cmd = Command::new(bin);
-        cmd.arg("--config").arg(&cfg).args(extra).env("RUST_LOG", "info");
+        cmd.arg("--config")
+            .arg(&cfg)
+            .args(extra)
+            .env("RUST_LOG", "info");
         Self::spawn(name, cmd, dir)
     }
 
