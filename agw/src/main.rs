@@ -1,16 +1,22 @@
-//! `iq-agw`: the IMS-AGW side (H.248 MG) of the Iq interface, signalling only.
+//! `iq-agw`: the eIMS-AGW side (H.248 MG) of the Iq interface.
 //!
 //! Registers with the configured IMS-ALG (ServiceChange Restart), re-registers with backoff
-//! after a loss, and answers the ALG's requests from a signalling-only context table.
+//! after a loss, executes the ALG's requests on `iq_agw::control` over the real media plane
+//! (`iq_agw::media::engine`), and sends the Notify requests the media events call for.
 
-mod contexts;
-
+use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use iq_agw::control::{Control, ControlConfig};
+use iq_agw::media::api::MediaEvent;
+use iq_agw::media::cert::Certificate;
+use iq_agw::media::engine::{Engine, EngineConfig, RealmConfig};
 use iq_codec::model::{ServiceChangeMethod, ServiceChangeProfile};
 use iq_codec::text::Style;
 use iq_link::association::{mg, reason, Backoff, Mg, MgConfig};
@@ -21,16 +27,19 @@ use iq_link::transport::{self, EncodingMode, TransportConfig, TransportKind};
 use serde::Deserialize;
 use tracing::{error, info, warn};
 
-use contexts::Contexts;
-
-/// IMS-AGW (H.248 MG) for the 3GPP Iq interface, signalling only (no media).
+/// eIMS-AGW (H.248 MG) for the 3GPP Iq interface: contexts, terminations and their media
+/// (ICE-lite + DTLS-SRTP towards the WebRTC client, plain RTP towards the IMS core).
 ///
 /// Connects to the configured controller (IMS-ALG), registers with ServiceChange Restart,
 /// re-registers with backoff after a loss (Disconnected when it kept its contexts), and
-/// answers AuditValue ROOT and Add/Modify/Subtract/Notify from a signalling-only context
-/// table (Add $ allocates context IDs, ip/acc/tN or ip/core/tN by ipdc/realm, and fills $
-/// in Local SDP with the media address and a port). Messages from anyone but the controller
-/// are dropped. On SIGINT/SIGTERM it sends ServiceChange Forced (905) and closes.
+/// executes the ALG's Add/Modify/Move/Subtract/AuditValue/AuditCapabilities: Add $ allocates
+/// context IDs and names terminations ip/acc/tN or ip/core/tN by ipdc/realm; each stream with
+/// an m-line gets a media leg in its realm (UDP/TLS/RTP/SAVP(F) = DTLS-SRTP, RTP/AVP(F) =
+/// plain RTP), and every $ in Local SDP is filled (address, port, a=fingerprint, ICE
+/// credentials). Signals { xdtls/estab } makes the AGW the DTLS client, otherwise it is the
+/// server. A failed DTLS handshake is notified (xdtls/estfail) when the Events descriptor asked
+/// for it. Messages from anyone but the controller are dropped. On SIGINT/SIGTERM it sends
+/// ServiceChange Forced (905), closes every media leg and exits.
 ///
 /// Configuration (TOML):
 ///
@@ -52,11 +61,27 @@ use contexts::Contexts;
 ///                                          # its retransmissions) means the ALG is lost
 ///
 ///   [media]                                # optional
-///   address = "127.0.0.1"
-///   first_port = 10000
+///   address = "127.0.0.1"                  # the default realms' address
+///   first_port = 10000                     # the default realms' ports: access from here
+///                                          # (5000 ports), core the 5000 after
 ///   termination_names = "text"             # "text": ip/acc/t5, ip/core/t6;
 ///                                          # "binary": 00000001/00000000/00000101
 ///                                          # (binary-digit levels, as megaco's BER expects)
+///   max_contexts = 10000                   # optional cap (error 412 beyond)
+///
+///   [[media.realm]]                        # optional, repeatable; replaces the default
+///   name = "access"                        # realms access and core; the first one is used
+///   address = "127.0.0.1"                  # when a termination names no ipdc/realm.
+///   advertise = "203.0.113.10"             # optional: address written into Local SDP
+///   ports = "20000-29999"                  # UDP port range (even ports carry RTP+RTCP)
+///
+///   [dtls]                                 # optional
+///   cert = "agw.crt"                       # PEM certificate and its ECDSA P-256 key;
+///   key = "agw.key"                        # a fresh self-signed one when absent
+///   handshake_timeout_ms = 10000           # DTLS handshake guard time
+///
+///   [ice]                                  # optional
+///   consent_timeout_ms = 30000             # ICE consent expiry (RFC 7675)
 ///
 /// Logs go to stdout; RUST_LOG sets the filter (default "info").
 #[derive(Debug, Parser)]
@@ -83,6 +108,33 @@ struct Config {
     media: MediaSection,
     #[serde(default)]
     timers: TimersSection,
+    #[serde(default)]
+    dtls: DtlsSection,
+    #[serde(default)]
+    ice: IceSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DtlsSection {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    handshake_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IceSection {
+    consent_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RealmSection {
+    name: String,
+    address: IpAddr,
+    advertise: Option<IpAddr>,
+    ports: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -132,6 +184,9 @@ struct MediaSection {
     first_port: u16,
     #[serde(default = "default_termination_names")]
     termination_names: String,
+    max_contexts: Option<usize>,
+    #[serde(default)]
+    realm: Vec<RealmSection>,
 }
 
 impl Default for MediaSection {
@@ -140,8 +195,64 @@ impl Default for MediaSection {
             address: default_media_address(),
             first_port: default_first_port(),
             termination_names: default_termination_names(),
+            max_contexts: None,
+            realm: Vec::new(),
         }
     }
+}
+
+/// `"20000-29999"` (or one port).
+fn port_range(s: &str) -> Result<RangeInclusive<u16>, String> {
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let a: u16 = a.trim().parse().map_err(|e| format!("ports {s:?}: {e}"))?;
+    let b: u16 = b.trim().parse().map_err(|e| format!("ports {s:?}: {e}"))?;
+    if a == 0 || b < a.saturating_add(1) {
+        return Err(format!(
+            "ports {s:?}: need a range low-high with low > 0 and at least two ports"
+        ));
+    }
+    Ok(a..=b)
+}
+
+/// The realms: `[[media.realm]]`, else `access` and `core` on `[media] address`.
+fn realms(m: &MediaSection) -> Result<Vec<RealmConfig>, String> {
+    if m.realm.is_empty() {
+        let first = m.first_port.max(1);
+        let mid = first.saturating_add(4999);
+        if mid == u16::MAX {
+            return Err(format!(
+                "[media] first_port {first} leaves no room for two realms"
+            ));
+        }
+        return Ok(vec![
+            RealmConfig {
+                name: "access".into(),
+                address: m.address,
+                advertise: None,
+                ports: first..=mid,
+            },
+            RealmConfig {
+                name: "core".into(),
+                address: m.address,
+                advertise: None,
+                ports: mid + 1..=mid.saturating_add(5000),
+            },
+        ]);
+    }
+    let mut out: Vec<RealmConfig> = Vec::new();
+    for r in &m.realm {
+        let name = r.name.to_ascii_lowercase();
+        if name.is_empty() || out.iter().any(|x| x.name == name) {
+            return Err(format!("[[media.realm]] name {:?}: empty or twice", r.name));
+        }
+        out.push(RealmConfig {
+            name,
+            address: r.address,
+            advertise: r.advertise,
+            ports: port_range(&r.ports).map_err(|e| format!("[[media.realm]] {}: {e}", r.name))?,
+        });
+    }
+    Ok(out)
 }
 
 fn default_transport() -> String {
@@ -204,7 +315,8 @@ struct Setup {
     transport: TransportConfig,
     controller: SocketAddr,
     local: Option<SocketAddr>,
-    contexts: Contexts,
+    engine: EngineConfig,
+    control: ControlConfig,
 }
 
 fn setup(cli: &Cli) -> Result<Setup, String> {
@@ -246,18 +358,46 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     let mg = Mg::new(mc).map_err(|e| e.to_string())?;
     let mut transport = TransportConfig::new(kind);
     transport.encoding = EncodingMode::Fixed(tenc);
+    let realms = realms(&cfg.media)?;
+    let certificate = match (&cfg.dtls.cert, &cfg.dtls.key) {
+        (Some(c), Some(k)) => Certificate::load(c, k).map_err(|e| format!("[dtls]: {e}"))?,
+        (None, None) => Certificate::generate().map_err(|e| format!("DTLS certificate: {e}"))?,
+        _ => return Err("[dtls] cert and key go together".into()),
+    };
+    let ms = |v: Option<u64>, default: u64, what: &str| -> Result<Duration, String> {
+        match v {
+            Some(0) => Err(format!("{what} must be above zero")),
+            v => Ok(Duration::from_millis(v.unwrap_or(default))),
+        }
+    };
+    let mut control = ControlConfig::new(realms.iter().map(|r| r.name.clone()).collect());
+    control.binary_names = cfg.media.termination_names == "binary";
+    control.max_contexts = cfg.media.max_contexts;
     Ok(Setup {
         mg,
         transport,
         controller,
         local: cfg.iq.local,
-        contexts: Contexts::new(cfg.media.address, cfg.media.first_port)
-            .with_binary_names(cfg.media.termination_names == "binary"),
+        engine: EngineConfig {
+            realms,
+            certificate: Arc::new(certificate),
+            handshake_timeout: ms(
+                cfg.dtls.handshake_timeout_ms,
+                10_000,
+                "[dtls] handshake_timeout_ms",
+            )?,
+            consent_timeout: ms(
+                cfg.ice.consent_timeout_ms,
+                30_000,
+                "[ice] consent_timeout_ms",
+            )?,
+        },
+        control,
     })
 }
 
 struct App {
-    contexts: Contexts,
+    control: Control<Engine>,
     exit_on_refusal: bool,
     refused: Option<u16>,
 }
@@ -318,7 +458,7 @@ impl App {
             mg::Event::OutOfService { method, reason } => {
                 info!(?method, ?reason, "out of service");
                 if method == ServiceChangeMethod::Forced {
-                    self.contexts.clear();
+                    self.control.clear();
                 }
             }
             mg::Event::GoingOutOfService { delay, reason } => {
@@ -326,14 +466,15 @@ impl App {
             }
             mg::Event::InService { reason } => info!(?reason, "in service"),
             mg::Event::Request { id, actions } => {
-                let result = self.contexts.execute(&actions);
+                let result = self.control.execute(now, &actions);
                 info!(
                     id,
                     commands = ?actions
                         .iter()
                         .flat_map(|a| a.commands.iter().map(|c| c.command.name()))
                         .collect::<Vec<_>>(),
-                    contexts = self.contexts.len(),
+                    contexts = self.control.context_count(),
+                    legs = self.control.leg_count(),
                     "request answered"
                 );
                 if let Err(e) = mg.send_reply(now, id, result) {
@@ -344,6 +485,16 @@ impl App {
             mg::Event::Timeout { id } => warn!(id, "request timed out"),
             mg::Event::Abandoned { id } => warn!(id, "request abandoned"),
             other => info!(event = ?other, "event"),
+        }
+    }
+
+    fn on_media(&mut self, mg: &mut Mg, now: Instant, ev: MediaEvent) {
+        let Some(actions) = self.control.handle_media_event(now, ev) else {
+            return;
+        };
+        match mg.send_request(now, actions) {
+            Ok(id) => info!(id, "Notify sent"),
+            Err(e) => warn!(%e, "cannot send the Notify"),
         }
     }
 }
@@ -382,28 +533,46 @@ fn main() -> ExitCode {
             mid = %format_mid(&s.mg.config().transaction.mid),
             "starting"
         );
+        let mut engine = match Engine::new(s.engine) {
+            Ok(e) => e,
+            Err(e) => {
+                error!(%e, "cannot start the media plane");
+                return ExitCode::from(2);
+            }
+        };
+        let (_no_events, none) = tokio::sync::mpsc::unbounded_channel();
+        let mut media_events = engine.take_events().unwrap_or(none);
         let mut driver = MgDriver::new(s.mg, s.transport, s.controller, s.local);
-        let mut app = App {
-            contexts: s.contexts,
+        let app = RefCell::new(App {
+            control: Control::new(engine, s.control),
             exit_on_refusal: cli.exit_on_refusal,
             refused: None,
-        };
+        });
         let refused_flag = std::rc::Rc::new(std::cell::Cell::new(false));
         let flag = refused_flag.clone();
         let mut on_event = |mg: &mut Mg, now: Instant, ev: mg::Event| {
+            let mut app = app.borrow_mut();
             app.on_event(mg, now, ev);
             if app.refused.is_some() {
                 flag.set(true);
             }
         };
+        let mut on_media =
+            |mg: &mut Mg, now: Instant, ev: MediaEvent| app.borrow_mut().on_media(mg, now, ev);
         tokio::select! {
             biased;
             _ = shutdown_signal() => {}
             _ = refusal(refused_flag.clone()) => {}
-            _ = driver.run_until(std::future::pending::<()>(), &mut on_event) => {}
+            _ = driver.run_until_with(
+                std::future::pending::<()>(),
+                &mut media_events,
+                &mut on_event,
+                &mut on_media,
+            ) => {}
         }
         if refused_flag.get() {
             driver.mg.stop();
+            app.borrow_mut().control.clear();
             error!("registration refused, exiting");
             return ExitCode::from(3);
         }
@@ -415,6 +584,7 @@ fn main() -> ExitCode {
                 &mut on_event,
             )
             .await;
+        app.borrow_mut().control.clear();
         info!("stopped");
         ExitCode::SUCCESS
     })

@@ -216,7 +216,52 @@ impl MgDriver {
         F: Future,
         E: FnMut(&mut Mg, Instant, mg::Event),
     {
+        let (_keep, mut none) = mpsc::unbounded_channel::<std::convert::Infallible>();
+        self.run_inner(stop, on_event, until_answered, &mut none, &mut |_, _, i| match i {})
+            .await
+    }
+
+    /// Like [`run_until`](Self::run_until), with the application's own inputs in the same
+    /// loop (e.g. the AGW's media events): every message received on `inputs` goes to
+    /// `on_input`, which may send requests through the association. Once `inputs` is closed it
+    /// is no longer read.
+    pub async fn run_until_with<F, E, T, I>(
+        &mut self,
+        stop: F,
+        inputs: &mut mpsc::UnboundedReceiver<T>,
+        on_event: &mut E,
+        on_input: &mut I,
+    ) where
+        F: Future,
+        E: FnMut(&mut Mg, Instant, mg::Event),
+        I: FnMut(&mut Mg, Instant, T),
+    {
+        if matches!(self.mg.status(), mg::Status::Idle | mg::Status::Stopped) {
+            self.mg.start(Instant::now());
+        }
+        self.run_inner(stop, on_event, false, inputs, on_input).await;
+    }
+
+    async fn run_inner<F, E, T, I>(
+        &mut self,
+        stop: F,
+        on_event: &mut E,
+        until_answered: bool,
+        inputs: &mut mpsc::UnboundedReceiver<T>,
+        on_input: &mut I,
+    ) where
+        F: Future,
+        E: FnMut(&mut Mg, Instant, mg::Event),
+        I: FnMut(&mut Mg, Instant, T),
+    {
+        enum MgStep<T> {
+            Stop,
+            Input(Option<Incoming>),
+            App(Option<T>),
+            Timer,
+        }
         let mut stop = std::pin::pin!(stop);
+        let mut inputs_open = true;
         loop {
             self.flush(on_event).await;
             if until_answered && self.awaiting.is_none() {
@@ -224,11 +269,25 @@ impl MgDriver {
             }
             let timer = sleep_until(self.mg.poll_timeout());
             let step = tokio::select! {
-                _ = &mut stop => Step::Stop,
-                m = self.rx.recv() => Step::Input(m),
-                _ = timer => Step::Timer,
+                _ = &mut stop => MgStep::Stop,
+                m = self.rx.recv() => MgStep::Input(m),
+                a = inputs.recv(), if inputs_open => MgStep::App(a),
+                _ = timer => MgStep::Timer,
             };
             let now = Instant::now();
+            let step = match step {
+                MgStep::Stop => Step::Stop,
+                MgStep::Input(m) => Step::Input(m),
+                MgStep::Timer => Step::Timer,
+                MgStep::App(None) => {
+                    inputs_open = false;
+                    continue;
+                }
+                MgStep::App(Some(a)) => {
+                    on_input(&mut self.mg, now, a);
+                    continue;
+                }
+            };
             match step {
                 Step::Stop => return,
                 Step::Timer => self.mg.handle_timeout(now),
