@@ -9,6 +9,8 @@
 pub mod api;
 pub mod cert;
 pub mod demux;
+mod dtls;
 pub mod engine;
 pub mod leg;
+mod srtp;
 pub mod stun;
