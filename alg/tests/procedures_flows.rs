@@ -791,3 +791,555 @@ a=rtpmap:8 PCMA/8000",
     assert_eq!(d.s.alg_tls_id(0), None);
     assert_eq!(d.tls_ids.live_count(), 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Failures
+
+fn default_case() -> OrigCase {
+    OrigCase {
+        name: "default",
+        setup: "actpass",
+        policy: ActpassPolicy::AgwClient,
+        tls_id: true,
+        savp: "SAVPF",
+        session_level_fp: false,
+        agw_client: true,
+    }
+}
+
+const SUBTRACT_BOTH: &str = "Transaction = 1 { Context = 4711 {
+  Subtract = ip/acc/t1001 { Audit { } },
+  Subtract = ip/core/t1002 { Audit { } } } }";
+
+#[test]
+fn agw_error_on_first_add_fails_without_subtract() {
+    let c = default_case();
+    let mut d = Driver::new(SessionConfig::default());
+    d.offer(Side::Access, &ue_offer(&c)).unwrap();
+    let t = d.expect_iq(&add_t1("SAVPF", true, false));
+    d.reply(
+        t,
+        r#"Reply = 1001 { Context = - { Error = 510 { "No resources" } } }"#,
+    );
+    match d.expect_failed() {
+        FailureReason::AgwError(e) => assert_eq!(e.code, 510),
+        other => panic!("{other:?}"),
+    }
+    d.expect_released();
+    d.expect_nothing();
+    assert_eq!(d.tls_ids.live_count(), 0);
+}
+
+#[test]
+fn agw_error_on_second_add_subtracts_the_first() {
+    let c = default_case();
+    let mut d = Driver::new(SessionConfig::default());
+    d.offer(Side::Access, &ue_offer(&c)).unwrap();
+    let t = d.expect_iq(&add_t1("SAVPF", true, false));
+    d.reply(t, &add_t1_reply("SAVPF"));
+    let t = d.expect_iq(&add_t2("AVPF"));
+    d.reply(
+        t,
+        r#"Reply = 1002 { Context = 4711 { Error = 449 { "bad realm" } } }"#,
+    );
+    assert!(matches!(d.expect_failed(), FailureReason::AgwError(e) if e.code == 449));
+    let t =
+        d.expect_iq("Transaction = 1 { Context = 4711 { Subtract = ip/acc/t1001 { Audit { } } } }");
+    d.outcome(t, IqOutcome::TimedOut);
+    d.expect_released();
+}
+
+#[test]
+fn modify_timeout_and_transport_failure_release_both() {
+    for outcome in [
+        IqOutcome::TimedOut,
+        IqOutcome::Failed("association down".into()),
+    ] {
+        let c = default_case();
+        let mut d = Driver::new(SessionConfig::default());
+        d.offer(Side::Access, &ue_offer(&c)).unwrap();
+        let t = d.expect_iq(&add_t1("SAVPF", true, false));
+        d.reply(t, &add_t1_reply("SAVPF"));
+        let t = d.expect_iq(&add_t2("AVPF"));
+        d.reply(t, &add_t2_reply("AVPF"));
+        d.expect_sdp(Side::Core, SdpKind::Offer);
+        d.answer(Side::Core, &core_answer("AVPF")).unwrap();
+        let t = d.expect_iq(&mod_t2("AVPF"));
+        let timed_out = outcome == IqOutcome::TimedOut;
+        d.outcome(t, outcome);
+        let r = d.expect_failed();
+        assert!(
+            if timed_out {
+                r == FailureReason::IqTimeout
+            } else {
+                matches!(r, FailureReason::IqFailed(_))
+            },
+            "{r:?}"
+        );
+        let t = d.expect_iq(SUBTRACT_BOTH);
+        d.reply(
+            t,
+            "Reply = 1 { Context = 4711 { Subtract = ip/acc/t1001, Subtract = ip/core/t1002 } }",
+        );
+        d.expect_released();
+    }
+}
+
+#[test]
+fn dtls_failure_notify_releases_the_session() {
+    let mut d = run_orig(&default_case());
+    let n = d.notify(
+        r#"Transaction = 70001 { Context = 4711 { Notify = ip/acc/t1001 {
+  ObservedEvents = 2001 { 20261126T10150000:xdtls/estfail { cause = "fingerprint-mismatch" } } } } }"#,
+    );
+    assert_eq!(n, NotifyOutcome::DtlsFailed);
+    assert_eq!(
+        d.expect_failed(),
+        FailureReason::DtlsFailure {
+            cause: Some("fingerprint-mismatch".into())
+        }
+    );
+    let t = d.expect_iq(SUBTRACT_BOTH);
+    d.reply(
+        t,
+        "Reply = 1 { Context = 4711 { Subtract = ip/acc/t1001, Subtract = ip/core/t1002 } }",
+    );
+    d.expect_released();
+    // Heartbeats and foreign terminations are not failures.
+    let mut d = run_orig(&default_case());
+    let n = d.notify(
+        "Transaction = 5 { Context = 4711 { Notify = ip/core/t1002 {
+  ObservedEvents = 2002 { hangterm/thb } } } }",
+    );
+    assert_eq!(n, NotifyOutcome::Heartbeat);
+    let n = d.notify(
+        "Transaction = 6 { Context = 9 { Notify = ip/acc/t9 {
+  ObservedEvents = 2001 { xdtls/estfail } } } }",
+    );
+    assert_eq!(n, NotifyOutcome::Ignored);
+    d.expect_nothing();
+}
+
+#[test]
+fn release_while_add_outstanding_waits_for_it() {
+    let c = default_case();
+    let mut d = Driver::new(SessionConfig::default());
+    d.offer(Side::Access, &ue_offer(&c)).unwrap();
+    let t = d.expect_iq(&add_t1("SAVPF", true, false));
+    d.release();
+    d.expect_nothing();
+    d.reply(t, &add_t1_reply("SAVPF"));
+    let t =
+        d.expect_iq("Transaction = 1 { Context = 4711 { Subtract = ip/acc/t1001 { Audit { } } } }");
+    d.reply(
+        t,
+        "Reply = 1 { Context = 4711 { Subtract = ip/acc/t1001 } }",
+    );
+    d.expect_released();
+    assert_eq!(d.s.phase(), Phase::Released);
+}
+
+#[test]
+fn answer_timeout_fails_the_session() {
+    let c = default_case();
+    let mut d = Driver::new(SessionConfig::default());
+    d.offer(Side::Access, &ue_offer(&c)).unwrap();
+    let t = d.expect_iq(&add_t1("SAVPF", true, false));
+    d.reply(t, &add_t1_reply("SAVPF"));
+    let t = d.expect_iq(&add_t2("AVPF"));
+    d.reply(t, &add_t2_reply("AVPF"));
+    d.expect_sdp(Side::Core, SdpKind::Offer);
+    let due = d.s.poll_timeout().expect("answer timer");
+    assert_eq!(due - d.now, std::time::Duration::from_secs(120));
+    d.s.handle_timeout(due);
+    while let Some(o) = d.s.poll_output() {
+        d.out.push(o);
+    }
+    assert_eq!(d.expect_failed(), FailureReason::AnswerTimeout);
+    d.expect_iq(SUBTRACT_BOTH);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Re-offers
+
+fn reoffer_setup(d: &mut Driver, offer: &str, expected_mod_t1: Option<&str>) {
+    d.offer(Side::Access, offer).unwrap();
+    if let Some(m) = expected_mod_t1 {
+        let t = d.expect_iq(m);
+        d.reply(t, "Reply = 1 { Context = 4711 { Modify = ip/acc/t1001 } }");
+    }
+}
+
+#[test]
+fn ue_reoffer_hold_keeps_the_association() {
+    let c = default_case();
+    let mut d = run_orig(&c);
+    let alg_id = d.s.alg_tls_id(0).unwrap().to_string();
+    // Same tls-id and fingerprint, now sendonly: only the mode of T1 changes.
+    let hold = ue_offer(&c).replace("o=ue 4000 1", "o=ue 4000 2") + "a=sendonly\n";
+    reoffer_setup(
+        &mut d,
+        &hold,
+        Some(
+            "Transaction = 1 { Context = 4711 { Modify = ip/acc/t1001 { Media { Stream = 1 {
+  LocalControl { Mode = ReceiveOnly, ipnapt/latch = ON } } } } } }",
+        ),
+    );
+    let o = d.expect_sdp(Side::Core, SdpKind::Offer);
+    assert_sdp(
+        &o,
+        "v=0
+o=- * 1 IN IP4 10.0.0.10
+s=-
+c=IN IP4 10.0.0.10
+t=0 0
+m=audio 20000 RTP/AVPF 111 0
+a=rtpmap:111 opus/48000/2
+a=mid:0
+a=sendonly",
+    );
+    d.answer(Side::Core, &(core_answer("AVPF") + "a=recvonly\n"))
+        .unwrap();
+    let t = d.expect_iq(
+        "Transaction = 2 { Context = 4711 { Modify = ip/core/t1002 { Media { Stream = 1 {
+  LocalControl { Mode = SendOnly } } } } } }",
+    );
+    d.reply(t, "Reply = 2 { Context = 4711 { Modify = ip/core/t1002 } }");
+    let a = d.expect_sdp(Side::Access, SdpKind::Answer);
+    assert_sdp(
+        &a,
+        &format!(
+            "v=0
+o=- * 1 IN IP4 203.0.113.10
+s=-
+c=IN IP4 203.0.113.10
+t=0 0
+a=ice-lite
+m=audio 40000 UDP/TLS/RTP/SAVPF 111
+a=rtpmap:111 opus/48000/2
+a=recvonly
+a=mid:0
+a=rtcp-mux
+a=fingerprint:sha-256 {AGW_FP}
+a=setup:active
+a=tls-id:{alg_id}
+a=ice-ufrag:Agw1
+a=ice-pwd:agwPasswordAgwPassword1
+a=candidate:1 1 udp 2130706431 203.0.113.10 40000 typ host
+a=end-of-candidates"
+        ),
+    );
+    assert_eq!(d.s.alg_tls_id(0).unwrap().as_str(), alg_id);
+    d.expect_nothing();
+}
+
+#[test]
+fn ue_reoffer_new_tls_id_or_fingerprint_makes_a_new_association() {
+    for change_fp in [false, true] {
+        let c = default_case();
+        let mut d = run_orig(&c);
+        let old_id = d.s.alg_tls_id(0).unwrap().clone();
+        let mut re = ue_offer(&c).replace(UE_TLS_ID, UE_TLS_ID2);
+        if change_fp {
+            re = re.replace(UE_FP, UE_FP2);
+        }
+        let remote_fp = if change_fp { UE_FP2 } else { UE_FP };
+        let remote = if change_fp {
+            format!(
+                "Media {{ Stream = 1 {{ Remote {{
+v=0
+c=IN IP4 198.51.100.20
+m=audio 50000 UDP/TLS/RTP/SAVPF 111 0
+a=rtpmap:111 opus/48000/2
+a=rtcp-mux
+a=fingerprint:sha-256 {remote_fp}
+a=ice-ufrag:Ue7f
+a=ice-pwd:uePasswordUePassword22
+a=candidate:1 1 udp 2122260223 198.51.100.20 50000 typ host
+}} }} }},"
+            )
+        } else {
+            String::new()
+        };
+        // New association, AGW client (actpass + policy): Establish again.
+        let m = format!(
+            "Transaction = 1 {{ Context = 4711 {{ Modify = ip/acc/t1001 {{ {remote} Signals {{ xdtls/estab }} }} }} }}"
+        );
+        reoffer_setup(&mut d, &re, Some(&m));
+        // Nothing changed for the core: no Modify of T2 before the offer.
+        let o = d.expect_sdp(Side::Core, SdpKind::Offer);
+        assert_eq!(
+            o.origin().unwrap().session_version,
+            "0",
+            "same SDP to the core: same o= version"
+        );
+        d.answer(Side::Core, &core_answer("AVPF")).unwrap();
+        let a = d.expect_sdp(Side::Access, SdpKind::Answer);
+        let new_id = d.s.alg_tls_id(0).unwrap().clone();
+        assert_ne!(new_id, old_id, "new ALG tls-id for a new association");
+        assert!(!d.tls_ids.is_live(&old_id) && d.tls_ids.is_live(&new_id));
+        assert_eq!(a.media()[0].tls_id().unwrap(), Some(new_id));
+        assert_eq!(a.media()[0].setup().unwrap(), Some(Setup::Active));
+        d.expect_nothing();
+    }
+}
+
+#[test]
+fn reoffer_during_negotiation_is_refused() {
+    let c = default_case();
+    let mut d = Driver::new(SessionConfig::default());
+    d.offer(Side::Access, &ue_offer(&c)).unwrap();
+    assert_eq!(
+        d.offer(Side::Core, &core_offer("AVPF")),
+        Err(ProcedureError::OfferPending)
+    );
+    assert_eq!(
+        d.answer(Side::Core, &core_answer("AVPF")),
+        Err(ProcedureError::UnexpectedAnswer(Side::Core))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several m-lines
+
+#[test]
+fn several_m_lines_one_stream_each_rejected_stays_rejected() {
+    let mut d = Driver::new(SessionConfig::default());
+    // Audio actpass, video passive, a rejected data channel; session-level fingerprint.
+    d.offer(
+        Side::Access,
+        &format!(
+            "v=0
+o=ue 1 1 IN IP4 198.51.100.20
+s=-
+c=IN IP4 198.51.100.20
+t=0 0
+a=fingerprint:sha-256 {UE_FP}
+a=ice-ufrag:Ue7f
+a=ice-pwd:uePasswordUePassword22
+m=audio 50000 UDP/TLS/RTP/SAVPF 111
+a=rtpmap:111 opus/48000/2
+a=rtcp-mux
+a=setup:actpass
+a=tls-id:{UE_TLS_ID}
+m=video 50002 UDP/TLS/RTP/SAVPF 96
+a=rtpmap:96 VP8/90000
+a=rtcp-mux
+a=setup:passive
+a=tls-id:{UE_TLS_ID2}
+m=application 0 UDP/DTLS/SCTP webrtc-datachannel
+"
+        ),
+    )
+    .unwrap();
+    let remote = |port: u16, media: &str, pt: &str, map: &str| {
+        format!(
+            "Remote {{
+v=0
+c=IN IP4 198.51.100.20
+m={media} {port} UDP/TLS/RTP/SAVPF {pt}
+a=rtpmap:{map}
+a=rtcp-mux
+a=fingerprint:sha-256 {UE_FP}
+a=ice-ufrag:Ue7f
+a=ice-pwd:uePasswordUePassword22
+}}"
+        )
+    };
+    let t = d.expect_iq(&format!(
+        r#"Transaction = 1 {{ Context = $ {{ Add = $ {{
+  Media {{ TerminationState {{ ipdc/realm = "access" }},
+    Stream = 1 {{ LocalControl {{ Mode = SendReceive, ipnapt/latch = ON }},
+      Local {{
+v=0
+c=IN IP4 $
+m=audio $ UDP/TLS/RTP/SAVPF 111
+a=rtpmap:111 opus/48000/2
+a=rtcp-mux
+a=fingerprint:$
+a=ice-ufrag:$
+a=ice-pwd:$
+      }}, {} }},
+    Stream = 2 {{ LocalControl {{ Mode = SendReceive, ipnapt/latch = ON }},
+      Local {{
+v=0
+c=IN IP4 $
+m=video $ UDP/TLS/RTP/SAVPF 96
+a=rtpmap:96 VP8/90000
+a=rtcp-mux
+a=fingerprint:$
+a=ice-ufrag:$
+a=ice-pwd:$
+      }}, {} }} }},
+  Events = 2001 {{ hangterm/thb {{ timerx = 60 }}, xdtls/estfail }},
+  Signals {{ xdtls/estab {{ Stream = 1 }}, xdtls/estab {{ Stream = 2 }} }} }} }} }}"#,
+        remote(50000, "audio", "111", "111 opus/48000/2"),
+        remote(50002, "video", "96", "96 VP8/90000"),
+    ));
+    let local = |media: &str, port: u16, pt: &str, map: &str, u: &str| {
+        format!(
+            "Stream = {u} {{ Local {{
+v=0
+c=IN IP4 203.0.113.10
+m={media} {port} UDP/TLS/RTP/SAVPF {pt}
+a=rtpmap:{map}
+a=rtcp-mux
+a=fingerprint:sha-256 {AGW_FP}
+a=ice-ufrag:Agw{u}
+a=ice-pwd:agwPasswordAgwPassword{u}
+}} }}"
+        )
+    };
+    d.reply(
+        t,
+        &format!(
+            "Reply = 1 {{ Context = 4711 {{ Add = ip/acc/t1001 {{ Media {{ {}, {} }} }} }} }}",
+            local("audio", 40000, "111", "111 opus/48000/2", "1"),
+            local("video", 40002, "96", "96 VP8/90000", "2")
+        ),
+    );
+    let t = d.expect_iq(
+        r#"Transaction = 2 { Context = 4711 { Add = $ {
+  Media { TerminationState { ipdc/realm = "core" },
+    Stream = 1 { LocalControl { Mode = SendReceive }, Local {
+v=0
+c=IN IP4 $
+m=audio $ RTP/AVPF 111
+a=rtpmap:111 opus/48000/2
+    } },
+    Stream = 2 { LocalControl { Mode = SendReceive }, Local {
+v=0
+c=IN IP4 $
+m=video $ RTP/AVPF 96
+a=rtpmap:96 VP8/90000
+    } } },
+  Events = 2002 { hangterm/thb { timerx = 60 } } } } }"#,
+    );
+    d.reply(
+        t,
+        "Reply = 2 { Context = 4711 { Add = ip/core/t1002 { Media {
+  Stream = 1 { Local {
+v=0
+c=IN IP4 10.0.0.10
+m=audio 20000 RTP/AVPF 111
+} },
+  Stream = 2 { Local {
+v=0
+c=IN IP4 10.0.0.10
+m=video 20002 RTP/AVPF 96
+} } } } } }",
+    );
+    let o = d.expect_sdp(Side::Core, SdpKind::Offer);
+    assert_sdp(
+        &o,
+        "v=0
+o=- * 0 IN IP4 10.0.0.10
+s=-
+c=IN IP4 10.0.0.10
+t=0 0
+m=audio 20000 RTP/AVPF 111
+a=rtpmap:111 opus/48000/2
+m=video 20002 RTP/AVPF 96
+a=rtpmap:96 VP8/90000
+m=application 0 UDP/DTLS/SCTP webrtc-datachannel",
+    );
+    d.answer(
+        Side::Core,
+        "v=0
+o=c 1 1 IN IP4 10.0.1.50
+s=-
+c=IN IP4 10.0.1.50
+t=0 0
+m=audio 30000 RTP/AVPF 111
+a=rtpmap:111 opus/48000/2
+m=video 30002 RTP/AVPF 96
+a=rtpmap:96 VP8/90000
+m=application 0 UDP/DTLS/SCTP webrtc-datachannel
+",
+    )
+    .unwrap();
+    let t = d.expect_iq(
+        "Transaction = 3 { Context = 4711 { Modify = ip/core/t1002 { Media {
+  Stream = 1 { Remote {
+v=0
+c=IN IP4 10.0.1.50
+m=audio 30000 RTP/AVPF 111
+a=rtpmap:111 opus/48000/2
+  } },
+  Stream = 2 { Remote {
+v=0
+c=IN IP4 10.0.1.50
+m=video 30002 RTP/AVPF 96
+a=rtpmap:96 VP8/90000
+  } } } } } }",
+    );
+    d.reply(t, "Reply = 3 { Context = 4711 { Modify = ip/core/t1002 } }");
+    let a = d.expect_sdp(Side::Access, SdpKind::Answer);
+    let (id1, id2) = (
+        d.s.alg_tls_id(0).unwrap().to_string(),
+        d.s.alg_tls_id(1).unwrap().to_string(),
+    );
+    assert_ne!(id1, id2);
+    assert_eq!(d.s.dtls_role(0), Some(DtlsRole::Client));
+    assert_eq!(d.s.dtls_role(1), Some(DtlsRole::Client));
+    assert_eq!(d.s.dtls_role(2), None);
+    assert_sdp(
+        &a,
+        &format!(
+            "v=0
+o=- * 0 IN IP4 203.0.113.10
+s=-
+c=IN IP4 203.0.113.10
+t=0 0
+a=ice-lite
+m=audio 40000 UDP/TLS/RTP/SAVPF 111
+a=rtpmap:111 opus/48000/2
+a=rtcp-mux
+a=fingerprint:sha-256 {AGW_FP}
+a=setup:active
+a=tls-id:{id1}
+a=ice-ufrag:Agw1
+a=ice-pwd:agwPasswordAgwPassword1
+a=candidate:1 1 udp 2130706431 203.0.113.10 40000 typ host
+a=end-of-candidates
+m=video 40002 UDP/TLS/RTP/SAVPF 96
+a=rtpmap:96 VP8/90000
+a=rtcp-mux
+a=fingerprint:sha-256 {AGW_FP}
+a=setup:active
+a=tls-id:{id2}
+a=ice-ufrag:Agw2
+a=ice-pwd:agwPasswordAgwPassword2
+a=candidate:1 1 udp 2130706431 203.0.113.10 40002 typ host
+a=end-of-candidates
+m=application 0 UDP/DTLS/SCTP webrtc-datachannel"
+        ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// tls-id allocator
+
+#[test]
+fn tls_ids_are_unique_and_well_formed() {
+    let a = TlsIdAllocator::new();
+    let b = a.clone();
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..20_000 {
+        let id = if i % 2 == 0 {
+            a.allocate()
+        } else {
+            b.allocate()
+        };
+        assert_tls_id_format(id.as_str());
+        assert!(seen.insert(id.to_string()), "duplicate {id}");
+    }
+    assert_eq!(a.live_count(), 20_000);
+    // Characters are spread over the whole alphabet (a constant or counter would fail).
+    let chars: std::collections::HashSet<char> = seen.iter().flat_map(|s| s.chars()).collect();
+    assert_eq!(chars.len(), 64);
+    let one = TlsId::new(seen.iter().next().unwrap().clone()).unwrap();
+    a.free(&one);
+    assert!(!b.is_live(&one));
+    assert_eq!(b.live_count(), 19_999);
+}

@@ -256,9 +256,8 @@ pub(crate) fn outgoing_sdp(
             'b' => true,
             'a' => {
                 let bundle = l.is_attr("group")
-                    && l.attr_value().is_some_and(|v| {
-                        v.trim_start().to_ascii_uppercase().starts_with("BUNDLE")
-                    });
+                    && l.attr_value()
+                        .is_some_and(|v| v.trim_start().to_ascii_uppercase().starts_with("BUNDLE"));
                 let dtls_or_ice = DTLS_ATTRIBUTES.iter().any(|n| l.is_attr(n))
                     || ICE_ATTRIBUTES.iter().any(|n| l.is_attr(n));
                 !bundle && !dtls_or_ice

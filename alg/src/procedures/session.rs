@@ -309,6 +309,20 @@ impl Inner {
                     )));
                 }
             }
+            if !offered && !st.active {
+                // A rejected m-line keeps its proto (mapped when it maps) on both sides.
+                let mapped = match from {
+                    Side::Access => proto.to_core(),
+                    Side::Core if self.cfg.access_dtls => proto.to_dtls(),
+                    Side::Core => None,
+                };
+                let (a, c) = match from {
+                    Side::Access => (proto.clone(), mapped.unwrap_or(proto.clone())),
+                    Side::Core => (mapped.unwrap_or(proto.clone()), proto.clone()),
+                };
+                st.access_proto = a;
+                st.core_proto = c;
+            }
             st.flow.offered = offered;
             st.flow.new = offered && !st.active;
             st.flow.disable = !offered && st.active;
