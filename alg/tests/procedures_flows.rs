@@ -266,6 +266,11 @@ fn orig_cases() -> Vec<OrigCase> {
 
 /// Run a UE-originated call to the established state; returns the driver.
 fn run_orig(c: &OrigCase) -> Driver {
+    run_orig_sdps(c).0
+}
+
+/// Same, also returning the offer sent to the core and the answer sent to the UE.
+fn run_orig_sdps(c: &OrigCase) -> (Driver, Sdp, Sdp) {
     let avp = if c.savp == "SAVPF" { "AVPF" } else { "AVP" };
     let cfg = SessionConfig {
         actpass_policy: c.policy,
@@ -340,7 +345,7 @@ a=end-of-candidates",
     d.expect_nothing();
     assert_eq!(d.s.phase(), Phase::Established);
     assert_eq!(d.s.context(), Some(4711));
-    d
+    (d, offer, answer)
 }
 
 #[test]
@@ -1342,4 +1347,120 @@ fn tls_ids_are_unique_and_well_formed() {
     a.free(&one);
     assert!(!b.is_live(&one));
     assert_eq!(b.live_count(), 19_999);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Third-party oracle: sdp-transform reads every SDP of the table and finds the WebRTC rules met
+
+fn node_path() -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Ok(p) = std::env::var("NODE_PATH") {
+        parts.push(p);
+    }
+    if let Ok(o) = std::process::Command::new("npm")
+        .args(["root", "-g"])
+        .output()
+    {
+        if o.status.success() {
+            parts.push(String::from_utf8_lossy(&o.stdout).trim().to_string());
+        }
+    }
+    let local =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/oracle/node_modules");
+    parts.push(local.display().to_string());
+    parts.join(":")
+}
+
+#[test]
+fn sdp_transform_finds_the_webrtc_rules_met() {
+    let np = node_path();
+    let ok = std::process::Command::new("node")
+        .env("NODE_PATH", &np)
+        .args(["-e", "require.resolve('sdp-transform')"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let why = "node with the npm package sdp-transform is not available";
+        if std::env::var_os("CI").is_some() {
+            panic!("{why}, and CI is set");
+        }
+        eprintln!("\n*** SKIPPED: {why}. procedures oracle test did NOT run. ***\n");
+        return;
+    }
+    let mut sdps: Vec<(&str, Sdp)> = Vec::new();
+    for c in orig_cases() {
+        let (_, core, ue) = run_orig_sdps(&c);
+        sdps.push(("core", core));
+        sdps.push(("ue-answer", ue));
+    }
+    for savp in ["SAVPF", "SAVP"] {
+        for (setup, client) in [("active", false), ("passive", true)] {
+            let (mut d, _) = run_term_to_offer(savp);
+            d.answer(Side::Access, &ue_answer(savp, setup, true))
+                .unwrap();
+            let t = d.expect_iq(&mod_t1_term(savp, client));
+            d.reply(
+                t,
+                "Reply = 2003 { Context = 4712 { Modify = ip/acc/t2002 } }",
+            );
+            sdps.push(("core", d.expect_sdp(Side::Core, SdpKind::Answer)));
+        }
+    }
+    // The offers to the UE (captured by re-running to the offer).
+    for savp in ["SAVPF", "SAVP"] {
+        let avp = if savp == "SAVPF" { "AVPF" } else { "AVP" };
+        let mut d = Driver::new(term_cfg());
+        d.offer(Side::Core, &core_offer(avp)).unwrap();
+        let t = d.expect_iq(&add_t2_term(avp));
+        d.reply(t, &add_t2_term_reply(avp));
+        let t = d.expect_iq(&add_t1_term(savp));
+        d.reply(t, &add_t1_term_reply(savp));
+        sdps.push(("ue-offer", d.expect_sdp(Side::Access, SdpKind::Offer)));
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("procedures_oracle");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut args = Vec::new();
+    let mut media = 0;
+    for (i, (role, sdp)) in sdps.iter().enumerate() {
+        let f = dir.join(format!("{i:02}-{role}.sdp"));
+        std::fs::write(&f, sdp.to_string()).unwrap();
+        args.push(role.to_string());
+        args.push(f.display().to_string());
+        media += sdp
+            .media()
+            .iter()
+            .filter(|m| m.port().value() != Some(&0))
+            .count();
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/webrtc_rules.js");
+    let out = std::process::Command::new("node")
+        .env("NODE_PATH", &np)
+        .arg(script)
+        .args(&args)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "node: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        v["checked"].as_u64(),
+        Some(media as u64),
+        "every media section checked"
+    );
+    let bad: Vec<&serde_json::Value> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["problems"].as_array().unwrap().is_empty())
+        .collect();
+    assert!(bad.is_empty(), "WebRTC rule violations: {bad:#?}");
+    assert_eq!(v["results"].as_array().unwrap().len(), sdps.len());
+    eprintln!(
+        "sdp-transform: {} SDPs, {media} media sections, all rules met",
+        sdps.len()
+    );
 }
