@@ -3,3 +3,5 @@
 //! daemon.
 
 pub mod procedures;
+pub mod daemon;
+pub mod ng;

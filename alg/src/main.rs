@@ -3,6 +3,11 @@
 //! Listens for IMS-AGWs, accepts registrations only from the configured ones (address and
 //! mId; anyone else gets error 504), keeps the association alive and logs what happens.
 //! Optionally probes each AGW that registers with an AuditValue on ROOT.
+//!
+//! Serves the rtpengine-compatible "ng" control protocol (UDP) so that a SIP proxy drives the
+//! sessions: each offer/answer/delete becomes the TS 23.334 procedures
+//! ([`iq_alg::procedures`]) run against an AGW chosen among the registered ones
+//! ([`iq_alg::daemon`]).
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -10,9 +15,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use iq_alg::daemon::agw::AgwConf;
+use iq_alg::daemon::{Daemon, DaemonConfig};
+use iq_alg::ng::side::RealmNames;
+use iq_alg::procedures::{ActpassPolicy, SessionConfig};
 use iq_codec::model::{
     ActionReply, ActionRequest, AuditDescriptor, AuditItem, AuditRequest, Command, CommandReply,
     CommandRequest, ContextId, ErrorDescriptor, MId, NotifyReply, TerminationId, TransactionId,
@@ -20,12 +30,14 @@ use iq_codec::model::{
 };
 use iq_codec::text::Style;
 use iq_link::association::{mgc, Keepalive, MgEntry, Mgc, MgcConfig};
-use iq_link::driver::{format_mid, parse_mid, MgcDriver};
+use iq_link::driver::{format_mid, parse_mid, MgcApp, MgcDriver};
 use iq_link::driver::{init_logs, shutdown_signal};
 use iq_link::transaction::Encoding;
 use iq_link::transport::{self, EncodingMode, TransportConfig, TransportKind};
 use serde::Deserialize;
-use tracing::{error, info, warn};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tracing::{debug, error, info, warn};
 
 /// IMS-ALG (H.248 MGC) for the 3GPP Iq interface.
 ///
@@ -34,11 +46,17 @@ use tracing::{error, info, warn};
 /// others are refused with error 504), watches them with keepalives and logs registrations,
 /// refusals and losses. Stops cleanly on SIGINT/SIGTERM.
 ///
+/// It also serves the rtpengine "ng" control protocol on UDP (`[ng] listen`), so that a SIP
+/// proxy (Kamailio's rtpengine module) drives the calls: offer, answer, delete, query, list,
+/// ping. Each call gets an AGW (registered, in service, by realm and weight) and runs the
+/// TS 23.334 6.2.10.5 procedures there; the ng reply to an offer/answer carries the SDP for the
+/// other side once the AGW has answered.
+///
 /// Configuration (TOML):
 ///
 ///   [iq]
-///   transport = "tcp"            # "sctp", "tcp" or "udp"
-///   listen = "127.0.0.1:2944"    # port 0 picks a free one (logged)
+///   transport = "sctp"           # "sctp" (default), "tcp" or "udp"
+///   listen = "0.0.0.0:2944"      # default; port 0 picks a free one (logged)
 ///   encoding = "text"            # "text" or "binary"
 ///   mid = "<alg1.example.net>"
 ///   keepalive_secs = 30          # AuditValue ROOT after this idle time; 0 = off
@@ -48,6 +66,25 @@ use tracing::{error, info, warn};
 ///   [[agw]]                      # one per AGW allowed to register
 ///   mid = "<agw1.example.net>"
 ///   address = "127.0.0.1"        # its source address (any source port)
+///   weight = 1                   # share of new sessions (0 = none)
+///   realms = ["access"]          # realm names (ng `direction`) it serves; empty = any
+///                                # (`realm = "x"` is the same as realms = ["x"])
+///
+///   [ng]
+///   listen = "127.0.0.1:2223"    # default; "" disables the ng front. If the default
+///                                # address is taken, the daemon runs without it (warning);
+///                                # an explicit address that cannot be bound is an error
+///
+///   [procedures]
+///   actpass = "agw-client"       # UE offers a=setup:actpass: AGW is DTLS "agw-client"
+///                                # (answer a=setup:active) or "agw-server" (passive)
+///   access_realm = "access"      # ipdc/realm of the access termination (T1)
+///   core_realm = "core"          # ipdc/realm of the core termination (T2)
+///   access_names = ["access", "external"]  # ng `direction` names meaning the access side
+///   core_names = ["core", "internal"]      # ... and the core side
+///   access_dtls = true           # offer DTLS-SRTP to the UE for core RTP offers
+///   heartbeat_secs = 60          # hangterm/thb on both terminations; 0 = not requested
+///   answer_timeout_secs = 120    # wait for the other side's answer; 0 = forever
 ///
 ///   [script]
 ///   probe = false                # after a registration, send AuditValue ROOT (Packages)
@@ -69,6 +106,9 @@ struct Cli {
     /// Override `[iq] listen`.
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Override `[ng] listen` (the rtpengine-compatible ng control socket, UDP).
+    #[arg(long, value_name = "ADDR")]
+    ng_listen: Option<SocketAddr>,
     /// Send this many AuditValue ROOT requests to the first AGW that registers, print the
     /// transactions per second and exit.
     #[arg(long, value_name = "N")]
@@ -86,6 +126,87 @@ struct Config {
     agw: Vec<AgwSection>,
     #[serde(default)]
     script: ScriptSection,
+    #[serde(default)]
+    ng: NgSection,
+    #[serde(default)]
+    procedures: ProceduresSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NgSection {
+    /// Empty = disabled.
+    #[serde(default = "default_ng_listen")]
+    listen: String,
+}
+
+impl Default for NgSection {
+    fn default() -> Self {
+        NgSection {
+            listen: default_ng_listen(),
+        }
+    }
+}
+
+const DEFAULT_NG_LISTEN: &str = "127.0.0.1:2223";
+
+fn default_ng_listen() -> String {
+    DEFAULT_NG_LISTEN.into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProceduresSection {
+    #[serde(default = "default_actpass")]
+    actpass: String,
+    #[serde(default = "default_access")]
+    access_realm: String,
+    #[serde(default = "default_core")]
+    core_realm: String,
+    #[serde(default)]
+    access_names: Option<Vec<String>>,
+    #[serde(default)]
+    core_names: Option<Vec<String>>,
+    #[serde(default = "default_true")]
+    access_dtls: bool,
+    #[serde(default = "default_heartbeat")]
+    heartbeat_secs: u32,
+    #[serde(default = "default_answer_timeout")]
+    answer_timeout_secs: u64,
+}
+
+impl Default for ProceduresSection {
+    fn default() -> Self {
+        ProceduresSection {
+            actpass: default_actpass(),
+            access_realm: default_access(),
+            core_realm: default_core(),
+            access_names: None,
+            core_names: None,
+            access_dtls: true,
+            heartbeat_secs: default_heartbeat(),
+            answer_timeout_secs: default_answer_timeout(),
+        }
+    }
+}
+
+fn default_actpass() -> String {
+    "agw-client".into()
+}
+fn default_access() -> String {
+    "access".into()
+}
+fn default_core() -> String {
+    "core".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_heartbeat() -> u32 {
+    60
+}
+fn default_answer_timeout() -> u64 {
+    120
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +214,7 @@ struct Config {
 struct IqSection {
     #[serde(default = "default_transport")]
     transport: String,
+    #[serde(default = "default_iq_listen")]
     listen: SocketAddr,
     #[serde(default = "default_encoding")]
     encoding: String,
@@ -108,6 +230,16 @@ struct IqSection {
 struct AgwSection {
     mid: String,
     address: IpAddr,
+    #[serde(default = "default_weight")]
+    weight: u32,
+    #[serde(default)]
+    realm: Option<String>,
+    #[serde(default)]
+    realms: Vec<String>,
+}
+
+fn default_weight() -> u32 {
+    1
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +247,10 @@ struct AgwSection {
 struct ScriptSection {
     #[serde(default)]
     probe: bool,
+}
+
+fn default_iq_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 2944))
 }
 
 fn default_transport() -> String {
@@ -151,6 +287,46 @@ struct Setup {
     probe: bool,
     bench: Option<u64>,
     bench_window: u64,
+    daemon: DaemonConfig,
+    /// The ng socket address, and whether it was asked for explicitly.
+    ng: Option<(SocketAddr, bool)>,
+}
+
+fn procedures_config(p: &ProceduresSection) -> Result<(SessionConfig, RealmNames), String> {
+    let actpass_policy = match p.actpass.to_ascii_lowercase().as_str() {
+        "agw-client" | "client" | "active" => ActpassPolicy::AgwClient,
+        "agw-server" | "server" | "passive" => ActpassPolicy::AgwServer,
+        other => {
+            return Err(format!(
+                "[procedures] actpass {other:?}: \"agw-client\" or \"agw-server\""
+            ))
+        }
+    };
+    let sc = SessionConfig {
+        actpass_policy,
+        access_realm: p.access_realm.clone(),
+        core_realm: p.core_realm.clone(),
+        access_dtls: p.access_dtls,
+        heartbeat_secs: (p.heartbeat_secs > 0).then_some(p.heartbeat_secs),
+        answer_timeout: (p.answer_timeout_secs > 0)
+            .then(|| Duration::from_secs(p.answer_timeout_secs)),
+        ..SessionConfig::default()
+    };
+    let mut realms = RealmNames::default();
+    // The termination realms always name their side.
+    if let Some(a) = &p.access_names {
+        realms.access = a.clone();
+    }
+    if let Some(c) = &p.core_names {
+        realms.core = c.clone();
+    }
+    if !realms.access.contains(&p.access_realm) {
+        realms.access.push(p.access_realm.clone());
+    }
+    if !realms.core.contains(&p.core_realm) {
+        realms.core.push(p.core_realm.clone());
+    }
+    Ok((sc, realms))
 }
 
 fn setup(cli: &Cli) -> Result<Setup, String> {
@@ -162,10 +338,32 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     let (enc, tenc) = encoding(&cfg.iq.encoding)?;
     let mid = parse_mid(&cfg.iq.mid).map_err(|e| format!("[iq] mid: {e}"))?;
     let mut mgs = Vec::new();
+    let mut agws = Vec::new();
     for a in &cfg.agw {
         let m = parse_mid(&a.mid).map_err(|e| format!("[[agw]] mid: {e}"))?;
-        mgs.push(MgEntry::any_port(m, a.address));
+        mgs.push(MgEntry::any_port(m.clone(), a.address));
+        let mut realms = a.realms.clone();
+        realms.extend(a.realm.clone());
+        agws.push(AgwConf {
+            mid: m,
+            weight: a.weight,
+            realms,
+        });
     }
+    let (session, realms) = procedures_config(&cfg.procedures)?;
+    let ng = match cli.ng_listen {
+        Some(a) => Some((a, true)),
+        None if cfg.ng.listen.trim().is_empty() => None,
+        None => {
+            let a: SocketAddr = cfg
+                .ng
+                .listen
+                .trim()
+                .parse()
+                .map_err(|e| format!("[ng] listen {:?}: {e}", cfg.ng.listen))?;
+            Some((a, cfg.ng.listen.trim() != DEFAULT_NG_LISTEN))
+        }
+    };
     if mgs.is_empty() {
         warn!("no [[agw]] configured: every registration will be refused");
     }
@@ -192,6 +390,13 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
         probe: cli.probe || cfg.script.probe,
         bench: cli.bench,
         bench_window: cli.bench_window,
+        daemon: DaemonConfig {
+            session,
+            realms,
+            agws,
+            ..DaemonConfig::default()
+        },
+        ng,
     })
 }
 
@@ -249,6 +454,35 @@ fn answer(actions: &[ActionRequest]) -> TransactionResult {
 struct App {
     probe: bool,
     bench: Option<Bench>,
+    /// The session table (ng front <-> procedures <-> Iq).
+    daemon: Daemon,
+    /// The ng socket, for replies.
+    ng: Option<Arc<UdpSocket>>,
+}
+
+impl MgcApp for App {
+    type Input = (SocketAddr, Vec<u8>);
+
+    fn on_event(&mut self, mgc: &mut Mgc, now: Instant, ev: mgc::Event) {
+        if let Some(ev) = self.daemon.handle_event(mgc, now, ev) {
+            self.on_other_event(mgc, now, ev);
+        }
+        self.flush_ng();
+    }
+
+    fn on_input(&mut self, mgc: &mut Mgc, now: Instant, (peer, bytes): Self::Input) {
+        self.daemon.handle_ng(mgc, now, peer, &bytes);
+        self.flush_ng();
+    }
+
+    fn next_wakeup(&self) -> Option<Instant> {
+        self.daemon.poll_timeout()
+    }
+
+    fn on_wakeup(&mut self, mgc: &mut Mgc, now: Instant) {
+        self.daemon.handle_timeout(mgc, now);
+        self.flush_ng();
+    }
 }
 
 /// `--bench`: N AuditValue ROOT requests to one AGW, `window` outstanding at most.
@@ -326,7 +560,22 @@ impl App {
         }
     }
 
-    fn on_event(&mut self, mgc: &mut Mgc, now: Instant, ev: mgc::Event) {
+    /// Send the daemon's ng replies (UDP: a full socket buffer drops the reply; the client
+    /// retransmits and gets it from the reply cache).
+    fn flush_ng(&mut self) {
+        while let Some((peer, bytes)) = self.daemon.poll_datagram() {
+            match &self.ng {
+                Some(sock) => {
+                    if let Err(e) = sock.try_send_to(&bytes, peer) {
+                        warn!(%peer, %e, "ng reply not sent");
+                    }
+                }
+                None => debug!("ng reply without an ng socket dropped"),
+            }
+        }
+    }
+
+    fn on_other_event(&mut self, mgc: &mut Mgc, now: Instant, ev: mgc::Event) {
         match ev {
             mgc::Event::MgRegistered {
                 mid,
@@ -438,8 +687,50 @@ fn main() -> ExitCode {
             "listening on {}",
             driver.local_addr()
         );
+        let (ng_tx, mut ng_rx) = mpsc::unbounded_channel();
+        let ng = match s.ng {
+            None => {
+                info!("ng control disabled");
+                None
+            }
+            Some((addr, explicit)) => match UdpSocket::bind(addr).await {
+                Ok(sock) => {
+                    let sock = Arc::new(sock);
+                    let at = sock.local_addr().unwrap_or(addr);
+                    info!(ng = %at, "ng control on {at}");
+                    let reader = sock.clone();
+                    tokio::spawn(async move {
+                        let mut buf = vec![0u8; 65_536];
+                        loop {
+                            match reader.recv_from(&mut buf).await {
+                                Ok((n, peer)) => {
+                                    if ng_tx.send((peer, buf[..n].to_vec())).is_err() {
+                                        break;
+                                    }
+                                }
+                                Err(e) => {
+                                    debug!(%e, "ng receive error");
+                                    tokio::time::sleep(Duration::from_millis(10)).await;
+                                }
+                            }
+                        }
+                    });
+                    Some(sock)
+                }
+                Err(e) if explicit => {
+                    error!(%e, ng = %addr, "cannot bind the ng control socket");
+                    return ExitCode::FAILURE;
+                }
+                Err(e) => {
+                    warn!(%e, ng = %addr, "ng control disabled: the default address is not available");
+                    None
+                }
+            },
+        };
         let finished = Rc::new(Cell::new(None));
         let mut app = App {
+            daemon: Daemon::new(s.daemon),
+            ng,
             probe: s.probe,
             bench: s.bench.map(|total| Bench {
                 total,
@@ -462,14 +753,15 @@ fn main() -> ExitCode {
             }
         };
         driver
-            .run_until(
+            .run_app(
                 async {
                     tokio::select! {
                         _ = shutdown_signal() => {}
                         _ = bench_end => {}
                     }
                 },
-                &mut |m, now, ev| app.on_event(m, now, ev),
+                &mut ng_rx,
+                &mut app,
             )
             .await;
         let registered: Vec<String> = driver

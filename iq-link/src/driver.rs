@@ -410,6 +410,23 @@ enum MgcInput {
     Received(SocketAddr, Result<Received, TransportError>),
 }
 
+/// An application driven by [`MgcDriver::run_app`]: association events, its own inputs and
+/// its own timer, each with the association so that it can send requests and replies.
+pub trait MgcApp {
+    /// What arrives on the application's input channel.
+    type Input;
+    /// An event of the association.
+    fn on_event(&mut self, mgc: &mut Mgc, now: Instant, ev: mgc::Event);
+    /// One message from the application's input channel.
+    fn on_input(&mut self, mgc: &mut Mgc, now: Instant, input: Self::Input);
+    /// When the application wants [`on_wakeup`](Self::on_wakeup) next (asked after every step).
+    fn next_wakeup(&self) -> Option<Instant> {
+        None
+    }
+    /// `next_wakeup` has come.
+    fn on_wakeup(&mut self, _mgc: &mut Mgc, _now: Instant) {}
+}
+
 /// Drives an [`Mgc`] behind one listener.
 pub struct MgcDriver {
     /// The association (for the application's requests and inspection).
@@ -477,19 +494,82 @@ impl MgcDriver {
         F: Future,
         E: FnMut(&mut Mgc, Instant, mgc::Event),
     {
+        struct Events<'a, E>(&'a mut E);
+        impl<E: FnMut(&mut Mgc, Instant, mgc::Event)> MgcApp for Events<'_, E> {
+            type Input = std::convert::Infallible;
+            fn on_event(&mut self, mgc: &mut Mgc, now: Instant, ev: mgc::Event) {
+                (self.0)(mgc, now, ev)
+            }
+            fn on_input(&mut self, _: &mut Mgc, _: Instant, i: Self::Input) {
+                match i {}
+            }
+        }
+        let (_keep, mut none) = mpsc::unbounded_channel();
+        self.run_app(stop, &mut none, &mut Events(on_event)).await;
+    }
+
+    /// Like [`run_until`](Self::run_until), with the application's own inputs and timer in the
+    /// same loop (e.g. the IMS-ALG's ng control datagrams): every message received on `inputs`
+    /// goes to [`MgcApp::on_input`], and [`MgcApp::on_wakeup`] runs when
+    /// [`MgcApp::next_wakeup`] (asked after every step) comes. Once `inputs` is closed it is
+    /// no longer read.
+    pub async fn run_app<F, A>(
+        &mut self,
+        stop: F,
+        inputs: &mut mpsc::UnboundedReceiver<A::Input>,
+        app: &mut A,
+    ) where
+        F: Future,
+        A: MgcApp,
+    {
         let mut stop = std::pin::pin!(stop);
+        let mut inputs_open = true;
         loop {
-            self.flush(on_event).await;
-            let timer = sleep_until(self.mgc.poll_timeout());
+            self.flush(&mut |m: &mut Mgc, now, ev| app.on_event(m, now, ev))
+                .await;
+            let app_at = app.next_wakeup();
+            let timer = sleep_until(match (self.mgc.poll_timeout(), app_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            });
+            // One value per loop turn, moved straight into its handler.
+            #[allow(clippy::large_enum_variant)]
+            enum Ext<I> {
+                Stop,
+                Mgc(Option<MgcInput>),
+                App(Option<I>),
+                Timer,
+            }
             let step = tokio::select! {
-                _ = &mut stop => Step::Stop,
-                m = self.rx.recv() => Step::Input(m),
-                _ = timer => Step::Timer,
+                _ = &mut stop => Ext::Stop,
+                m = self.rx.recv() => Ext::Mgc(m),
+                i = inputs.recv(), if inputs_open => Ext::App(i),
+                _ = timer => Ext::Timer,
             };
             let now = Instant::now();
+            let step = match step {
+                Ext::Stop | Ext::Mgc(None) => Step::Stop,
+                Ext::Timer => {
+                    if self.mgc.poll_timeout().is_some_and(|t| t <= now) {
+                        self.mgc.handle_timeout(now);
+                    }
+                    if app.next_wakeup().is_some_and(|w| w <= now) {
+                        app.on_wakeup(&mut self.mgc, now);
+                    }
+                    continue;
+                }
+                Ext::App(None) => {
+                    inputs_open = false;
+                    continue;
+                }
+                Ext::App(Some(i)) => {
+                    app.on_input(&mut self.mgc, now, i);
+                    continue;
+                }
+                Ext::Mgc(Some(m)) => Step::Input(Some(m)),
+            };
             match step {
-                Step::Stop | Step::Input(None) => return,
-                Step::Timer => self.mgc.handle_timeout(now),
+                Step::Stop | Step::Input(None) | Step::Timer => return,
                 Step::Input(Some(MgcInput::Accepted(c))) => {
                     let peer = c.peer_addr();
                     info!(%peer, transport = %c.kind(), "new peer");

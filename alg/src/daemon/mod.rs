@@ -1,0 +1,801 @@
+//! The daemon's core, sans-IO: the session table that connects the ng front ([`crate::ng`]),
+//! the per-call procedures ([`crate::procedures::Session`]) and the Iq MGC side
+//! ([`iq_link::association::Mgc`]).
+//!
+//! - ng datagrams in ([`Daemon::handle_ng`]): offer/answer/delete become session inputs, keyed
+//!   by (call-id, from-tag) (a re-offer from the callee, whose From-tag is the original To-tag,
+//!   finds the same session). An offer or answer is answered when the session has produced the
+//!   SDP for the other side, i.e. after the Iq round trips: the ng cookie is kept and the reply
+//!   sent later. Replies are cached by (peer, cookie): a retransmission gets the same reply, a
+//!   retransmission of a request still in progress is dropped.
+//! - Iq: the sessions' requests go to the session's AGW with [`Mgc::send_request`]; replies,
+//!   timeouts and abandonments come back by (AGW, transaction ID) to the session's token.
+//!   Notify requests from an AGW are routed to the session owning the context
+//!   (`xdtls/estfail` releases it, logged) and acknowledged.
+//! - AGWs ([`agw::AgwPool`]): a new session goes to an in-service AGW chosen by realm and
+//!   weight; an AGW lost (or handed off / taken out of service) releases its sessions.
+//! - Outgoing datagrams: [`Daemon::poll_datagram`]; timers: [`Daemon::poll_timeout`] /
+//!   [`Daemon::handle_timeout`].
+
+pub mod agw;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use iq_codec::model::{
+    ActionReply, ActionRequest, Command, CommandReply, ContextId, ErrorDescriptor, MId,
+    NotifyReply, TransactionId, TransactionResult,
+};
+use iq_codec::sdp::{Choosable, Sdp};
+use iq_link::association::{mgc, Mgc};
+use iq_link::driver::format_mid;
+use tracing::{debug, info, warn};
+
+use crate::ng::bencode::Value;
+use crate::ng::request::{self, OfferAnswer, Request};
+use crate::ng::side::{offer_origin, RealmNames};
+use crate::ng::wire::{self, Format};
+use crate::ng::{reply, ReplyCache, Seen};
+use crate::procedures::{
+    FailureReason, IqOutcome, NotifyOutcome, Output, SdpKind, Session, SessionConfig, Side,
+    TlsIdAllocator, TxToken,
+};
+use agw::{AgwConf, AgwPool};
+
+/// Daemon configuration.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// Per-session procedure settings.
+    pub session: SessionConfig,
+    /// Realm names for `direction`.
+    pub realms: RealmNames,
+    /// The AGWs sessions may use.
+    pub agws: Vec<AgwConf>,
+    /// How long ng replies are kept for retransmissions.
+    pub reply_cache_ttl: Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            session: SessionConfig::default(),
+            realms: RealmNames::default(),
+            agws: Vec::new(),
+            reply_cache_ttl: Duration::from_secs(30),
+        }
+    }
+}
+
+/// An ng request waiting for its session's output.
+#[derive(Debug, Clone)]
+struct PendingNg {
+    peer: SocketAddr,
+    cookie: Vec<u8>,
+    format: Format,
+    /// The SDP output that answers it: towards this side, of this kind.
+    side: Side,
+    kind: SdpKind,
+}
+
+#[derive(Debug)]
+struct Entry {
+    session: Session,
+    agw: MId,
+    call_id: String,
+    /// The From-tag of the first offer (its sender is on `offer_side`).
+    from_tag: String,
+    to_tag: Option<String>,
+    /// Where the first offer came from.
+    offer_side: Side,
+    /// Where the last offer came from (an answer comes from the other side).
+    last_offer_from: Side,
+    created: u64,
+    last_signal: u64,
+    pending: Option<PendingNg>,
+    /// Last SDP received from / sent to each side.
+    sdp_from: HashMap<Side, String>,
+    sdp_to: HashMap<Side, String>,
+    /// Deleted by ng (hidden from list/query) and being released.
+    deleted: bool,
+}
+
+impl Entry {
+    fn tag_side(&self, tag: &str) -> Option<Side> {
+        if tag == self.from_tag {
+            Some(self.offer_side)
+        } else if self.to_tag.as_deref() == Some(tag) {
+            Some(self.offer_side.other())
+        } else {
+            None
+        }
+    }
+}
+
+type Key = u64;
+
+/// The session table and its glue. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Daemon {
+    config: DaemonConfig,
+    agws: AgwPool,
+    tls_ids: TlsIdAllocator,
+    sessions: HashMap<Key, Entry>,
+    next_key: Key,
+    /// (AGW, transaction) -> (session, token).
+    txns: Vec<(MId, TransactionId, Key, TxToken)>,
+    cache: ReplyCache,
+    out: VecDeque<(SocketAddr, Vec<u8>)>,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Daemon {
+    /// A daemon with no sessions; no AGW in service until [`Daemon::handle_event`] sees them
+    /// register.
+    pub fn new(config: DaemonConfig) -> Self {
+        Daemon {
+            agws: AgwPool::new(config.agws.clone()),
+            tls_ids: TlsIdAllocator::new(),
+            sessions: HashMap::new(),
+            next_key: 1,
+            txns: Vec::new(),
+            cache: ReplyCache::new(config.reply_cache_ttl, 4096),
+            out: VecDeque::new(),
+            config,
+        }
+    }
+
+    /// The next ng datagram to send.
+    pub fn poll_datagram(&mut self) -> Option<(SocketAddr, Vec<u8>)> {
+        self.out.pop_front()
+    }
+
+    /// Sessions in the table (including those being released).
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The earliest session timer.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sessions
+            .values()
+            .filter_map(|e| e.session.poll_timeout())
+            .min()
+    }
+
+    /// Run the session timers due at `now`.
+    pub fn handle_timeout(&mut self, mgc: &mut Mgc, now: Instant) {
+        let due: Vec<Key> = self
+            .sessions
+            .iter()
+            .filter(|(_, e)| e.session.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in due {
+            if let Some(e) = self.sessions.get_mut(&k) {
+                e.session.handle_timeout(now);
+            }
+            self.drain(mgc, now, k);
+        }
+    }
+
+    // ------------------------------------------------------------------------------ ng
+
+    fn send(&mut self, now: Instant, peer: SocketAddr, cookie: &[u8], format: Format, v: &Value) {
+        let bytes = wire::encode(cookie, v, format);
+        self.cache.answered(now, peer, cookie, bytes.clone());
+        self.out.push_back((peer, bytes));
+    }
+
+    /// One ng datagram from `peer`.
+    pub fn handle_ng(&mut self, mgc: &mut Mgc, now: Instant, peer: SocketAddr, bytes: &[u8]) {
+        let d = match wire::decode(bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                warn!(%peer, %e, "ng: unreadable datagram");
+                if let Some(c) = wire::cookie_of(bytes) {
+                    let c = c.to_vec();
+                    self.out.push_back((
+                        peer,
+                        wire::encode(&c, &reply::error(&e.to_string()), Format::Bencode),
+                    ));
+                }
+                return;
+            }
+        };
+        match self.cache.check(now, peer, &d.cookie) {
+            Seen::New => {}
+            Seen::Answered(r) => {
+                debug!(%peer, "ng: retransmission answered from the cache");
+                self.out.push_back((peer, r));
+                return;
+            }
+            Seen::InProgress => {
+                debug!(%peer, "ng: retransmission of a request in progress dropped");
+                return;
+            }
+        }
+        let req = match request::parse(&d.body) {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(%peer, %e, "ng: bad request");
+                self.send(
+                    now,
+                    peer,
+                    &d.cookie,
+                    d.format,
+                    &reply::error(&e.to_string()),
+                );
+                return;
+            }
+        };
+        info!(%peer, command = req.name(), "ng request");
+        let (cookie, format) = (d.cookie, d.format);
+        let done = match req {
+            Request::Ping => Some(reply::pong()),
+            Request::List { limit } => {
+                let mut calls: Vec<String> = Vec::new();
+                for e in self.sessions.values().filter(|e| !e.deleted) {
+                    if !calls.contains(&e.call_id) {
+                        calls.push(e.call_id.clone());
+                    }
+                }
+                calls.sort();
+                calls.truncate(limit.unwrap_or(usize::MAX));
+                Some(reply::list(calls))
+            }
+            Request::Query(q) => Some(self.query(&q.call_id)),
+            Request::Delete(del) => Some(self.delete(mgc, now, &del)),
+            Request::Offer(o) => self.offer(mgc, now, o, peer, &cookie, format),
+            Request::Answer(a) => self.answer(mgc, now, a, peer, &cookie, format),
+            Request::Unsupported(c) => Some(reply::error(&format!("Unrecognized command '{c}'"))),
+        };
+        if let Some(v) = done {
+            self.send(now, peer, &cookie, format, &v);
+        }
+    }
+
+    fn find(&self, call_id: &str, tag: &str) -> Option<Key> {
+        self.sessions
+            .iter()
+            .find(|(_, e)| !e.deleted && e.call_id == call_id && e.tag_side(tag).is_some())
+            .map(|(k, _)| *k)
+    }
+
+    fn offer(
+        &mut self,
+        mgc: &mut Mgc,
+        now: Instant,
+        o: OfferAnswer,
+        peer: SocketAddr,
+        cookie: &[u8],
+        format: Format,
+    ) -> Option<Value> {
+        let sdp = match Sdp::parse(&o.sdp) {
+            Ok(s) => s,
+            Err(e) => return Some(reply::error(&format!("Failed to parse SDP: {e}"))),
+        };
+        let (key, from) = match self.find(&o.call_id, &o.from_tag) {
+            Some(k) => {
+                let e = self.sessions.get(&k)?;
+                if e.pending.is_some() {
+                    return Some(reply::error("Offer/answer in progress"));
+                }
+                let from = e.tag_side(&o.from_tag)?;
+                (k, from)
+            }
+            None => {
+                let (from, basis) = offer_origin(&o, &self.config.realms);
+                let realm = o.direction.first().map(String::as_str);
+                let Some(agw) = self.agws.choose(realm) else {
+                    warn!(call_id = %o.call_id, "ng offer: no AGW in service");
+                    return Some(reply::error("No AGW available"));
+                };
+                info!(
+                    call_id = %o.call_id,
+                    from_tag = %o.from_tag,
+                    side = ?from,
+                    ?basis,
+                    agw = %format_mid(&agw),
+                    "new session"
+                );
+                let k = self.next_key;
+                self.next_key += 1;
+                let t = unix_now();
+                self.sessions.insert(
+                    k,
+                    Entry {
+                        session: Session::new(self.config.session.clone(), self.tls_ids.clone()),
+                        agw,
+                        call_id: o.call_id.clone(),
+                        from_tag: o.from_tag.clone(),
+                        to_tag: o.to_tag.clone(),
+                        offer_side: from,
+                        last_offer_from: from,
+                        created: t,
+                        last_signal: t,
+                        pending: None,
+                        sdp_from: HashMap::new(),
+                        sdp_to: HashMap::new(),
+                        deleted: false,
+                    },
+                );
+                (k, from)
+            }
+        };
+        let e = self.sessions.get_mut(&key)?;
+        match e.session.handle_offer(from, sdp, now) {
+            Ok(()) => {
+                e.last_offer_from = from;
+                e.last_signal = unix_now();
+                e.sdp_from.insert(from, o.sdp.clone());
+                e.pending = Some(PendingNg {
+                    peer,
+                    cookie: cookie.to_vec(),
+                    format,
+                    side: from.other(),
+                    kind: SdpKind::Offer,
+                });
+                self.drain(mgc, now, key);
+                None
+            }
+            Err(err) => {
+                warn!(call_id = %o.call_id, %err, "ng offer refused");
+                // A first offer that failed leaves nothing behind.
+                if e.session.context().is_none() && e.sdp_to.is_empty() {
+                    e.session.release(now);
+                    self.drain(mgc, now, key);
+                }
+                Some(reply::error(&err.to_string()))
+            }
+        }
+    }
+
+    fn answer(
+        &mut self,
+        mgc: &mut Mgc,
+        now: Instant,
+        a: OfferAnswer,
+        peer: SocketAddr,
+        cookie: &[u8],
+        format: Format,
+    ) -> Option<Value> {
+        let sdp = match Sdp::parse(&a.sdp) {
+            Ok(s) => s,
+            Err(e) => return Some(reply::error(&format!("Failed to parse SDP: {e}"))),
+        };
+        let Some(key) = self.find(&a.call_id, &a.from_tag) else {
+            return Some(reply::error("Unknown call-id"));
+        };
+        let e = self.sessions.get_mut(&key)?;
+        if e.pending.is_some() {
+            return Some(reply::error("Offer/answer in progress"));
+        }
+        if e.to_tag.is_none() {
+            e.to_tag = a.to_tag.clone();
+        }
+        let from = e.last_offer_from.other();
+        match e.session.handle_answer(from, sdp, now) {
+            Ok(()) => {
+                e.last_signal = unix_now();
+                e.sdp_from.insert(from, a.sdp.clone());
+                e.pending = Some(PendingNg {
+                    peer,
+                    cookie: cookie.to_vec(),
+                    format,
+                    side: from.other(),
+                    kind: SdpKind::Answer,
+                });
+                self.drain(mgc, now, key);
+                None
+            }
+            Err(err) => {
+                warn!(call_id = %a.call_id, %err, "ng answer refused");
+                self.drain(mgc, now, key);
+                Some(reply::error(&err.to_string()))
+            }
+        }
+    }
+
+    fn delete(&mut self, mgc: &mut Mgc, now: Instant, d: &request::Delete) -> Value {
+        let keys: Vec<Key> = self
+            .sessions
+            .iter()
+            .filter(|(_, e)| {
+                !e.deleted
+                    && e.call_id == d.call_id
+                    && d.from_tag
+                        .as_deref()
+                        .is_none_or(|t| e.tag_side(t).is_some())
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        if keys.is_empty() {
+            return reply::error("Call-ID not found or tags didn't match");
+        }
+        for k in keys {
+            if let Some(e) = self.sessions.get_mut(&k) {
+                info!(call_id = %e.call_id, from_tag = %e.from_tag, "ng delete: releasing");
+                e.deleted = true;
+                e.session.release(now);
+            }
+            self.drain(mgc, now, k);
+        }
+        reply::ok()
+    }
+
+    fn query(&self, call_id: &str) -> Value {
+        let entries: Vec<&Entry> = self
+            .sessions
+            .values()
+            .filter(|e| !e.deleted && e.call_id == call_id)
+            .collect();
+        let Some(first) = entries.first() else {
+            return reply::error("Unknown call-id");
+        };
+        let mut info = reply::CallInfo {
+            created: first.created,
+            last_signal: entries.iter().map(|e| e.last_signal).max().unwrap_or(0),
+            tags: Vec::new(),
+        };
+        for e in entries {
+            let side_a = e.offer_side;
+            let side_b = side_a.other();
+            info.tags.push(reply::TagInfo {
+                tag: e.from_tag.clone(),
+                created: e.created,
+                in_dialogue_with: e.to_tag.clone(),
+                medias: medias(e.sdp_to.get(&side_a), e.sdp_from.get(&side_a)),
+            });
+            info.tags.push(reply::TagInfo {
+                tag: e.to_tag.clone().unwrap_or_default(),
+                created: e.created,
+                in_dialogue_with: Some(e.from_tag.clone()),
+                medias: medias(e.sdp_to.get(&side_b), e.sdp_from.get(&side_b)),
+            });
+        }
+        reply::query(&info)
+    }
+
+    // ----------------------------------------------------------------------------- Iq
+
+    /// An event of the MGC association. Events the daemon does not use (or uses but others
+    /// may want to see, like registrations) are returned for the caller.
+    pub fn handle_event(
+        &mut self,
+        mgc: &mut Mgc,
+        now: Instant,
+        ev: mgc::Event,
+    ) -> Option<mgc::Event> {
+        match ev {
+            mgc::Event::MgRegistered { ref mid, .. } => {
+                if self.agws.up(mid) {
+                    info!(mid = %format_mid(mid), "AGW in service for sessions");
+                }
+                Some(ev)
+            }
+            mgc::Event::MgLost { ref mid, .. } | mgc::Event::MgHandedOff { ref mid, .. } => {
+                self.agws.down(mid);
+                self.agw_gone(mgc, now, &mid.clone());
+                Some(ev)
+            }
+            mgc::Event::MgServiceChange {
+                ref mid,
+                ref method,
+                ..
+            } => {
+                use iq_codec::model::ServiceChangeMethod as M;
+                match method {
+                    M::Forced => {
+                        // Its contexts are gone (H.248.1 7.2.8).
+                        self.agws.down(mid);
+                        self.agw_gone(mgc, now, &mid.clone());
+                    }
+                    M::Graceful => {
+                        info!(mid = %format_mid(mid), "AGW going out of service: no new sessions");
+                        self.agws.down(mid);
+                    }
+                    _ => {}
+                }
+                Some(ev)
+            }
+            mgc::Event::Reply { mg, id, result } => {
+                match self.take_txn(&mg, id) {
+                    Some((k, t)) => self.iq_outcome(mgc, now, k, t, IqOutcome::Replied(result)),
+                    None => return Some(mgc::Event::Reply { mg, id, result }),
+                }
+                None
+            }
+            mgc::Event::Timeout { mg, id } => {
+                match self.take_txn(&mg, id) {
+                    Some((k, t)) => self.iq_outcome(mgc, now, k, t, IqOutcome::TimedOut),
+                    None => return Some(mgc::Event::Timeout { mg, id }),
+                }
+                None
+            }
+            mgc::Event::Abandoned { mg, id } => {
+                match self.take_txn(&mg, id) {
+                    Some((k, t)) => self.iq_outcome(
+                        mgc,
+                        now,
+                        k,
+                        t,
+                        IqOutcome::Failed("association lost".into()),
+                    ),
+                    None => return Some(mgc::Event::Abandoned { mg, id }),
+                }
+                None
+            }
+            mgc::Event::Request { mg, id, actions } => {
+                let result = self.agw_request(mgc, now, &mg, &actions);
+                if let Err(e) = mgc.send_reply(now, &mg, id, result) {
+                    warn!(%e, "cannot reply to the AGW");
+                }
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    fn take_txn(&mut self, mg: &MId, id: TransactionId) -> Option<(Key, TxToken)> {
+        let i = self
+            .txns
+            .iter()
+            .position(|(m, t, _, _)| *t == id && agw::same_mid(m, mg))?;
+        let (_, _, k, t) = self.txns.swap_remove(i);
+        Some((k, t))
+    }
+
+    fn iq_outcome(&mut self, mgc: &mut Mgc, now: Instant, k: Key, t: TxToken, o: IqOutcome) {
+        if let Some(e) = self.sessions.get_mut(&k) {
+            if let Err(err) = e.session.handle_iq_reply(t, o, now) {
+                warn!(call_id = %e.call_id, %err, "Iq reply not taken by the session");
+            }
+            self.drain(mgc, now, k);
+        }
+    }
+
+    /// Requests from an AGW: Notify is routed to the session with that context and
+    /// acknowledged; anything else gets 501.
+    fn agw_request(
+        &mut self,
+        mgc: &mut Mgc,
+        now: Instant,
+        mg: &MId,
+        actions: &[ActionRequest],
+    ) -> TransactionResult {
+        let mut replies = Vec::new();
+        for a in actions {
+            let mut commands = Vec::new();
+            let mut error = None;
+            for c in &a.commands {
+                match &c.command {
+                    Command::Notify(n) => {
+                        if let ContextId::Id(ctx) = a.context {
+                            let key = self
+                                .sessions
+                                .iter()
+                                .find(|(_, e)| {
+                                    e.session.context() == Some(ctx) && agw::same_mid(&e.agw, mg)
+                                })
+                                .map(|(k, _)| *k);
+                            if let Some(k) = key {
+                                if let Some(e) = self.sessions.get_mut(&k) {
+                                    match e.session.handle_notify(n, now) {
+                                        NotifyOutcome::DtlsFailed => warn!(
+                                            call_id = %e.call_id,
+                                            context = ctx,
+                                            "AGW reports DTLS failure (xdtls/estfail): releasing"
+                                        ),
+                                        NotifyOutcome::Heartbeat => {
+                                            debug!(context = ctx, "heartbeat")
+                                        }
+                                        _ => info!(context = ctx, "Notify ignored"),
+                                    }
+                                }
+                                self.drain(mgc, now, k);
+                            } else {
+                                info!(context = ctx, mid = %format_mid(mg), "Notify for no session");
+                            }
+                        }
+                        commands.push(CommandReply::Notify(NotifyReply {
+                            termination_ids: n.termination_ids.clone(),
+                            error: None,
+                        }));
+                    }
+                    other => {
+                        error = Some(ErrorDescriptor {
+                            code: 501,
+                            text: Some(format!("{} not implemented by the ALG", other.name())),
+                        });
+                        break;
+                    }
+                }
+            }
+            replies.push(ActionReply {
+                context: a.context,
+                error,
+                context_reply: None,
+                commands,
+            });
+        }
+        TransactionResult::Actions(replies)
+    }
+
+    /// An AGW is gone: release its sessions (their Subtracts cannot be sent; the sessions end)
+    /// and report.
+    fn agw_gone(&mut self, mgc: &mut Mgc, now: Instant, mid: &MId) {
+        let keys: Vec<Key> = self
+            .sessions
+            .iter()
+            .filter(|(_, e)| agw::same_mid(&e.agw, mid))
+            .map(|(k, _)| *k)
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
+        warn!(
+            mid = %format_mid(mid),
+            sessions = keys.len(),
+            "AGW lost: releasing its sessions"
+        );
+        // Transactions to it will not be answered.
+        let stale: Vec<(Key, TxToken)> = self
+            .txns
+            .iter()
+            .filter(|(m, ..)| agw::same_mid(m, mid))
+            .map(|(_, _, k, t)| (*k, *t))
+            .collect();
+        self.txns.retain(|(m, ..)| !agw::same_mid(m, mid));
+        for (k, t) in stale {
+            self.iq_outcome(mgc, now, k, t, IqOutcome::Failed("AGW lost".into()));
+        }
+        for k in keys {
+            if let Some(e) = self.sessions.get_mut(&k) {
+                warn!(call_id = %e.call_id, from_tag = %e.from_tag, "session released: AGW lost");
+                e.session.release(now);
+            }
+            self.drain(mgc, now, k);
+        }
+    }
+
+    // ------------------------------------------------------------------------ outputs
+
+    /// Carry out what session `k` asks for.
+    fn drain(&mut self, mgc: &mut Mgc, now: Instant, k: Key) {
+        loop {
+            let Some(e) = self.sessions.get_mut(&k) else {
+                return;
+            };
+            let Some(out) = e.session.poll_output() else {
+                return;
+            };
+            match out {
+                Output::Iq { token, actions } => {
+                    let agw = e.agw.clone();
+                    let sent = if self.agws.is_up(&agw) {
+                        mgc.send_request(now, &agw, actions)
+                            .map_err(|e| e.to_string())
+                    } else {
+                        Err("AGW not in service".into())
+                    };
+                    match sent {
+                        Ok(id) => {
+                            debug!(id, agw = %format_mid(&agw), "Iq request sent");
+                            self.txns.push((agw, id, k, token));
+                        }
+                        Err(err) => {
+                            debug!(%err, "Iq request not sent");
+                            if let Err(x) =
+                                e.session
+                                    .handle_iq_reply(token, IqOutcome::Failed(err), now)
+                            {
+                                warn!(%x, "session refused its own failure");
+                            }
+                        }
+                    }
+                }
+                Output::Sdp { side, kind, sdp } => {
+                    let text = sdp.to_string();
+                    e.sdp_to.insert(side, text.clone());
+                    match e.pending.take() {
+                        Some(p) if p.side == side && p.kind == kind => {
+                            info!(call_id = %e.call_id, ?side, ?kind, "ng reply with SDP");
+                            self.send(now, p.peer, &p.cookie, p.format, &reply::ok_sdp(&text));
+                        }
+                        other => {
+                            e.pending = other;
+                            debug!(?side, ?kind, "SDP output with no ng request waiting");
+                        }
+                    }
+                }
+                Output::Failed { reason } => {
+                    warn!(call_id = %e.call_id, ?reason, "session failed");
+                    if let Some(p) = e.pending.take() {
+                        let v = reply::error(&failure_text(&reason));
+                        self.send(now, p.peer, &p.cookie, p.format, &v);
+                    }
+                }
+                Output::Released => {
+                    info!(call_id = %e.call_id, from_tag = %e.from_tag, "session released");
+                    if let Some(p) = e.pending.take() {
+                        let v = reply::error("Session released");
+                        self.send(now, p.peer, &p.cookie, p.format, &v);
+                    }
+                    self.sessions.remove(&k);
+                    self.txns.retain(|(_, _, s, _)| *s != k);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn failure_text(r: &FailureReason) -> String {
+    match r {
+        FailureReason::AgwError(e) => format!(
+            "AGW error {}{}",
+            e.code,
+            e.text
+                .as_deref()
+                .map(|t| format!(": {t}"))
+                .unwrap_or_default()
+        ),
+        FailureReason::IqTimeout => "AGW did not answer".into(),
+        FailureReason::IqFailed(s) => format!("AGW unreachable: {s}"),
+        FailureReason::BadReply(s) => format!("bad AGW reply: {s}"),
+        FailureReason::DtlsFailure { cause } => {
+            format!(
+                "DTLS failure{}",
+                cause
+                    .as_deref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default()
+            )
+        }
+        FailureReason::BadAnswer(s) => format!("bad answer: {s}"),
+        FailureReason::AnswerTimeout => "no answer in time".into(),
+    }
+}
+
+/// Query media info from the SDP sent to a tag (our address) and the SDP it sent (its address).
+fn medias(sent: Option<&String>, received: Option<&String>) -> Vec<reply::MediaInfo> {
+    let parse = |s: Option<&String>| s.and_then(|s| Sdp::parse(s).ok());
+    let (ours, theirs) = (parse(sent), parse(received));
+    let base = ours.as_ref().or(theirs.as_ref());
+    let Some(base) = base else { return Vec::new() };
+    (0..base.media().len())
+        .map(|i| {
+            let m = &base.media()[i];
+            let addr = |s: &Option<Sdp>| -> Option<SocketAddr> {
+                let s = s.as_ref()?;
+                let media = s.media().get(i)?;
+                let port = match media.port() {
+                    Choosable::Value(p) => p,
+                    _ => return None,
+                };
+                let c = s.effective_connection(i)?;
+                let ip: IpAddr = match c.address {
+                    Choosable::Value(a) => a.split('/').next()?.parse().ok()?,
+                    _ => return None,
+                };
+                Some(SocketAddr::new(ip, port))
+            };
+            reply::MediaInfo {
+                index: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                media_type: m.media_type(),
+                protocol: m.proto().to_string(),
+                streams: vec![reply::StreamInfo {
+                    local: addr(&ours),
+                    remote: addr(&theirs),
+                    stats: reply::Stats::default(),
+                }],
+            }
+        })
+        .collect()
+}
