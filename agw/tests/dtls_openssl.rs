@@ -292,15 +292,12 @@ fn run(role: DtlsRole, profile: u16, sec1_agw_key: bool) {
         if reader.is_finished() {
             break;
         }
-        match sock.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                if let Received::Media { len, .. } =
-                    leg.handle_datagram(Instant::now(), from, &mut buf[..n])
-                {
-                    received.push(buf[..len].to_vec());
-                }
+        if let Ok((n, from)) = sock.recv_from(&mut buf) {
+            if let Received::Media { len, .. } =
+                leg.handle_datagram(Instant::now(), from, &mut buf[..n])
+            {
+                received.push(buf[..len].to_vec());
             }
-            Err(_) => {}
         }
         if let Some(t) = leg.poll_timeout() {
             if Instant::now() >= t {

@@ -569,3 +569,48 @@ fn fingerprint_update_that_no_longer_matches_ends_the_leg() {
     assert_eq!(failed(&p.b_events).as_deref(), Some("fingerprint-mismatch"));
     assert_eq!(p.b.media_destination(), None);
 }
+
+#[test]
+fn latching_follows_the_first_dtls_source() {
+    let ca = Arc::new(Certificate::generate().unwrap());
+    let cb = Arc::new(Certificate::generate().unwrap());
+    let now = Instant::now();
+    let a = AccessLeg::new(
+        config(1, &ca),
+        &spec(DtlsRole::Client, B, vec![cb.fingerprint().clone()]),
+        now,
+    );
+    // B was told a stale address (behind NAT): it must latch onto A's real source.
+    let mut b_spec = spec(DtlsRole::Server, A + 50, vec![ca.fingerprint().clone()]);
+    b_spec.latching = true;
+    let b = AccessLeg::new(config(2, &cb), &b_spec, now);
+    let mut p = Pair::from_legs(a, b, now);
+    p.run(Duration::from_secs(5)); // the shuttle asserts B answers to A, not A + 50
+    assert!(connected(&p.b_events).is_some(), "{:?}", p.b_events);
+    assert!(p.b_events.contains(&MediaEvent::PeerLearned {
+        leg: LegId(2),
+        addr: addr(A)
+    }));
+    assert_eq!(p.b.media_destination(), Some(addr(A)));
+    // Once latched, another source is refused.
+    let now = p.now;
+    let mut buf = rtp(5, 5, b"latched");
+    buf.resize(100, 0);
+    let n = p.a.protect(&mut buf, 19).unwrap();
+    let mut d = buf[..n].to_vec();
+    assert_eq!(
+        p.b.handle_datagram(now, addr(A + 50), &mut d),
+        Received::Dropped(DropReason::WrongSource)
+    );
+}
+
+#[test]
+fn without_latching_a_foreign_dtls_source_is_refused() {
+    let (mut p, _, _) = Pair::new(&DEFAULT_PROFILES, &DEFAULT_PROFILES);
+    let (_, mut hello) = p.a.poll_transmit().expect("ClientHello");
+    assert_eq!(
+        p.b.handle_datagram(p.now, addr(A + 1), &mut hello),
+        Received::Dropped(DropReason::WrongSource)
+    );
+    assert!(p.b.poll_transmit().is_none());
+}
