@@ -211,6 +211,21 @@ fn load_accepts_sec1_keys_and_rejects_bad_input() {
         Certificate::load(&cert, &rsa),
         Err(CertError::Key(_))
     ));
+    // A P-256 key of another pair does not belong to the certificate.
+    let other = dir.join("other.pem");
+    openssl(&[
+        "ecparam",
+        "-genkey",
+        "-name",
+        "prime256v1",
+        "-noout",
+        "-out",
+        p(&other),
+    ]);
+    assert!(matches!(
+        Certificate::load(&cert, &other),
+        Err(CertError::Key(_))
+    ));
     // A P-384 key is not P-256 either.
     let p384 = dir.join("p384.pem");
     openssl(&[

@@ -106,6 +106,18 @@ impl Certificate {
             .crypto()
             .import_signing_key(SignatureScheme::EcdsaP256Sha256, &pkcs8)
             .map_err(|e| CertError::Key(format!("not an ECDSA P-256 key: {e}")))?;
+        // The certificate's SubjectPublicKeyInfo must carry this key's public point (a key
+        // from another pair would only show up as failed handshakes later).
+        let public = key.public_key().bytes.to_vec();
+        if public.is_empty()
+            || !certs[0]
+                .windows(public.len())
+                .any(|w| w == public.as_slice())
+        {
+            return Err(CertError::Key(
+                "the private key does not belong to the certificate".into(),
+            ));
+        }
         let chain = certs
             .into_iter()
             .map(rustls_pki_types_der)
