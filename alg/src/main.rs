@@ -808,4 +808,61 @@ mod tests {
         assert!(cfg.script.probe);
         let _: iq_codec::model::MId = parse_mid(&cfg.agw[0].mid).unwrap();
     }
+
+    #[test]
+    fn ng_procedures_and_agw_sections() {
+        let cfg: Config = toml::from_str(
+            r#"
+            [iq]
+            mid = "<alg1.example.net>"
+            [ng]
+            listen = "127.0.0.1:5000"
+            [procedures]
+            actpass = "agw-server"
+            access_realm = "wss"
+            core_names = ["ims"]
+            heartbeat_secs = 0
+            answer_timeout_secs = 0
+            [[agw]]
+            mid = "<agw1.example.net>"
+            address = "127.0.0.1"
+            weight = 3
+            realm = "wss"
+            "#,
+        )
+        .unwrap();
+        // Defaults: SCTP on 2944.
+        assert_eq!(
+            transport_kind(&cfg.iq.transport).unwrap(),
+            TransportKind::Sctp
+        );
+        assert_eq!(cfg.iq.listen.port(), 2944);
+        assert_eq!(cfg.agw[0].weight, 3);
+        let (sc, realms) = procedures_config(&cfg.procedures).unwrap();
+        assert_eq!(sc.actpass_policy, ActpassPolicy::AgwServer);
+        assert_eq!(sc.access_realm, "wss");
+        assert_eq!(sc.heartbeat_secs, None);
+        assert_eq!(sc.answer_timeout, None);
+        // The termination realm always names its side; configured names replace the defaults.
+        assert_eq!(
+            realms.side_of("wss"),
+            Some(iq_alg::procedures::Side::Access)
+        );
+        assert_eq!(
+            realms.side_of("external"),
+            Some(iq_alg::procedures::Side::Access)
+        );
+        assert_eq!(realms.side_of("ims"), Some(iq_alg::procedures::Side::Core));
+        assert_eq!(realms.side_of("internal"), None);
+        let bad = ProceduresSection {
+            actpass: "maybe".into(),
+            ..ProceduresSection::default()
+        };
+        assert!(procedures_config(&bad).is_err());
+        // The defaults of an absent [ng] and [procedures].
+        let cfg: Config = toml::from_str("[iq]\nmid = \"<a>\"\n").unwrap();
+        assert_eq!(cfg.ng.listen, DEFAULT_NG_LISTEN);
+        assert_eq!(cfg.procedures.actpass, "agw-client");
+        assert!(toml::from_str::<Config>("[iq]\nmid = \"<a>\"\n[ng]\nlisten = 1\n").is_err());
+    }
 }
