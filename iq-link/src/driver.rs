@@ -254,9 +254,9 @@ impl MgDriver {
         E: FnMut(&mut Mg, Instant, mg::Event),
         I: FnMut(&mut Mg, Instant, T),
     {
-        enum MgStep<T> {
+        enum MgStep<N, T> {
             Stop,
-            Input(Option<Incoming>),
+            Input(Option<N>),
             App(Option<T>),
             Timer,
         }

@@ -546,6 +546,9 @@ fn placeholders() -> Vec<PackageDef> {
                 .unconfirmed(&format!(
                     "Notify (D)TLS session establishment failure; {note}"
                 )),
+            stat("srtpaf", 0x0001, V::Double).unconfirmed(&format!(
+                "SRTP/SRTCP packets dropped for a failed authentication tag (iq-agw statistic); {note}"
+            )),
         ])]
 }
 
