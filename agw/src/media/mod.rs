@@ -12,5 +12,8 @@ pub mod demux;
 mod dtls;
 pub mod engine;
 pub mod leg;
+pub mod plain;
+pub mod pool;
 mod srtp;
 pub mod stun;
+mod task;

@@ -1,10 +1,44 @@
 //! STUN for an ICE-lite responder (RFC 8489/8445/7675): verify Binding requests
 //! (USERNAME, MESSAGE-INTEGRITY with our ice-pwd, FINGERPRINT) and build the success
-//! response. Pure functions, no state. OWNER: media-net helper (stub with the agreed API).
+//! response. Pure functions, no state, no allocation besides the caller's output buffer.
+//! OWNER: media-net helper.
+//!
+//! An ICE-lite agent never sends error responses: every failure is reported as a
+//! [`StunError`] and the caller drops the request.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
 
 use super::api::IceCredentials;
+
+/// The magic cookie of RFC 8489 (the second word of every STUN header).
+pub const MAGIC_COOKIE: u32 = 0x2112_A442;
+/// XOR constant of the FINGERPRINT attribute ("STUN").
+pub const FINGERPRINT_XOR: u32 = 0x5354_554e;
+/// Binding request message type.
+pub const BINDING_REQUEST: u16 = 0x0001;
+/// Binding success response message type.
+pub const BINDING_SUCCESS: u16 = 0x0101;
+
+const HEADER_LEN: usize = 20;
+const ATTR_MAPPED_ADDRESS: u16 = 0x0001;
+const ATTR_USERNAME: u16 = 0x0006;
+const ATTR_MESSAGE_INTEGRITY: u16 = 0x0008;
+const ATTR_ERROR_CODE: u16 = 0x0009;
+const ATTR_UNKNOWN_ATTRIBUTES: u16 = 0x000A;
+const ATTR_REALM: u16 = 0x0014;
+const ATTR_NONCE: u16 = 0x0015;
+const ATTR_MESSAGE_INTEGRITY_SHA256: u16 = 0x001C;
+const ATTR_PASSWORD_ALGORITHM: u16 = 0x001D;
+const ATTR_USERHASH: u16 = 0x001E;
+const ATTR_XOR_MAPPED_ADDRESS: u16 = 0x0020;
+const ATTR_PRIORITY: u16 = 0x0024;
+const ATTR_USE_CANDIDATE: u16 = 0x0025;
+const ATTR_FINGERPRINT: u16 = 0x8028;
+/// Longest USERNAME RFC 8489 allows (513 octets of UTF-8 fit in less).
+const MAX_USERNAME: usize = 763;
 
 /// A verified Binding request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,10 +68,315 @@ pub enum StunError {
     /// FINGERPRINT missing or wrong.
     #[error("bad fingerprint")]
     BadFingerprint,
+    /// A comprehension-required attribute (type below 0x8000) we do not know, before
+    /// MESSAGE-INTEGRITY (a full agent would answer 420; ICE-lite drops). Added by media-net.
+    #[error("unknown comprehension-required attribute 0x{0:04x}")]
+    UnknownAttribute(u16),
+}
+
+/// What [`verify_message`] read from a message whose FINGERPRINT and MESSAGE-INTEGRITY
+/// verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageView<'a> {
+    /// Message type (method and class), e.g. [`BINDING_REQUEST`].
+    pub message_type: u16,
+    /// Transaction ID.
+    pub transaction_id: [u8; 12],
+    /// USERNAME value (unpadded), if present before MESSAGE-INTEGRITY.
+    pub username: Option<&'a [u8]>,
+    /// USE-CANDIDATE present.
+    pub use_candidate: bool,
+    /// PRIORITY value.
+    pub priority: Option<u32>,
+    /// XOR-MAPPED-ADDRESS, decoded.
+    pub xor_mapped_address: Option<SocketAddr>,
+    /// The first comprehension-required attribute type this module does not know.
+    pub unknown_required: Option<u16>,
+}
+
+/// Locations and values found by one walk over the attributes.
+struct Walk<'a> {
+    message_type: u16,
+    transaction_id: [u8; 12],
+    username: Option<&'a [u8]>,
+    use_candidate: bool,
+    priority: Option<u32>,
+    xor_mapped: Option<&'a [u8]>,
+    unknown_required: Option<u16>,
+    /// Offset of the MESSAGE-INTEGRITY attribute header.
+    integrity_at: Option<usize>,
+    /// Offset of the FINGERPRINT attribute header.
+    fingerprint_at: Option<usize>,
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    let s = b.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes([s[0], s[1]]))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Header checks and one pass over the attributes; no cryptography.
+fn walk(msg: &[u8]) -> Result<Walk<'_>, StunError> {
+    if msg.len() < HEADER_LEN {
+        return Err(StunError::Malformed("shorter than a header"));
+    }
+    let message_type = be16(msg, 0).ok_or(StunError::Malformed("header"))?;
+    if message_type & 0xC000 != 0 {
+        return Err(StunError::Malformed("first two bits not zero"));
+    }
+    let length = usize::from(be16(msg, 2).ok_or(StunError::Malformed("header"))?);
+    if be32(msg, 4) != Some(MAGIC_COOKIE) {
+        return Err(StunError::Malformed("no magic cookie"));
+    }
+    if length % 4 != 0 || HEADER_LEN + length != msg.len() {
+        return Err(StunError::Malformed("length field does not match"));
+    }
+    let mut transaction_id = [0u8; 12];
+    transaction_id.copy_from_slice(&msg[8..HEADER_LEN]);
+    let mut w = Walk {
+        message_type,
+        transaction_id,
+        username: None,
+        use_candidate: false,
+        priority: None,
+        xor_mapped: None,
+        unknown_required: None,
+        integrity_at: None,
+        fingerprint_at: None,
+    };
+    let mut pos = HEADER_LEN;
+    while pos < msg.len() {
+        let ty = be16(msg, pos).ok_or(StunError::Malformed("truncated attribute"))?;
+        let len =
+            usize::from(be16(msg, pos + 2).ok_or(StunError::Malformed("truncated attribute"))?);
+        let start = pos + 4;
+        let end = start + len;
+        let next = start + len.div_ceil(4) * 4;
+        if next > msg.len() {
+            return Err(StunError::Malformed("attribute overruns the message"));
+        }
+        let value = &msg[start..end];
+        if w.fingerprint_at.is_some() {
+            return Err(StunError::Malformed("attribute after FINGERPRINT"));
+        }
+        if ty == ATTR_FINGERPRINT {
+            if len != 4 {
+                return Err(StunError::Malformed("FINGERPRINT length"));
+            }
+            w.fingerprint_at = Some(pos);
+        } else if w.integrity_at.is_some() {
+            // RFC 8489 14.5: everything after MESSAGE-INTEGRITY but FINGERPRINT (and
+            // MESSAGE-INTEGRITY-SHA256, which we do not use) is ignored.
+        } else {
+            match ty {
+                ATTR_MESSAGE_INTEGRITY => {
+                    if len != 20 {
+                        return Err(StunError::Malformed("MESSAGE-INTEGRITY length"));
+                    }
+                    w.integrity_at = Some(pos);
+                }
+                ATTR_USERNAME => {
+                    if len > MAX_USERNAME {
+                        return Err(StunError::Malformed("USERNAME too long"));
+                    }
+                    w.username = Some(value);
+                }
+                ATTR_USE_CANDIDATE => w.use_candidate = true,
+                ATTR_PRIORITY => {
+                    if len != 4 {
+                        return Err(StunError::Malformed("PRIORITY length"));
+                    }
+                    w.priority = be32(value, 0);
+                }
+                ATTR_XOR_MAPPED_ADDRESS => w.xor_mapped = Some(value),
+                ATTR_MAPPED_ADDRESS
+                | ATTR_ERROR_CODE
+                | ATTR_UNKNOWN_ATTRIBUTES
+                | ATTR_REALM
+                | ATTR_NONCE
+                | ATTR_MESSAGE_INTEGRITY_SHA256
+                | ATTR_PASSWORD_ALGORITHM
+                | ATTR_USERHASH => {}
+                t if t < 0x8000 => {
+                    w.unknown_required.get_or_insert(t);
+                }
+                _ => {}
+            }
+        }
+        pos = next;
+    }
+    Ok(w)
+}
+
+/// CRC-32 of `msg[..fingerprint_at]` xor "STUN" equals the FINGERPRINT value, and the
+/// attribute is the last one.
+fn fingerprint_ok(msg: &[u8], at: usize) -> bool {
+    if at + 8 != msg.len() {
+        return false;
+    }
+    let Some(value) = be32(msg, at + 4) else {
+        return false;
+    };
+    crc32fast::hash(&msg[..at]) ^ FINGERPRINT_XOR == value
+}
+
+/// The header with its length field set as if the message ended right after an attribute
+/// of `attr_total` octets starting at `end_at`.
+fn adjusted_header(msg: &[u8], end_at: usize, attr_total: usize) -> [u8; HEADER_LEN] {
+    let mut header = [0u8; HEADER_LEN];
+    header.copy_from_slice(&msg[..HEADER_LEN]);
+    let len = (end_at + attr_total - HEADER_LEN) as u16;
+    header[2..4].copy_from_slice(&len.to_be_bytes());
+    header
+}
+
+fn integrity_mac(key: &[u8]) -> Hmac<Sha1> {
+    <Hmac<Sha1> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length")
+}
+
+/// HMAC-SHA1 over the message up to the MESSAGE-INTEGRITY attribute at `at`, with the
+/// header length adjusted to end after it (RFC 8489 14.5), compared in constant time.
+fn integrity_ok(msg: &[u8], at: usize, key: &[u8]) -> bool {
+    let Some(tag) = msg.get(at + 4..at + 24) else {
+        return false;
+    };
+    let mut mac = integrity_mac(key);
+    mac.update(&adjusted_header(msg, at, 24));
+    mac.update(&msg[HEADER_LEN..at]);
+    mac.verify_slice(tag).is_ok()
+}
+
+fn decode_xor_address(value: &[u8], transaction_id: &[u8; 12]) -> Option<SocketAddr> {
+    let family = *value.get(1)?;
+    let port = be16(value, 2)? ^ (MAGIC_COOKIE >> 16) as u16;
+    let mut pad = [0u8; 16];
+    pad[..4].copy_from_slice(&MAGIC_COOKIE.to_be_bytes());
+    pad[4..].copy_from_slice(transaction_id);
+    match (family, value.len()) {
+        (1, 8) => {
+            let mut a = [0u8; 4];
+            for (i, b) in a.iter_mut().enumerate() {
+                *b = value[4 + i] ^ pad[i];
+            }
+            Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(a)), port))
+        }
+        (2, 20) => {
+            let mut a = [0u8; 16];
+            for (i, b) in a.iter_mut().enumerate() {
+                *b = value[4 + i] ^ pad[i];
+            }
+            Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(a)), port))
+        }
+        _ => None,
+    }
+}
+
+/// Parse `msg` and verify its FINGERPRINT (required) and MESSAGE-INTEGRITY (required,
+/// HMAC-SHA1 keyed with `key`: the ICE password for short-term credentials). Works for
+/// requests and responses (tests use it on RFC 5769's sample responses). Added by media-net.
+pub fn verify_message<'a>(msg: &'a [u8], key: &[u8]) -> Result<MessageView<'a>, StunError> {
+    let w = walk(msg)?;
+    match w.fingerprint_at {
+        Some(at) if fingerprint_ok(msg, at) => {}
+        _ => return Err(StunError::BadFingerprint),
+    }
+    match w.integrity_at {
+        Some(at) if integrity_ok(msg, at, key) => {}
+        _ => return Err(StunError::BadIntegrity),
+    }
+    let xor_mapped_address = match w.xor_mapped {
+        Some(v) => Some(
+            decode_xor_address(v, &w.transaction_id)
+                .ok_or(StunError::Malformed("XOR-MAPPED-ADDRESS"))?,
+        ),
+        None => None,
+    };
+    Ok(MessageView {
+        message_type: w.message_type,
+        transaction_id: w.transaction_id,
+        username: w.username,
+        use_candidate: w.use_candidate,
+        priority: w.priority,
+        xor_mapped_address,
+        unknown_required: w.unknown_required,
+    })
+}
+
+fn push_attr_header(out: &mut Vec<u8>, ty: u16, len: u16) {
+    out.extend_from_slice(&ty.to_be_bytes());
+    out.extend_from_slice(&len.to_be_bytes());
+}
+
+fn set_length(out: &mut [u8], body_len: usize) {
+    out[2..4].copy_from_slice(&(body_len as u16).to_be_bytes());
+}
+
+/// Write a Binding success response for `transaction_id` to `out` (cleared first):
+/// XOR-MAPPED-ADDRESS of `mapped` (IPv4-mapped IPv6 addresses are written as IPv4),
+/// MESSAGE-INTEGRITY keyed with `key`, FINGERPRINT. Added by media-net.
+pub fn write_binding_success(
+    transaction_id: &[u8; 12],
+    mapped: SocketAddr,
+    key: &[u8],
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    out.extend_from_slice(&BINDING_SUCCESS.to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&MAGIC_COOKIE.to_be_bytes());
+    out.extend_from_slice(transaction_id);
+
+    let mut pad = [0u8; 16];
+    pad[..4].copy_from_slice(&MAGIC_COOKIE.to_be_bytes());
+    pad[4..].copy_from_slice(transaction_id);
+    let xport = mapped.port() ^ (MAGIC_COOKIE >> 16) as u16;
+    match mapped.ip().to_canonical() {
+        IpAddr::V4(a) => {
+            push_attr_header(out, ATTR_XOR_MAPPED_ADDRESS, 8);
+            out.extend_from_slice(&[0, 1]);
+            out.extend_from_slice(&xport.to_be_bytes());
+            for (i, b) in a.octets().iter().enumerate() {
+                out.push(b ^ pad[i]);
+            }
+        }
+        IpAddr::V6(a) => {
+            push_attr_header(out, ATTR_XOR_MAPPED_ADDRESS, 20);
+            out.extend_from_slice(&[0, 2]);
+            out.extend_from_slice(&xport.to_be_bytes());
+            for (i, b) in a.octets().iter().enumerate() {
+                out.push(b ^ pad[i]);
+            }
+        }
+    }
+
+    // MESSAGE-INTEGRITY: the length field counts the attribute being added.
+    let at = out.len();
+    set_length(out, at + 24 - HEADER_LEN);
+    let mut mac = integrity_mac(key);
+    mac.update(out);
+    let tag = mac.finalize().into_bytes();
+    push_attr_header(out, ATTR_MESSAGE_INTEGRITY, 20);
+    out.extend_from_slice(&tag);
+
+    // FINGERPRINT, likewise.
+    let at = out.len();
+    set_length(out, at + 8 - HEADER_LEN);
+    let crc = crc32fast::hash(out) ^ FINGERPRINT_XOR;
+    push_attr_header(out, ATTR_FINGERPRINT, 4);
+    out.extend_from_slice(&crc.to_be_bytes());
 }
 
 /// Verify `msg` (a Binding request from `from`) against our credentials (and the peer's ufrag
 /// when known) and write the success response into `out` (cleared first).
+///
+/// Checks, in order: STUN header (cookie, length, attribute layout), Binding request type,
+/// FINGERPRINT (required, last), MESSAGE-INTEGRITY (required, keyed with `local.pwd`),
+/// USERNAME = `<local ufrag>:<remote ufrag>` (the remote part must equal `remote.ufrag`
+/// when given), no unknown comprehension-required attribute. `out` is left empty on error.
 pub fn answer_binding(
     msg: &[u8],
     from: SocketAddr,
@@ -45,6 +384,29 @@ pub fn answer_binding(
     remote: Option<&IceCredentials>,
     out: &mut Vec<u8>,
 ) -> Result<BindingCheck, StunError> {
-    let _ = (msg, from, local, remote, out);
-    Err(StunError::Malformed("stub"))
+    out.clear();
+    let w = walk(msg)?;
+    if w.message_type != BINDING_REQUEST {
+        return Err(StunError::NotBindingRequest);
+    }
+    let view = verify_message(msg, local.pwd.as_bytes())?;
+    let username = view.username.ok_or(StunError::WrongUsername)?;
+    let username = std::str::from_utf8(username).map_err(|_| StunError::WrongUsername)?;
+    let (ours, theirs) = username.split_once(':').ok_or(StunError::WrongUsername)?;
+    if ours != local.ufrag || theirs.is_empty() {
+        return Err(StunError::WrongUsername);
+    }
+    if let Some(remote) = remote {
+        if theirs != remote.ufrag {
+            return Err(StunError::WrongUsername);
+        }
+    }
+    if let Some(t) = view.unknown_required {
+        return Err(StunError::UnknownAttribute(t));
+    }
+    write_binding_success(&view.transaction_id, from, local.pwd.as_bytes(), out);
+    Ok(BindingCheck {
+        use_candidate: view.use_candidate,
+        remote_ufrag: theirs.to_owned(),
+    })
 }
