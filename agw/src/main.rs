@@ -618,5 +618,56 @@ mod tests {
                 .name,
             "threegiq"
         );
+        // No media config: realms access and core on 127.0.0.1, disjoint port ranges.
+        let r = realms(&cfg.media).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].name.as_str(), r[1].name.as_str()), ("access", "core"));
+        assert_eq!(r[0].address, IpAddr::from([127, 0, 0, 1]));
+        assert!(r[0].ports.end() < r[1].ports.start());
+        assert_eq!(*r[0].ports.start(), 10_000);
+    }
+
+    #[test]
+    fn realms_dtls_and_ice_parse() {
+        let cfg: Config = toml::from_str(
+            r#"
+            [iq]
+            controller = "127.0.0.1:2944"
+            mid = "<agw1.example.net>"
+            [media]
+            termination_names = "binary"
+            max_contexts = 5
+            [[media.realm]]
+            name = "Access"
+            address = "192.0.2.1"
+            advertise = "203.0.113.10"
+            ports = "20000-20999"
+            [[media.realm]]
+            name = "core"
+            address = "10.0.0.10"
+            ports = "30000-30099"
+            [dtls]
+            handshake_timeout_ms = 5000
+            [ice]
+            consent_timeout_ms = 20000
+            "#,
+        )
+        .unwrap();
+        let r = realms(&cfg.media).unwrap();
+        assert_eq!(r[0].name, "access");
+        assert_eq!(r[0].advertise, Some(IpAddr::from([203, 0, 113, 10])));
+        assert_eq!(r[0].ports, 20000..=20999);
+        assert_eq!(r[1].ports, 30000..=30099);
+        assert_eq!(cfg.media.max_contexts, Some(5));
+        assert_eq!(cfg.dtls.handshake_timeout_ms, Some(5000));
+        assert_eq!(cfg.ice.consent_timeout_ms, Some(20000));
+        assert!(port_range("3000").is_err());
+        assert!(port_range("4000-3000").is_err());
+        assert!(port_range("0-10").is_err());
+        assert!(port_range("a-b").is_err());
+        assert!(toml::from_str::<Config>(
+            "[iq]\ncontroller = \"127.0.0.1:1\"\nmid = \"<a>\"\n[dtls]\nbogus = 1\n"
+        )
+        .is_err());
     }
 }
