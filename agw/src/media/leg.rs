@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::api::{DtlsRole, IceCredentials, LegSpec, LegStats, MediaError, MediaEvent};
 use super::cert::Certificate;
-use super::demux::Packet;
+use super::demux::{classify, Packet};
 use super::dtls::{DtlsAssoc, DtlsOutcome};
 use super::srtp::{SrtpSession, UnprotectError};
 
@@ -535,20 +535,5 @@ impl AccessLeg {
     /// Counters.
     pub fn stats(&self) -> LegStats {
         self.stats
-    }
-}
-
-/// RFC 7983 demultiplexing. TEMPORARY private copy while `demux::classify` is still the
-/// stub (media-net owns it); switch to `super::demux::classify` when it lands.
-fn classify(buf: &[u8]) -> Packet {
-    match buf.first() {
-        Some(0..=3) => Packet::Stun,
-        Some(20..=63) => Packet::Dtls,
-        Some(128..=191) => match buf.get(1) {
-            Some(192..=223) => Packet::Rtcp,
-            Some(_) => Packet::Rtp,
-            None => Packet::Other,
-        },
-        _ => Packet::Other,
     }
 }
