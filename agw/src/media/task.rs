@@ -196,6 +196,8 @@ impl ContextTask {
                 Wake::Command(None) => break,
                 Wake::Command(Some(cmd)) => self.command(cmd),
                 Wake::Timer => {
+                    // The sleep has fired: re-arm whatever the legs ask for next.
+                    armed = None;
                     let now = Instant::now();
                     for i in 0..self.legs.len() {
                         if let LegState::Access(access) = &mut self.legs[i].state {
@@ -222,6 +224,9 @@ impl ContextTask {
             if deadline != armed {
                 armed = deadline;
                 if let Some(d) = deadline {
+                    // A deadline already past (a leg that keeps asking for "now") waits a
+                    // millisecond rather than spinning.
+                    let d = d.max(Instant::now() + std::time::Duration::from_millis(1));
                     sleep.as_mut().reset(tokio::time::Instant::from_std(d));
                 }
             }
