@@ -473,7 +473,15 @@ impl Daemon {
         ev: mgc::Event,
     ) -> Option<mgc::Event> {
         match ev {
-            mgc::Event::MgRegistered { ref mid, .. } => {
+            mgc::Event::MgRegistered {
+                ref mid,
+                ref method,
+                ..
+            } => {
+                // A Restart means the AGW lost its state: our sessions there are gone.
+                if *method == iq_codec::model::ServiceChangeMethod::Restart {
+                    self.agw_gone(mgc, now, &mid.clone());
+                }
                 if self.agws.up(mid) {
                     info!(mid = %format_mid(mid), "AGW in service for sessions");
                 }
