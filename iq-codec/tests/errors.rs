@@ -99,3 +99,48 @@ fn deep_nesting_is_bounded() {
     let e = err(&s);
     assert_eq!(e.code, 403, "{e}");
 }
+
+/// Error texts and values are quotedStrings, which cannot hold a DQUOTE or a line break: the
+/// encoder must still write a legal message (found when the AGW answered 510 with
+/// `no free port in realm "access"` and its peer could not parse the reply).
+#[test]
+fn texts_with_quotes_and_line_breaks_encode_to_legal_messages() {
+    let reply = "MEGACO/3 [192.0.2.1]:2944\nReply = 9 { Context = 1 { Add = t1 { Error = 510 { \"x\" } } } }";
+    let mut m = decode(reply.as_bytes()).unwrap();
+    let iq_codec::model::MessageBody::Transactions(ts) = &mut m.body else {
+        panic!()
+    };
+    let iq_codec::model::Transaction::Reply(r) = &mut ts[0] else {
+        panic!()
+    };
+    let iq_codec::model::TransactionResult::Actions(a) = &mut r.result else {
+        panic!()
+    };
+    let text = "no free port in realm \"access\"\nsee log";
+    a[0].error = Some(iq_codec::model::ErrorDescriptor {
+        code: 510,
+        text: Some(text.into()),
+    });
+    for style in [
+        iq_codec::text::Style::Pretty,
+        iq_codec::text::Style::Compact,
+    ] {
+        let out = iq_codec::text::encode(&m, style);
+        let back = decode(out.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        let iq_codec::model::MessageBody::Transactions(ts) = back.body else {
+            panic!()
+        };
+        let iq_codec::model::Transaction::Reply(r) = &ts[0] else {
+            panic!()
+        };
+        let iq_codec::model::TransactionResult::Actions(a) = &r.result else {
+            panic!()
+        };
+        let e = a[0].error.as_ref().unwrap();
+        assert_eq!(e.code, 510);
+        assert_eq!(
+            e.text.as_deref(),
+            Some("no free port in realm 'access' see log")
+        );
+    }
+}

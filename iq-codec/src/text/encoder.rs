@@ -129,10 +129,24 @@ impl Encoder {
         if is_safe_value(v) {
             self.s(v);
         } else {
-            self.out.push('"');
-            self.s(v);
-            self.out.push('"');
+            self.quoted(v);
         }
+    }
+
+    /// `"v"` as ABNF `quotedString` allows it: no DQUOTE and no line breaks or other control
+    /// characters inside. Those cannot be carried, so they are written as `'` and a space
+    /// (the message stays legal; a decoder sees the nearest legal text).
+    fn quoted(&mut self, v: &str) {
+        self.out.push('"');
+        for c in v.chars() {
+            match c {
+                '"' => self.out.push('\''),
+                '\t' => self.out.push('\t'),
+                c if c.is_control() => self.out.push(' '),
+                c => self.out.push(c),
+            }
+        }
+        self.out.push('"');
     }
 
     fn tid(&mut self, t: &TerminationId) {
@@ -323,9 +337,9 @@ impl Encoder {
         self.num(e.code);
         match &e.text {
             Some(txt) => {
-                self.s(if self.compact { "{\"" } else { " { \"" });
-                self.s(txt);
-                self.s(if self.compact { "\"}" } else { "\" }" });
+                self.s(if self.compact { "{" } else { " { " });
+                self.quoted(txt);
+                self.s(if self.compact { "}" } else { " }" });
             }
             None => self.s(if self.compact { "{}" } else { " { }" }),
         }
