@@ -13,7 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::media::{actions, local, rtp_list, CorePeer, Local, Ue};
+use common::media::{actions, local, rtp_list, same_packets, CorePeer, Local, Ue};
 use common::mgc::TestMgc;
 use common::{bin, oracle_python, Proc};
 use serde_json::json;
@@ -73,7 +73,7 @@ fn add_access(mgc: &TestMgc, remote: Option<&str>, agw_client: bool, extra_local
     };
     let req = format!(
         "Context = $ {{ Add = $ {{ Media {{ TerminationState {{ ipdc/realm = \"access\" }}, \
-         Stream = 1 {{ LocalControl {{ Mode = SendReceive }}, Local {{\nv=0\nc=IN IP4 $\n\
+         Stream = 1 {{ LocalControl {{ Mode = SendReceive, ipnapt/latch = ON }}, Local {{\nv=0\nc=IN IP4 $\n\
          m=audio $ UDP/TLS/RTP/SAVP 0\na=rtpmap:0 PCMU/8000\na=rtcp-mux\na=fingerprint:$\n{extra_local}}}{remote} }} }}, \
          Events = 2001 {{ xdtls/estfail }}{signals} }} }}"
     );
@@ -262,10 +262,10 @@ fn tampered_and_replayed_srtp_are_dropped_and_counted() {
         json!({"tamper": 7, "replay": 5}),
     );
     assert_eq!(report["handshake"], "ok", "{report}");
-    assert_eq!(
-        core.received,
-        rtp_list(&report["sent_rtp"]),
-        "exactly the 50 good packets reach the core"
+    same_packets(
+        &core.received,
+        &rtp_list(&report["sent_rtp"]),
+        "exactly the 50 good packets reach the core",
     );
     let stats = subtract(&mgc, t1.context, &t1.termination, &t2.termination);
     println!("{stats}");
@@ -285,13 +285,9 @@ fn early_client_hello_completes_once_the_modify_brings_the_fingerprint() {
     let ue_fp = ue.hello["fingerprint"].as_str().unwrap().to_string();
     let ue_port = ue.hello["port"].as_u64().unwrap() as u16;
     let mut core = CorePeer::bind();
-    // Add without the UE's fingerprint (figure 6.2.10.5.2 before the UE's answer)
-    let t1 = add_access(
-        &mgc,
-        Some(&ue_remote(ue_port, None, "UDP/TLS/RTP/SAVP")),
-        false,
-        "",
-    );
+    // Add without a Remote (figure 6.2.10.5.2 before the UE's answer); latching on, so the
+    // first DTLS source is the peer
+    let t1 = add_access(&mgc, None, false, "");
     let t2 = add_core(&mgc, t1.context, core.addr().port());
     // the UE (DTLS client) starts at once; its ClientHello arrives before the fingerprint
     ue.send(json!({
@@ -340,12 +336,13 @@ fn aiortc_remote(sdp: &str) -> String {
     out
 }
 
-/// The SDP the ALG would send the UE from T1's Local (answer or offer).
+/// The SDP the ALG would send the UE from T1's Local (answer or offer). `a=ice-lite` is a
+/// session-level attribute (RFC 8839); aiortc only reads it there.
 fn sdp_for_ue(t1: &Local, setup: &str) -> String {
     format!(
-        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio {port} UDP/TLS/RTP/SAVPF 0\r\n\
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-lite\r\nm=audio {port} UDP/TLS/RTP/SAVPF 0\r\n\
          c=IN IP4 127.0.0.1\r\na=mid:0\r\na=sendrecv\r\na=rtpmap:0 PCMU/8000\r\na=rtcp-mux\r\n\
-         a=ice-lite\r\na=ice-ufrag:{u}\r\na=ice-pwd:{p}\r\n\
+         a=ice-ufrag:{u}\r\na=ice-pwd:{p}\r\n\
          a=candidate:1 1 udp 2130706431 127.0.0.1 {port} typ host\r\na=end-of-candidates\r\n\
          a=fingerprint:{fp}\r\na=setup:{setup}\r\n",
         port = t1.addr.port(),
@@ -433,7 +430,7 @@ fn aiortc_ue_terminated_figure_6_2_10_5_2() {
     let mut ue = Ue::start(&py, "ue.py", false);
     let mut core = CorePeer::bind();
     // core offer first: T2 reserve-and-configure, then T1 reserve (no Remote yet)
-    let t1 = add_access(mgc, None, false, "a=ice-ufrag:$\na=ice-pwd:$\n");
+    let t1 = add_access(&mgc, None, false, "a=ice-ufrag:$\na=ice-pwd:$\n");
     let t2 = add_core(&mgc, t1.context, core.addr().port());
     let answer = ue.call(json!({"cmd": "accept", "sdp": sdp_for_ue(&t1, "actpass")}))["sdp"]
         .as_str()
@@ -524,13 +521,11 @@ fn exhausted_port_pool_answers_510_and_leaks_nothing() {
 fn modify_or_subtract_of_unknown_context_or_termination_gets_the_right_error() {
     let (mgc, _agw) = start((31500, 31519), (32500, 32519));
     let code = |req: &str| common::media::error_code(&mgc.request_text(req));
-    assert_eq!(code("Context = 4242 { Modify = ip/acc/t1 { } }"), Some(411));
+    assert_eq!(code("Context = 4242 { Modify = ip/acc/t1 }"), Some(411));
     assert_eq!(code("Context = 4242 { Subtract = ip/acc/t1 }"), Some(411));
     let (c, a, b) = add_pair(&mgc);
     assert_eq!(
-        code(&format!(
-            "Context = {c} {{ Modify = ip/acc/t999999 {{ }} }}"
-        )),
+        code(&format!("Context = {c} {{ Modify = ip/acc/t999999 }}")),
         Some(430)
     );
     assert_eq!(

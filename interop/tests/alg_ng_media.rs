@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::media::{rtp_list, CorePeer, Ue};
+use common::media::{rtp_list, same_packets, CorePeer, Ue};
 use common::ng::{Ng, B};
 use common::{bin, oracle_python, Proc};
 use serde_json::json;

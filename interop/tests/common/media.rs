@@ -158,7 +158,9 @@ impl CorePeer {
     }
 
     /// For `duration`: send `packets` RTP packets (PT `pt`, 160 pseudo-random payload bytes, 20 ms
-    /// apart, an RTCP SR every 10) to `to` and record everything received.
+    /// apart, an RTCP SR every 10) to `to` and record everything received. Sending starts when
+    /// the first RTP packet from the UE arrives (the access leg has its keys by then, so nothing
+    /// is dropped for want of them and the comparison can be exact).
     pub fn run(&mut self, to: SocketAddr, packets: usize, pt: u8, duration: Duration) {
         let ssrc = 0x5eed_c0de_u32;
         let start = Instant::now();
@@ -167,7 +169,10 @@ impl CorePeer {
         let mut x: u32 = 0x1234_5678;
         let mut buf = [0u8; 2048];
         while start.elapsed() < duration {
-            if self.sent.len() < packets && Instant::now() >= next {
+            if self.received.is_empty() {
+                next = Instant::now();
+            }
+            if !self.received.is_empty() && self.sent.len() < packets && Instant::now() >= next {
                 let mut pkt = vec![0x80, pt];
                 pkt.extend_from_slice(&seq.to_be_bytes());
                 pkt.extend_from_slice(&(u32::from(seq) * 160).to_be_bytes());
@@ -271,6 +276,33 @@ impl Drop for Ue {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Assert two packet lists are equal, reporting counts and the first difference (not the lists).
+pub fn same_packets(got: &[Rtp], want: &[Rtp], what: &str) {
+    if got == want {
+        return;
+    }
+    let first = got.iter().zip(want).position(|(a, b)| a != b);
+    let show = |p: Option<&Rtp>| {
+        p.map(|p| {
+            format!(
+                "ssrc={:#x} seq={} pt={} len={}",
+                p.0,
+                p.1,
+                p.2,
+                p.3.len() / 2
+            )
+        })
+    };
+    panic!(
+        "{what}: got {} packets, want {}; first difference at {:?}: got {:?}, want {:?}",
+        got.len(),
+        want.len(),
+        first,
+        first.map(|i| show(got.get(i))),
+        first.map(|i| show(want.get(i))),
+    );
 }
 
 /// RTP records from a UE report list.
