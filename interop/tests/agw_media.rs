@@ -269,9 +269,20 @@ fn tampered_and_replayed_srtp_are_dropped_and_counted() {
     );
     let stats = subtract(&mgc, t1.context, &t1.termination, &t2.termination);
     println!("{stats}");
+    // the access termination's statistics: 7 auth failures; received = the 50 good RTP packets
+    // and the SRTCP reports (neither the 7 forged nor the 5 replayed packets count)
+    let access = stats
+        .split("Subtract")
+        .find(|s| s.contains(&t1.termination))
+        .unwrap_or_else(|| panic!("no statistics for {}:\n{stats}", t1.termination));
     assert!(
-        stats.contains("7"),
+        access.contains("xdtls/srtpaf = 7"),
         "7 auth failures not reported:\n{stats}"
+    );
+    let rtcp = report["sent_rtcp"].as_u64().unwrap();
+    assert!(
+        access.contains(&format!("rtp/pr = {}", 50 + rtcp)),
+        "received packets should be 50 RTP + {rtcp} RTCP:\n{stats}"
     );
 }
 
