@@ -256,3 +256,67 @@ fn ue_terminated_figure_6_2_10_5_2_through_ng_with_openssl_ue() {
     );
     delete(&mut ng, call);
 }
+
+#[test]
+fn dtls_failure_notify_releases_the_session_on_the_control_front() {
+    let Some(py) = oracle_python("alg_ng_media") else {
+        return;
+    };
+    let (_alg, mut agw, mut ng) = start(22303, (33040, 33059), (34040, 34059));
+    let mut ue = Ue::start(&py, "dtls_ue.py", true);
+    let ue_port = ue.hello["port"].as_u64().unwrap() as u16;
+    // the UE signals a fingerprint that is not its certificate's
+    let wrong = format!("sha-256 {}", vec!["CD"; 32].join(":"));
+    let mut core = CorePeer::bind();
+    let call = "estfail-call";
+    let offer = ng.call(B::d(&[
+        ("command", B::s("offer")),
+        ("call-id", B::s(call)),
+        ("from-tag", B::s("ft")),
+        ("sdp", B::s(&ue_sdp(ue_port, &wrong, "actpass"))),
+    ]));
+    let agw_core = media_addr(&ok_sdp(&offer));
+    let answer = ng.call(B::d(&[
+        ("command", B::s("answer")),
+        ("call-id", B::s(call)),
+        ("from-tag", B::s("ft")),
+        ("to-tag", B::s("tt")),
+        ("sdp", B::s(&core_sdp(core.addr().port()))),
+    ]));
+    let to_ue = ok_sdp(&answer);
+    let fp = check_ue_side(&to_ue, "active");
+    ue.send(json!({
+        "cmd": "run", "remote": media_addr(&to_ue).to_string(), "role": "server",
+        "peer_fingerprint": fp, "seconds": 1, "packets": 10, "handshake_seconds": 4,
+    }));
+    core.run(agw_core, 0, 0, Duration::from_millis(1500));
+    let report = ue.read()["report"].clone();
+    assert_ne!(
+        report["handshake"], "ok",
+        "the AGW accepted the wrong certificate"
+    );
+    assert!(
+        core.received.is_empty(),
+        "media forwarded without authentication"
+    );
+    // the AGW notified the failure; the ALG released the call: it leaves the ng call list
+    agw.wait_for(&["Notify sent"], Duration::from_secs(10));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let l = ng.call(B::d(&[("command", B::s("list"))]));
+        if !format!("{:?}", l.get("calls")).contains(call) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "call still listed 10 s after the DTLS failure"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let q = ng.call(B::d(&[("command", B::s("query")), ("call-id", B::s(call))]));
+    assert_eq!(
+        q.get("result").and_then(B::str).as_deref(),
+        Some("error"),
+        "{q:?}"
+    );
+}
