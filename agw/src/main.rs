@@ -59,6 +59,8 @@ use tracing::{error, info, warn};
 ///   [timers]                               # optional
 ///   request_timeout_ms = 30000             # T-MAX: an unanswered request of ours (UDP: after
 ///                                          # its retransmissions) means the ALG is lost
+///   long_timer_ms = 30000                  # LONG-TIMER: how long replies are kept to answer
+///                                          # repeated requests (H.248.1 D.1.1)
 ///
 ///   [media]                                # optional
 ///   address = "127.0.0.1"                  # the default realms' address
@@ -141,6 +143,7 @@ struct RealmSection {
 #[serde(deny_unknown_fields)]
 struct TimersSection {
     request_timeout_ms: Option<u64>,
+    long_timer_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -346,6 +349,12 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
             return Err("[timers] request_timeout_ms must be above zero".into());
         }
         mc.transaction.request_timeout = Duration::from_millis(ms);
+    }
+    if let Some(ms) = cfg.timers.long_timer_ms {
+        if ms == 0 {
+            return Err("[timers] long_timer_ms must be above zero".into());
+        }
+        mc.transaction.reply_timer = Duration::from_millis(ms);
     }
     if let Some(p) = &cfg.iq.profile {
         mc.profile = profile(p)?;

@@ -37,6 +37,9 @@ mid = "{AGW_MID}"
 initial_ms = 200
 max_ms = 1000
 
+[timers]
+long_timer_ms = 1000
+
 [[media.realm]]
 name = "access"
 address = "127.0.0.1"
@@ -482,7 +485,31 @@ fn calls_set_up_and_subtracted_leave_no_sockets_or_contexts_behind() {
     let (c, a, b) = add_pair(&mgc);
     subtract(&mgc, c, &a, &b);
     std::thread::sleep(Duration::from_millis(200));
+    // memory: the transaction layer keeps each reply for LONG-TIMER (1 s in this AGW's
+    // configuration) by design, so a burst of calls grows its tables to the burst's size. Warm
+    // up with one such burst, then two more bursts must leave the process where it was.
+    let burst = |mgc: &TestMgc| {
+        for _ in 0..300 {
+            let (c, a, b) = add_pair(mgc);
+            subtract(mgc, c, &a, &b);
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        // one more call, so the expired replies are swept
+        let (c, a, b) = add_pair(mgc);
+        subtract(mgc, c, &a, &b);
+    };
+    burst(&mgc);
     let baseline = agw.open_fds();
+    let rss0 = agw.rss_kib();
+    burst(&mgc);
+    burst(&mgc);
+    let rss1 = agw.rss_kib();
+    println!("AGW resident memory: {rss0} KiB after 301 calls, {rss1} KiB after 903");
+    // a leak of even 1 KiB per call would add 600 KiB
+    assert!(
+        rss1 <= rss0 + 160,
+        "AGW memory grew from {rss0} to {rss1} KiB over 602 set-up/released calls"
+    );
     for _ in 0..40 {
         let (c, a, b) = add_pair(&mgc);
         subtract(&mgc, c, &a, &b);

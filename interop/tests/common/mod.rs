@@ -148,6 +148,18 @@ impl Proc {
             .unwrap_or(0)
     }
 
+    /// Resident memory of the process in KiB (Linux `VmRSS`).
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
     /// SIGTERM (clean shutdown).
     pub fn terminate(&mut self) {
         let _ = Command::new("kill")
