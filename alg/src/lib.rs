@@ -2,6 +2,6 @@
 //! procedures of TS 23.334 clauses 6.2.1 and 6.2.10.5 ([`procedures`]), used by the `iq-alg`
 //! daemon.
 
-pub mod procedures;
 pub mod daemon;
 pub mod ng;
+pub mod procedures;

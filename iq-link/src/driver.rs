@@ -217,8 +217,14 @@ impl MgDriver {
         E: FnMut(&mut Mg, Instant, mg::Event),
     {
         let (_keep, mut none) = mpsc::unbounded_channel::<std::convert::Infallible>();
-        self.run_inner(stop, on_event, until_answered, &mut none, &mut |_, _, i| match i {})
-            .await
+        self.run_inner(
+            stop,
+            on_event,
+            until_answered,
+            &mut none,
+            &mut |_, _, i| match i {},
+        )
+        .await
     }
 
     /// Like [`run_until`](Self::run_until), with the application's own inputs in the same
@@ -239,7 +245,8 @@ impl MgDriver {
         if matches!(self.mg.status(), mg::Status::Idle | mg::Status::Stopped) {
             self.mg.start(Instant::now());
         }
-        self.run_inner(stop, on_event, false, inputs, on_input).await;
+        self.run_inner(stop, on_event, false, inputs, on_input)
+            .await;
     }
 
     async fn run_inner<F, E, T, I>(
