@@ -16,7 +16,9 @@ fuzz_target!(|data: &[u8]| {
             Packet::Dtls => assert!((20..=63).contains(a)),
             Packet::Rtcp => assert!((128..=191).contains(a) && (192..=223).contains(b)),
             Packet::Rtp => assert!((128..=191).contains(a) && !(192..=223).contains(b)),
-            Packet::Other => assert!(!(*a <= 3 || (20..=63).contains(a) || (128..=191).contains(a))),
+            Packet::Other => {
+                assert!(!(*a <= 3 || (20..=63).contains(a) || (128..=191).contains(a)))
+            }
         },
         _ => assert_eq!(class, Packet::Other),
     }

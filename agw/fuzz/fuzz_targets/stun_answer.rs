@@ -9,8 +9,14 @@ use iq_agw::media::stun::{answer_binding, verify_message, BINDING_SUCCESS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let local = IceCredentials { ufrag: "evtj".into(), pwd: "VOkJxbRl1RmTxUk/WvJxBt".into() };
-    let remote = IceCredentials { ufrag: "h6vY".into(), pwd: "unused".into() };
+    let local = IceCredentials {
+        ufrag: "evtj".into(),
+        pwd: "VOkJxbRl1RmTxUk/WvJxBt".into(),
+    };
+    let remote = IceCredentials {
+        ufrag: "h6vY".into(),
+        pwd: "unused".into(),
+    };
     let from: SocketAddr = "192.0.2.1:32853".parse().unwrap();
     let mut out = Vec::new();
     for peer in [None, Some(&remote)] {
