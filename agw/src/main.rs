@@ -603,6 +603,18 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
+    /// The two-node lab file in `deploy/` is a valid configuration (fields and realms).
+    #[test]
+    fn deploy_config_parses() {
+        let cfg: Config = toml::from_str(include_str!("../../deploy/agw.toml")).unwrap();
+        let r = realms(&cfg.media).unwrap();
+        assert_eq!(
+            r.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["access", "core"]
+        );
+        assert_eq!(cfg.iq.transport, "sctp");
+    }
+
     #[test]
     fn config_parses() {
         let cfg: Config = toml::from_str(

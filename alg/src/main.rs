@@ -782,6 +782,13 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
+    /// The two-node lab file in `deploy/` is a valid configuration.
+    #[test]
+    fn deploy_config_parses() {
+        let cfg: Config = toml::from_str(include_str!("../../deploy/alg.toml")).unwrap();
+        assert_eq!(cfg.agw.len(), 1);
+    }
+
     #[test]
     fn config_parses() {
         let cfg: Config = toml::from_str(
