@@ -18,25 +18,27 @@ pub fn workspace() -> PathBuf {
 }
 
 /// A workspace binary (`iq-agw`, `iq-alg`): `$IQ_<NAME>_BIN` when set, else cargo's build of it
-/// next to `iq-interop` (built once with `cargo build -p <package>` if this test's package run
-/// did not build it).
+/// next to `iq-interop` (`cargo test --workspace` builds it; a run of this package alone builds
+/// it once with `cargo build -p <package>`).
 pub fn bin(package: &str, name: &str) -> PathBuf {
     let var = format!("IQ_{}_BIN", name.trim_start_matches("iq-").to_uppercase());
     if let Some(p) = std::env::var_os(&var) {
         return PathBuf::from(p);
     }
-    static BUILD: Once = Once::new();
-    BUILD.call_once(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "iq-agw", "-p", "iq-alg"])
-            .current_dir(workspace())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "cargo build -p iq-agw -p iq-alg failed");
-    });
-    let _ = package;
     let p = PathBuf::from(env!("CARGO_BIN_EXE_iq-interop"))
         .with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    static BUILD: Once = Once::new();
+    if !p.exists() {
+        BUILD.call_once(|| {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "-p", "iq-agw", "-p", "iq-alg"])
+                .current_dir(workspace())
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "cargo build -p iq-agw -p iq-alg failed");
+        });
+    }
+    let _ = package;
     assert!(p.exists(), "{} missing", p.display());
     p
 }
