@@ -7,6 +7,8 @@ use iq_codec::text::{self, Style};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+mod lab;
+
 #[derive(Parser)]
 #[command(
     name = "iq-interop",
@@ -53,6 +55,11 @@ enum Cmd {
         /// Message file; standard input when absent.
         file: Option<std::path::PathBuf>,
     },
+    /// Run both TS 23.334 6.2.10.5 figures end to end: starts iq-alg and iq-agw, plays the SIP
+    /// proxy (ng), the UE and the core peer, checks ICE, DTLS, SRTP<->RTP, RTCP and release,
+    /// prints a ladder of what crossed each interface and a verdict per figure. Exit status 0
+    /// when everything passed, 1 when a check failed, 2 when the lab could not run.
+    Lab(lab::LabArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -86,6 +93,7 @@ fn main() -> ExitCode {
             term_ids,
             file,
         } => codec(from, to, hex, packages, term_ids, file),
+        Cmd::Lab(args) => lab::run(args),
     }
 }
 
