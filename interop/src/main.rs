@@ -7,6 +7,7 @@ use iq_codec::text::{self, Style};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+mod agent;
 mod lab;
 
 #[derive(Parser)]
@@ -55,6 +56,20 @@ enum Cmd {
         /// Message file; standard input when absent.
         file: Option<std::path::PathBuf>,
     },
+    /// Play a lab media peer driven by JSON lines on standard input (the agent protocol of
+    /// interop/peers/webrtc/ue.py): `ue` is our WebRTC UE (full ICE agent, DTLS-SRTP in the
+    /// RFC 5763 role, fingerprint verified), `core` a plain RTP/AVP peer. Commands:
+    /// {"cmd":"offer"}, {"cmd":"answer","sdp":..}, {"cmd":"accept","sdp":..},
+    /// {"cmd":"run","seconds":N} (send 20 ms audio + RTCP SR, then report), {"cmd":"close"}.
+    /// Replies are JSON lines on standard output; logs (RUST_LOG) go to standard error.
+    Agent {
+        /// Which peer to play.
+        #[arg(value_enum)]
+        role: agent::Role,
+        /// Address of the media socket (an ephemeral port on it).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
     /// Run both TS 23.334 6.2.10.5 figures end to end: starts iq-alg and iq-agw, plays the SIP
     /// proxy (ng), the UE and the core peer, checks ICE, DTLS, SRTP<->RTP, RTCP and release,
     /// prints a ladder of what crossed each interface and a verdict per figure. Exit status 0
@@ -93,6 +108,7 @@ fn main() -> ExitCode {
             term_ids,
             file,
         } => codec(from, to, hex, packages, term_ids, file),
+        Cmd::Agent { role, bind } => agent::main(role, bind),
         Cmd::Lab(args) => lab::run(args),
     }
 }

@@ -42,14 +42,15 @@ use super::api::Fingerprint;
 use super::cert::Certificate;
 
 /// RFC 5764 section 4.2 exporter label.
-pub(crate) const EXPORTER_LABEL: &str = "EXTRACTOR-dtls_srtp";
+pub const EXPORTER_LABEL: &str = "EXTRACTOR-dtls_srtp";
 
 /// The synthetic key of our one association inside the rtc-dtls endpoint (never sent to).
 const ASSOC_KEY: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 9);
 
 /// What an input did to the association.
 #[derive(Debug)]
-pub(crate) enum DtlsOutcome {
+#[non_exhaustive]
+pub enum DtlsOutcome {
     /// The handshake completed, the peer certificate matched; SRTP keying material exported.
     Connected {
         /// RFC 5764 profile number.
@@ -72,7 +73,7 @@ struct Verdict {
 }
 
 /// One association.
-pub(crate) struct DtlsAssoc {
+pub struct DtlsAssoc {
     endpoint: Endpoint,
     verdict: Arc<Mutex<Verdict>>,
     completed: bool,
@@ -97,7 +98,7 @@ fn to_profile(n: u16) -> Option<SrtpProtectionProfile> {
 
 impl DtlsAssoc {
     /// Start a client association: the ClientHello is queued at once.
-    pub(crate) fn client(
+    pub fn client(
         now: Instant,
         cert: &Certificate,
         fingerprints: &[Fingerprint],
@@ -117,7 +118,7 @@ impl DtlsAssoc {
     }
 
     /// A server association waiting for the ClientHello.
-    pub(crate) fn server(
+    pub fn server(
         cert: &Certificate,
         fingerprints: &[Fingerprint],
         profiles: &[u16],
@@ -180,7 +181,7 @@ impl DtlsAssoc {
     }
 
     /// Feed one DTLS datagram.
-    pub(crate) fn handle(&mut self, now: Instant, datagram: &[u8]) -> Option<DtlsOutcome> {
+    pub fn handle(&mut self, now: Instant, datagram: &[u8]) -> Option<DtlsOutcome> {
         if self.done {
             return None;
         }
@@ -254,7 +255,7 @@ impl DtlsAssoc {
     }
 
     /// Whether `der` matches one of the current fingerprints.
-    pub(crate) fn matches(&self, der: &[u8]) -> bool {
+    pub fn matches(&self, der: &[u8]) -> bool {
         self.verdict
             .lock()
             .map(|v| v.fingerprints.iter().any(|f| f.matches_der(der)))
@@ -262,19 +263,19 @@ impl DtlsAssoc {
     }
 
     /// New remote fingerprints (an update): used by the callback from now on.
-    pub(crate) fn set_fingerprints(&mut self, fingerprints: Vec<Fingerprint>) {
+    pub fn set_fingerprints(&mut self, fingerprints: Vec<Fingerprint>) {
         if let Ok(mut v) = self.verdict.lock() {
             v.fingerprints = fingerprints;
         }
     }
 
     /// Next datagram to send to the peer.
-    pub(crate) fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
         self.endpoint.poll_transmit().map(|t| t.message.to_vec())
     }
 
     /// Next retransmission time.
-    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         if self.done || self.completed {
             return None;
         }
@@ -282,7 +283,7 @@ impl DtlsAssoc {
     }
 
     /// Drive retransmission; Failed("timeout") when the crate gives up.
-    pub(crate) fn handle_timeout(&mut self, now: Instant) -> Option<DtlsOutcome> {
+    pub fn handle_timeout(&mut self, now: Instant) -> Option<DtlsOutcome> {
         if self.done || self.completed {
             return None;
         }

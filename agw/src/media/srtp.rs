@@ -49,25 +49,29 @@ fn profile(n: u16) -> Option<ProtectionProfile> {
 }
 
 /// Exporter output length for a profile: 2 * (master key + master salt).
-pub(crate) fn keying_material_len(n: u16) -> Option<usize> {
+pub fn keying_material_len(n: u16) -> Option<usize> {
     profile(n).map(|p| 2 * (p.key_len() + p.salt_len()))
 }
 
 /// RFC 5761 section 4: RTCP when the second octet (marker + PT) is 192..=223.
-pub(crate) fn is_rtcp(buf: &[u8]) -> bool {
+pub fn is_rtcp(buf: &[u8]) -> bool {
     buf.get(1).is_some_and(|b| (192..=223).contains(b))
 }
 
 /// Why an inbound packet was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UnprotectError {
+#[non_exhaustive]
+pub enum UnprotectError {
+    /// The authentication tag did not verify.
     AuthFailed,
+    /// Replayed (or too old) packet.
     Replay,
+    /// Not a parsable SRTP/SRTCP packet.
     Malformed,
 }
 
 /// Outbound and inbound contexts of one leg.
-pub(crate) struct SrtpSession {
+pub struct SrtpSession {
     profile: u16,
     tx: Context,
     rx: Context,
@@ -84,7 +88,7 @@ impl std::fmt::Debug for SrtpSession {
 impl SrtpSession {
     /// Split the RFC 5764 section 4.2 keying material (client key, server key, client salt,
     /// server salt) and build the contexts: we write with our role's key.
-    pub(crate) fn new(
+    pub fn new(
         profile_no: u16,
         keying_material: &[u8],
         is_client: bool,
@@ -121,13 +125,25 @@ impl SrtpSession {
         })
     }
 
+    /// [`SrtpSession::new`] with the crypto provider of `cert` (the certificate the DTLS
+    /// association ran with), for users outside this crate.
+    pub fn for_certificate(
+        profile_no: u16,
+        keying_material: &[u8],
+        is_client: bool,
+        cert: &super::cert::Certificate,
+    ) -> Result<SrtpSession, String> {
+        let provider = cert.provider().clone();
+        Self::new(profile_no, keying_material, is_client, provider.crypto())
+    }
+
     /// RFC 5764 profile number.
-    pub(crate) fn profile(&self) -> u16 {
+    pub fn profile(&self) -> u16 {
         self.profile
     }
 
     /// Protect `buf[..len]` (RTP or RTCP by RFC 5761) into `buf[..returned]`.
-    pub(crate) fn protect(&mut self, buf: &mut [u8], len: usize) -> Result<usize, String> {
+    pub fn protect(&mut self, buf: &mut [u8], len: usize) -> Result<usize, String> {
         let plain = buf.get(..len).ok_or("len beyond buffer")?;
         let out = if is_rtcp(plain) {
             self.tx.encrypt_rtcp(plain)
@@ -143,7 +159,7 @@ impl SrtpSession {
     }
 
     /// Unprotect `buf` in place; returns the plain length and whether it is RTCP.
-    pub(crate) fn unprotect(&mut self, buf: &mut [u8]) -> Result<(usize, bool), UnprotectError> {
+    pub fn unprotect(&mut self, buf: &mut [u8]) -> Result<(usize, bool), UnprotectError> {
         let rtcp = is_rtcp(buf);
         let res = if rtcp {
             self.rx.decrypt_rtcp(buf)

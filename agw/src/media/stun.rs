@@ -37,6 +37,8 @@ const ATTR_XOR_MAPPED_ADDRESS: u16 = 0x0020;
 const ATTR_PRIORITY: u16 = 0x0024;
 const ATTR_USE_CANDIDATE: u16 = 0x0025;
 const ATTR_FINGERPRINT: u16 = 0x8028;
+const ATTR_ICE_CONTROLLED: u16 = 0x8029;
+const ATTR_ICE_CONTROLLING: u16 = 0x802A;
 /// Longest USERNAME RFC 8489 allows (513 octets of UTF-8 fit in less).
 const MAX_USERNAME: usize = 763;
 
@@ -72,6 +74,16 @@ pub enum StunError {
     /// MESSAGE-INTEGRITY (a full agent would answer 420; ICE-lite drops). Added by media-net.
     #[error("unknown comprehension-required attribute 0x{0:04x}")]
     UnknownAttribute(u16),
+    /// Not a Binding success response (an error response, a request, another method).
+    /// Added by the lab UE (controlling side).
+    #[error("not a binding success response (type 0x{0:04x})")]
+    NotBindingResponse(u16),
+    /// A response to a transaction we did not send (or no longer wait for).
+    #[error("unexpected transaction id")]
+    WrongTransaction,
+    /// A success response without XOR-MAPPED-ADDRESS.
+    #[error("no XOR-MAPPED-ADDRESS")]
+    NoMappedAddress,
 }
 
 /// What [`verify_message`] read from a message whose FINGERPRINT and MESSAGE-INTEGRITY
@@ -409,4 +421,340 @@ pub fn answer_binding(
         use_candidate: view.use_candidate,
         remote_ufrag: theirs.to_owned(),
     })
+}
+
+/// The ICE role a Binding request claims (RFC 8445 7.1.1), with the agent's tie-breaker.
+/// Added by the lab UE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IceControl {
+    /// ICE-CONTROLLING (0x802A).
+    Controlling(u64),
+    /// ICE-CONTROLLED (0x8029).
+    Controlled(u64),
+}
+
+/// Write a connectivity check (RFC 8445 7.1) for `transaction_id` to `out` (cleared first):
+/// USERNAME (`<peer ufrag>:<our ufrag>`, as given), PRIORITY, ICE-CONTROLLING or
+/// ICE-CONTROLLED with the tie-breaker, USE-CANDIDATE when `use_candidate` (the controlling
+/// side nominates), MESSAGE-INTEGRITY keyed with the PEER's ice-pwd `pwd`, FINGERPRINT.
+/// Added by the lab UE (a full agent).
+pub fn build_binding_request(
+    transaction_id: &[u8; 12],
+    username: &str,
+    pwd: &[u8],
+    priority: u32,
+    role: IceControl,
+    use_candidate: bool,
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    out.extend_from_slice(&BINDING_REQUEST.to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&MAGIC_COOKIE.to_be_bytes());
+    out.extend_from_slice(transaction_id);
+
+    let name = username.as_bytes();
+    let name = &name[..name.len().min(MAX_USERNAME)];
+    push_attr_header(out, ATTR_USERNAME, name.len() as u16);
+    out.extend_from_slice(name);
+    out.resize(out.len() + (4 - name.len() % 4) % 4, 0);
+
+    push_attr_header(out, ATTR_PRIORITY, 4);
+    out.extend_from_slice(&priority.to_be_bytes());
+
+    let (ty, tie) = match role {
+        IceControl::Controlling(t) => (ATTR_ICE_CONTROLLING, t),
+        IceControl::Controlled(t) => (ATTR_ICE_CONTROLLED, t),
+    };
+    push_attr_header(out, ty, 8);
+    out.extend_from_slice(&tie.to_be_bytes());
+
+    if use_candidate {
+        push_attr_header(out, ATTR_USE_CANDIDATE, 0);
+    }
+
+    let at = out.len();
+    set_length(out, at + 24 - HEADER_LEN);
+    let mut mac = integrity_mac(pwd);
+    mac.update(out);
+    let tag = mac.finalize().into_bytes();
+    push_attr_header(out, ATTR_MESSAGE_INTEGRITY, 20);
+    out.extend_from_slice(&tag);
+
+    let at = out.len();
+    set_length(out, at + 8 - HEADER_LEN);
+    let crc = crc32fast::hash(out) ^ FINGERPRINT_XOR;
+    push_attr_header(out, ATTR_FINGERPRINT, 4);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// Verify `msg` as the success response to our Binding request `transaction_id`: STUN
+/// layout, Binding success type, the transaction ID, FINGERPRINT, MESSAGE-INTEGRITY keyed
+/// with the PEER's ice-pwd `pwd` (the responder signs with its own password), and return the
+/// XOR-MAPPED-ADDRESS (our address as the peer saw it). Added by the lab UE.
+pub fn verify_binding_response(
+    msg: &[u8],
+    transaction_id: &[u8; 12],
+    pwd: &[u8],
+) -> Result<SocketAddr, StunError> {
+    let w = walk(msg)?;
+    if w.message_type != BINDING_SUCCESS {
+        return Err(StunError::NotBindingResponse(w.message_type));
+    }
+    if &w.transaction_id != transaction_id {
+        return Err(StunError::WrongTransaction);
+    }
+    let view = verify_message(msg, pwd)?;
+    view.xor_mapped_address.ok_or(StunError::NoMappedAddress)
+}
+
+#[cfg(test)]
+mod request_tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        let d: Vec<u8> = s.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
+        d.chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 5769 section 2: password and transaction ID of all three samples.
+    const RFC_PWD: &[u8] = b"VOkJxbRl1RmTxUk/WvJxBt";
+    const RFC_TID: [u8; 12] = [
+        0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae,
+    ];
+
+    /// RFC 5769 2.1 Sample Request.
+    fn rfc_request() -> Vec<u8> {
+        hex(
+            "00 01 00 58  21 12 a4 42  b7 e7 a7 01  bc 34 d6 86  fa 87 df ae
+             80 22 00 10  53 54 55 4e  20 74 65 73  74 20 63 6c  69 65 6e 74
+             00 24 00 04  6e 00 01 ff
+             80 29 00 08  93 2f f9 b1  51 26 3b 36
+             00 06 00 09  65 76 74 6a  3a 68 36 76  59 20 20 20
+             00 08 00 14  9a ea a7 0c  bf d8 cb 56  78 1e f2 b5  b2 d3 f2 49  c1 b5 71 a2
+             80 28 00 04  e5 7a 3b cf",
+        )
+    }
+
+    /// RFC 5769 2.2 Sample IPv4 Response.
+    fn rfc_ipv4_response() -> Vec<u8> {
+        hex(
+            "01 01 00 3c  21 12 a4 42  b7 e7 a7 01  bc 34 d6 86  fa 87 df ae
+             80 22 00 0b  74 65 73 74  20 76 65 63  74 6f 72 20
+             00 20 00 08  00 01 a1 47  e1 12 a6 43
+             00 08 00 14  2b 91 f5 99  fd 9e 90 c3  8c 74 89 f9  2a f9 ba 53  f0 6b e7 d7
+             80 28 00 04  c0 7d 4c 96",
+        )
+    }
+
+    /// RFC 5769 2.3 Sample IPv6 Response.
+    fn rfc_ipv6_response() -> Vec<u8> {
+        hex(
+            "01 01 00 48  21 12 a4 42  b7 e7 a7 01  bc 34 d6 86  fa 87 df ae
+             80 22 00 0b  74 65 73 74  20 76 65 63  74 6f 72 20
+             00 20 00 14  00 02 a1 47  01 13 a9 fa  a5 d3 f1 79  bc 25 f4 b5  be d2 b9 d9
+             00 08 00 14  a3 82 95 4e  4b e6 7b f1  17 84 c9 7c  82 92 c2 75  bf e3 ed 41
+             80 28 00 04  c8 fb 0b 4c",
+        )
+    }
+
+    /// The attributes of a message as (type, value) pairs, read independently of `walk`.
+    fn attrs(msg: &[u8]) -> Vec<(u16, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut pos = 20;
+        while pos + 4 <= msg.len() {
+            let ty = u16::from_be_bytes([msg[pos], msg[pos + 1]]);
+            let len = usize::from(u16::from_be_bytes([msg[pos + 2], msg[pos + 3]]));
+            out.push((ty, msg[pos + 4..pos + 4 + len].to_vec()));
+            pos += 4 + len.div_ceil(4) * 4;
+        }
+        assert_eq!(pos, msg.len(), "attributes fill the message exactly");
+        out
+    }
+
+    #[test]
+    fn rfc5769_responses_give_the_mapped_addresses() {
+        assert_eq!(
+            verify_binding_response(&rfc_ipv4_response(), &RFC_TID, RFC_PWD),
+            Ok("192.0.2.1:32853".parse().unwrap())
+        );
+        assert_eq!(
+            verify_binding_response(&rfc_ipv6_response(), &RFC_TID, RFC_PWD),
+            Ok("[2001:db8:1234:5678:11:2233:4455:6677]:32853"
+                .parse()
+                .unwrap())
+        );
+    }
+
+    #[test]
+    fn rfc5769_response_rejections() {
+        let r = rfc_ipv4_response();
+        let mut tid = RFC_TID;
+        tid[11] ^= 1;
+        assert_eq!(
+            verify_binding_response(&r, &tid, RFC_PWD),
+            Err(StunError::WrongTransaction)
+        );
+        assert_eq!(
+            verify_binding_response(&r, &RFC_TID, b"VOkJxbRl1RmTxUk/WvJxBu"),
+            Err(StunError::BadIntegrity)
+        );
+        // the sample REQUEST is not a response
+        assert_eq!(
+            verify_binding_response(&rfc_request(), &RFC_TID, RFC_PWD),
+            Err(StunError::NotBindingResponse(BINDING_REQUEST))
+        );
+        // one flipped bit in the mapped address: FINGERPRINT (checked first) fails
+        let mut bad = r.clone();
+        bad[44] ^= 0x01;
+        assert_eq!(
+            verify_binding_response(&bad, &RFC_TID, RFC_PWD),
+            Err(StunError::BadFingerprint)
+        );
+        // an error response (class bits 0x0110) is refused whatever it carries
+        let mut err = r.clone();
+        err[1] = 0x11;
+        assert_eq!(
+            verify_binding_response(&err, &RFC_TID, RFC_PWD),
+            Err(StunError::NotBindingResponse(0x0111))
+        );
+        assert!(matches!(
+            verify_binding_response(&r[..r.len() - 4], &RFC_TID, RFC_PWD),
+            Err(StunError::Malformed(_))
+        ));
+    }
+
+    /// Our request with the RFC 5769 2.1 sample's values carries the same PRIORITY,
+    /// ICE-CONTROLLED and USERNAME attributes octet for octet (the sample adds SOFTWARE, so the
+    /// integrity and fingerprint values differ; those are checked by the responder below).
+    #[test]
+    fn request_carries_the_rfc5769_sample_attributes() {
+        let mut out = Vec::new();
+        build_binding_request(
+            &RFC_TID,
+            "evtj:h6vY",
+            RFC_PWD,
+            0x6e00_01ff,
+            IceControl::Controlled(0x932f_f9b1_5126_3b36),
+            false,
+            &mut out,
+        );
+        assert_eq!(&out[..2], &[0x00, 0x01]);
+        assert_eq!(&out[4..20], &rfc_request()[4..20]);
+        let ours = attrs(&out);
+        let theirs = attrs(&rfc_request());
+        for ty in [ATTR_PRIORITY, ATTR_ICE_CONTROLLED, ATTR_USERNAME] {
+            let a = ours.iter().find(|(t, _)| *t == ty).map(|(_, v)| v);
+            let b = theirs.iter().find(|(t, _)| *t == ty).map(|(_, v)| v);
+            assert!(
+                a.is_some() && a == b,
+                "attribute 0x{ty:04x}: {a:?} vs {b:?}"
+            );
+        }
+        // MESSAGE-INTEGRITY then FINGERPRINT close the message, no USE-CANDIDATE
+        let types: Vec<u16> = ours.iter().map(|(t, _)| *t).collect();
+        assert_eq!(
+            &types[types.len() - 2..],
+            &[ATTR_MESSAGE_INTEGRITY, ATTR_FINGERPRINT]
+        );
+        assert!(!types.contains(&ATTR_USE_CANDIDATE));
+        // the RFC's responder side accepts it: the existing ICE-lite responder with the
+        // sample's credentials ("evtj" is the responder's ufrag)
+        let local = IceCredentials {
+            ufrag: "evtj".into(),
+            pwd: String::from_utf8(RFC_PWD.to_vec()).unwrap(),
+        };
+        let from: SocketAddr = "192.0.2.1:32853".parse().unwrap();
+        let mut resp = Vec::new();
+        let check = answer_binding(&out, from, &local, None, &mut resp).unwrap();
+        assert!(!check.use_candidate);
+        assert_eq!(check.remote_ufrag, "h6vY");
+    }
+
+    #[test]
+    fn controlling_check_is_answered_and_the_answer_verifies() {
+        let agw = IceCredentials {
+            ufrag: "AGWu".into(),
+            pwd: "agwPasswordOf24Chars+/xy".into(),
+        };
+        let tid = *b"abcdefghijkl";
+        let mut req = Vec::new();
+        build_binding_request(
+            &tid,
+            "AGWu:ueUF",
+            agw.pwd.as_bytes(),
+            0x7e7f_00ff,
+            IceControl::Controlling(0x0102_0304_0506_0708),
+            true,
+            &mut req,
+        );
+        let a = attrs(&req);
+        assert!(a.contains(&(ATTR_USE_CANDIDATE, vec![])));
+        assert!(a.contains(&(
+            ATTR_ICE_CONTROLLING,
+            0x0102_0304_0506_0708u64.to_be_bytes().to_vec()
+        )));
+        assert!(a.contains(&(ATTR_PRIORITY, 0x7e7f_00ffu32.to_be_bytes().to_vec())));
+        let from: SocketAddr = "[2001:db8::7]:40000".parse().unwrap();
+        let mut resp = Vec::new();
+        let check = answer_binding(&req, from, &agw, None, &mut resp).unwrap();
+        assert!(check.use_candidate);
+        assert_eq!(check.remote_ufrag, "ueUF");
+        assert_eq!(
+            verify_binding_response(&resp, &tid, agw.pwd.as_bytes()),
+            Ok(from)
+        );
+        // signed with another password, or answering another transaction: refused
+        assert_eq!(
+            verify_binding_response(&resp, &tid, b"ueOwnPasswordIsNotTheKey"),
+            Err(StunError::BadIntegrity)
+        );
+        assert_eq!(
+            verify_binding_response(&resp, b"abcdefghijkm", agw.pwd.as_bytes()),
+            Err(StunError::WrongTransaction)
+        );
+        // the wrong key on the request side: the responder drops it
+        build_binding_request(
+            &tid,
+            "AGWu:ueUF",
+            b"not-the-agw-password",
+            1,
+            IceControl::Controlling(1),
+            true,
+            &mut req,
+        );
+        assert_eq!(
+            answer_binding(&req, from, &agw, None, &mut resp),
+            Err(StunError::BadIntegrity)
+        );
+    }
+
+    #[test]
+    fn usernames_of_every_padding_length_verify() {
+        let agw = IceCredentials {
+            ufrag: "AG".into(),
+            pwd: "p".repeat(22),
+        };
+        for peer in ["a", "ab", "abc", "abcd", "abcde"] {
+            let mut req = Vec::new();
+            let user = format!("AG:{peer}");
+            build_binding_request(
+                &[7; 12],
+                &user,
+                agw.pwd.as_bytes(),
+                9,
+                IceControl::Controlled(3),
+                false,
+                &mut req,
+            );
+            assert_eq!(req.len() % 4, 0);
+            let mut resp = Vec::new();
+            let check = answer_binding(&req, "127.0.0.1:9".parse().unwrap(), &agw, None, &mut resp)
+                .unwrap_or_else(|e| panic!("{user}: {e}"));
+            assert_eq!(check.remote_ufrag, peer);
+        }
+    }
 }

@@ -226,8 +226,14 @@ impl Ue {
     /// `python script` with the oracle interpreter.
     pub fn start(python: &Path, script: &str, hello: bool) -> Ue {
         let path = super::workspace().join("interop/peers/webrtc").join(script);
-        let mut child = Command::new(python)
-            .arg(path)
+        let mut cmd = Command::new(python);
+        cmd.arg(path);
+        Self::spawn(cmd, hello)
+    }
+
+    /// Any process speaking the agent protocol (e.g. `iq-interop agent ue`).
+    pub fn spawn(mut cmd: Command, hello: bool) -> Ue {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
