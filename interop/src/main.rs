@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 mod agent;
+mod conformance;
 mod lab;
 
 #[derive(Parser)]
@@ -75,6 +76,9 @@ enum Cmd {
     /// prints a ladder of what crossed each interface and a verdict per figure. Exit status 0
     /// when everything passed, 1 when a check failed, 2 when the lab could not run.
     Lab(lab::LabArgs),
+    /// Run the Iq procedure scenarios against a media gateway (we are the ALG), or with
+    /// `--mgc` against a controller (we are the MG); summary table and JUnit XML.
+    Conformance(conformance::ConformanceArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -110,6 +114,7 @@ fn main() -> ExitCode {
         } => codec(from, to, hex, packages, term_ids, file),
         Cmd::Agent { role, bind } => agent::main(role, bind),
         Cmd::Lab(args) => lab::run(args),
+        Cmd::Conformance(args) => conformance::run(args),
     }
 }
 

@@ -235,7 +235,7 @@ pub fn mode_of(result: &TransactionResult) -> Option<String> {
         .filter_map(|(_, c)| audit_of(c))
         .flatten()
         .flat_map(streams)
-        .find_map(|s| s.local_control.as_ref().and_then(|lc| lc.mode.clone()))
+        .find_map(|s| s.local_control.as_ref().and_then(|lc| lc.mode))
         .map(|m| format!("{m:?}"))
 }
 
@@ -296,7 +296,7 @@ mod tests {
     fn fingerprint_format() {
         let good = format!("sha-256 {}", ["0A"; 32].join(":"));
         assert!(check_fingerprint(&good).is_ok());
-        assert!(check_fingerprint(&good.to_lowercase().replace("sha-256", "sha-256")).is_err());
+        assert!(check_fingerprint(&good.to_lowercase()).is_err());
         assert!(check_fingerprint(&format!("sha-1 {}", ["0A"; 20].join(":"))).is_err());
         assert!(check_fingerprint(&format!("sha-256 {}", ["0A"; 31].join(":"))).is_err());
         assert!(check_fingerprint("sha-256 $").is_err());

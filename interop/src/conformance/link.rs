@@ -70,7 +70,7 @@ pub struct Registration {
 #[derive(Debug, Clone)]
 pub enum Seen {
     /// It registered.
-    Registered(Registration),
+    Registered(Box<Registration>),
     /// It sent a request (answered: Notify with a Notify reply, anything else 501).
     Request(Vec<ActionRequest>),
     /// It was lost.
@@ -311,14 +311,14 @@ impl Loop {
                     Some((p, t, v)) => (Some(p), t, Some(v)),
                     None => (None, Vec::new(), None),
                 };
-                let _ = self.seen.send(Seen::Registered(Registration {
+                let _ = self.seen.send(Seen::Registered(Box::new(Registration {
                     mid,
                     version,
                     request,
                     terminations,
                     header_version,
                     address,
-                }));
+                })));
             }
             mgc::Event::Refused { from, mid, code } => {
                 println!(
@@ -634,7 +634,7 @@ impl Link {
     /// Wait for a registration.
     pub fn wait_registered(&mut self, timeout: Duration) -> Option<Registration> {
         let r = self.wait_for(timeout, |s| match s {
-            Seen::Registered(r) => Some(r.clone()),
+            Seen::Registered(r) => Some((**r).clone()),
             _ => None,
         })?;
         self.mg = Some(r.mid.clone());

@@ -1150,7 +1150,7 @@ fn handoff(c: &mut Ctx<'_>) -> R {
     // the MG registers with the designated MGC; when that is this listener (same address),
     // we see it come back with Method HandOff
     let back = c.link.wait_for(c.opts.register_timeout, |s| match s {
-        Seen::Registered(r) => Some(r.clone()),
+        Seen::Registered(r) => Some((**r).clone()),
         _ => None,
     });
     match back {
