@@ -573,3 +573,32 @@ fn modify_or_subtract_of_unknown_context_or_termination_gets_the_right_error() {
     // the context is untouched by the failures
     subtract(&mgc, c, &a, &b);
 }
+
+/// Figure 6.2.10.5.2 where the UE answers `a=setup:passive`: the access termination was added
+/// without a Remote (AGW waiting as server), and the Modify brings the UE's fingerprint and the
+/// Establish signal, so the AGW must become the DTLS client then (conformance found the AGW
+/// refusing this with 449).
+#[test]
+fn ue_passive_answer_makes_the_agw_client_on_modify() {
+    let Some(py) = oracle_python("agw_media") else {
+        return;
+    };
+    let (mgc, _agw) = start((31600, 31619), (32600, 32619));
+    let mut ue = Ue::start(&py, "dtls_ue.py", true);
+    let ue_fp = ue.hello["fingerprint"].as_str().unwrap().to_string();
+    let ue_port = ue.hello["port"].as_u64().unwrap() as u16;
+    let mut core = CorePeer::bind();
+    let t1 = add_access(&mgc, None, false, "");
+    let t2 = add_core(&mgc, t1.context, core.addr().port());
+    let r = mgc.request_text(&format!(
+        "Context = {} {{ Modify = {} {{ Media {{ Stream = 1 {{ Remote {{\n{}}} }} }}, \
+         Signals {{ xdtls/estab }} }} }}",
+        t1.context,
+        t1.termination,
+        ue_remote(ue_port, Some(&ue_fp), "UDP/TLS/RTP/SAVP")
+    ));
+    actions(&r);
+    let report = media(&mut ue, &t1, &t2, &mut core, "server", json!({}));
+    check_relay(&report, &core);
+    subtract(&mgc, t1.context, &t1.termination, &t2.termination);
+}

@@ -213,12 +213,11 @@ fn ue_originated_figure_6_2_10_5_1_through_ng_with_openssl_ue() {
     delete(&mut ng, call);
 }
 
-#[test]
-fn ue_terminated_figure_6_2_10_5_2_through_ng_with_openssl_ue() {
+fn ue_terminated(ng_port: u16, access: (u16, u16), core_ports: (u16, u16), ue_setup: &str) {
     let Some(py) = oracle_python("alg_ng_media") else {
         return;
     };
-    let (_alg, _agw, mut ng) = start(22302, (33020, 33039), (34020, 34039));
+    let (_alg, _agw, mut ng) = start(ng_port, access, core_ports);
     let mut ue = Ue::start(&py, "dtls_ue.py", true);
     let ue_fp = ue.hello["fingerprint"].as_str().unwrap().to_string();
     let ue_port = ue.hello["port"].as_u64().unwrap() as u16;
@@ -237,20 +236,36 @@ fn ue_terminated_figure_6_2_10_5_2_through_ng_with_openssl_ue() {
         ("call-id", B::s(call)),
         ("from-tag", B::s("ft")),
         ("to-tag", B::s("tt")),
-        ("sdp", B::s(&ue_sdp(ue_port, &ue_fp, "active"))),
+        ("sdp", B::s(&ue_sdp(ue_port, &ue_fp, ue_setup))),
     ]));
     let to_core = ok_sdp(&answer);
     check_core_side(&to_core);
-    // the UE answered active: it is the DTLS client, the AGW the server
+    // UE active: it is the DTLS client and the AGW the server; passive: the reverse (the
+    // ALG's Modify carries the Establish signal)
+    let ue_role = if ue_setup == "active" {
+        "client"
+    } else {
+        "server"
+    };
     run_media(
         &mut ue,
         media_addr(&to_ue),
         media_addr(&to_core),
         &fp,
-        "client",
+        ue_role,
         &mut core,
     );
     delete(&mut ng, call);
+}
+
+#[test]
+fn ue_terminated_figure_6_2_10_5_2_through_ng_with_openssl_ue() {
+    ue_terminated(22302, (33020, 33039), (34020, 34039), "active");
+}
+
+#[test]
+fn ue_terminated_with_passive_ue_makes_the_agw_dtls_client() {
+    ue_terminated(22304, (33060, 33079), (34060, 34079), "passive");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use super::api::{
-    IceCredentials, LegId, LegKind, LegSpec, LegStats, LocalInfo, MediaError, MediaEvent,
+    DtlsRole, IceCredentials, LegId, LegKind, LegSpec, LegStats, LocalInfo, MediaError, MediaEvent,
     MediaPlane,
 };
 use super::cert::Certificate;
@@ -303,12 +303,16 @@ impl MediaPlane for Engine {
                 "the realm of a leg cannot change".into(),
             ));
         }
-        if let (Some(old), Some(new)) = (entry.spec.dtls_role, spec.dtls_role) {
-            if old != new {
-                return Err(MediaError::Rejected(
-                    "the DTLS role of a leg cannot change".into(),
-                ));
-            }
+        // An access leg opened before the UE's answer waits as DTLS server; the answer may then
+        // make the AGW the client (UE answered a=setup:passive, figure 6.2.10.5.2), so Server ->
+        // Client is allowed here (the leg itself refuses it once a handshake has started).
+        // Client -> Server never is: the AGW has already sent its ClientHello.
+        if let (Some(DtlsRole::Client), Some(DtlsRole::Server)) =
+            (entry.spec.dtls_role, spec.dtls_role)
+        {
+            return Err(MediaError::Rejected(
+                "the DTLS role of a leg cannot change from client to server".into(),
+            ));
         }
         let old_context = entry.context;
         if spec.context != old_context {

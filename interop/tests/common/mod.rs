@@ -18,8 +18,8 @@ pub fn workspace() -> PathBuf {
 }
 
 /// A workspace binary (`iq-agw`, `iq-alg`): `$IQ_<NAME>_BIN` when set, else cargo's build of it
-/// next to `iq-interop` (`cargo test --workspace` builds it; a run of this package alone builds
-/// it once with `cargo build -p <package>`).
+/// next to `iq-interop` (`cargo test --workspace` builds it; when it is missing or older than
+/// the sources, as after `cargo test -p iq-interop` alone, it is built once with `cargo build`).
 pub fn bin(package: &str, name: &str) -> PathBuf {
     let var = format!("IQ_{}_BIN", name.trim_start_matches("iq-").to_uppercase());
     if let Some(p) = std::env::var_os(&var) {
@@ -28,7 +28,7 @@ pub fn bin(package: &str, name: &str) -> PathBuf {
     let p = PathBuf::from(env!("CARGO_BIN_EXE_iq-interop"))
         .with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     static BUILD: Once = Once::new();
-    if !p.exists() {
+    if !p.exists() || stale(&p) {
         BUILD.call_once(|| {
             let status = Command::new(env!("CARGO"))
                 .args(["build", "-p", "iq-agw", "-p", "iq-alg"])
@@ -41,6 +41,36 @@ pub fn bin(package: &str, name: &str) -> PathBuf {
     let _ = package;
     assert!(p.exists(), "{} missing", p.display());
     p
+}
+
+/// Newest modification time of the sources a daemon is built from.
+fn newest_source() -> Option<std::time::SystemTime> {
+    fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path, newest);
+            } else if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
+                if newest.is_none_or(|n| m > n) {
+                    *newest = Some(m);
+                }
+            }
+        }
+    }
+    let mut newest = None;
+    for dir in ["agw/src", "alg/src", "iq-link/src", "iq-codec/src"] {
+        walk(&workspace().join(dir), &mut newest);
+    }
+    newest
+}
+
+/// A binary older than the sources (e.g. `cargo test -p iq-interop` after an AGW change).
+fn stale(bin: &Path) -> bool {
+    let built = std::fs::metadata(bin).and_then(|m| m.modified()).ok();
+    matches!((built, newest_source()), (Some(b), Some(s)) if s > b)
 }
 
 /// The Python interpreter with the oracle packages (aiortc, pylibsrtp, pyOpenSSL).
