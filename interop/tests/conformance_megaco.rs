@@ -8,14 +8,13 @@
 //!   and m=), re-offer (Modify keeps the mode, its audit reports it), release (statistics on
 //!   Subtract, wildcard Subtract `*`, 411 afterwards), error-unknown-context (411),
 //!   error-unknown-termination (430), error-syntax (megaco answers a syntax error), service-change
-//!   (it accepts MGC-directed ServiceChanges).
+//!   (it accepts MGC-directed ServiceChanges), error-unknown-package (440: the scripted MG accepts
+//!   the base and Iq mandatory packages and refuses others, as an MG application must; megaco
+//!   itself leaves package checks to the application).
 //! - N/A: the three figure scenarios, because it does not announce the DTLS package `xdtls` (it
 //!   is a plain H.248 MG, not an eIMS-AGW: fingerprints, ICE and the Establish signal are out of
 //!   its reach); the media scenarios for the same reason (and it has no media plane); handoff
 //!   (no `--handoff-to`; megaco_mg does not follow a HandOff anyway).
-//! - FAIL, with a clear reason: error-unknown-package. megaco_mg keeps any descriptor without
-//!   checking its packages, so a property of an unknown package is accepted where TS 29.334 §5.2
-//!   wants 440/445/501. That is a genuine deviation of this scripted MG, reported as such.
 //!
 //! Needs `escript` (Debian erlang-base + erlang-megaco): fails under CI without it, else a loud
 //! SKIPPED.
@@ -99,6 +98,7 @@ fn megaco_mg_passes_the_signalling_scenarios_it_can_do_and_media_is_not_applicab
         "error-unknown-termination",
         "error-syntax",
         "service-change",
+        "error-unknown-package",
     ];
     let na_xdtls = [
         "fig-6.2.10.5.1",
@@ -126,10 +126,11 @@ fn megaco_mg_passes_the_signalling_scenarios_it_can_do_and_media_is_not_applicab
         assert!(run.line(n).contains("xdtls"), "{}", run.line(n));
     }
     assert_eq!(table["handoff"], "N/A");
-    assert_eq!(table["error-unknown-package"], "FAIL");
-    let l = run.line("error-unknown-package");
-    assert!(l.contains("accepted") && l.contains("440"), "{l}");
-    assert_eq!(table.len(), pass.len() + na_xdtls.len() + 2);
-    assert_eq!(code, Some(1));
+    assert_eq!(table.len(), pass.len() + na_xdtls.len() + 1);
+    assert_eq!(
+        code,
+        Some(0),
+        "every signalling scenario passes, the rest is N/A"
+    );
     junit_matches_summary(&run.junit, &table);
 }

@@ -466,18 +466,78 @@ action(#'ActionRequest'{contextId = Ctx0, commandRequests = CRs}) ->
             #'ActionReply'{contextId = RCtx, errorDescriptor = Err, commandReply = Replies}
     end.
 
+-define(ERR(Code, Text), {error, megaco_peer:err(Code, Text)}).
+
 commands(_Ctx, [], Acc) ->
     {lists:reverse(Acc), asn1_NOVALUE};
 commands(Ctx, [#'CommandRequest'{command = {Tag, Req}} | Rest], Acc) ->
     Cmd = cmd_atom(Tag),
     Res = case forced_failure(Cmd) of
               {error, _} = E -> E;
-              none -> command(Cmd, Ctx, Req)
+              none ->
+                  case unknown_package(Req) of
+                      none -> command(Cmd, Ctx, Req);
+                      Pkg -> ?ERR(?megaco_unsupported_or_unknown_package,
+                                  "unknown package " ++ Pkg)
+                  end
           end,
     case Res of
         {ok, Reps} -> commands(Ctx, Rest, lists:reverse(Reps) ++ Acc);
         {error, ED} -> {lists:reverse(Acc), ED}
     end.
+
+%% Packages the scripted MG accepts in Add/Modify/Move descriptors: the base packages it
+%% announces and the Iq mandatory packages of TS 29.334 5.14.1 (accepted, not implemented).
+%% Anything else is refused with 440, as a real MG application would (megaco itself leaves
+%% package checks to the user callback). Names are only checked in text form ("pkg/item").
+-define(KNOWN_PACKAGES, ["g", "root", "nt", "rtp", "tdmc", "ipdc", "ipnapt", "hangterm",
+                         "gm", "tman", "ds", "rtcph", "it"]).
+
+unknown_package(#'AmmRequest'{descriptors = Ds}) ->
+    Names = lists:append([descriptor_names(D) || D <- Ds]),
+    case [P || N <- Names, P <- [package_of(N)], P =/= none,
+               not lists:member(P, ?KNOWN_PACKAGES)] of
+        [] -> none;
+        [P | _] -> P
+    end;
+unknown_package(_) ->
+    none.
+
+descriptor_names({mediaDescriptor, #'MediaDescriptor'{termStateDescr = TS, streams = Ss}}) ->
+    TSNames = case TS of
+                  #'TerminationStateDescriptor'{propertyParms = PPs} -> prop_names(PPs);
+                  _ -> []
+              end,
+    StreamParms = case Ss of
+                      {oneStream, SP} -> [SP];
+                      {multiStream, SDs} -> [SP || #'StreamDescriptor'{streamParms = SP} <- SDs];
+                      _ -> []
+                  end,
+    LCNames = [N || #'StreamParms'{localControlDescriptor = #'LocalControlDescriptor'{
+                                                              propertyParms = PPs}} <- StreamParms,
+                    N <- prop_names(PPs)],
+    TSNames ++ LCNames;
+descriptor_names({eventsDescriptor, #'EventsDescriptor'{eventList = Evs}}) ->
+    [N || #'RequestedEvent'{pkgdName = N} <- Evs];
+descriptor_names(_) ->
+    [].
+
+prop_names(PPs) when is_list(PPs) -> [N || #'PropertyParm'{name = N} <- PPs];
+prop_names(_) -> [].
+
+package_of(Name) when is_list(Name) ->
+    case string:split(Name, "/") of
+        [P, _] when P =/= "" ->
+            case lists:all(fun(C) -> (C >= $a andalso C =< $z) orelse (C >= $A andalso C =< $Z)
+                                         orelse (C >= $0 andalso C =< $9) orelse C =:= $_ end, P)
+                andalso not lists:all(fun(C) -> C >= $0 andalso C =< $9 end, P) of
+                true -> string:lowercase(P);
+                false -> none
+            end;
+        _ -> none
+    end;
+package_of(_) ->
+    none.
 
 forced_failure(Cmd) ->
     case ets:lookup(?TAB, {fail, Cmd}) of
@@ -488,7 +548,6 @@ forced_failure(Cmd) ->
         _ -> none
     end.
 
--define(ERR(Code, Text), {error, megaco_peer:err(Code, Text)}).
 
 %%----------------------------------------------------------------------
 
