@@ -175,6 +175,9 @@ impl DtlsAssoc {
             .with_verify_peer_certificate(Some(verify))
             // The UE must present its certificate so we can check its fingerprint.
             .with_client_auth(ClientAuthType::RequireAnyClientCert)
+            // SNI is meaningless here (self-signed, fingerprint-authenticated); naming one keeps
+            // the crate from warning on every client handshake
+            .with_server_name("webrtc".into())
             .build(is_client, None)
             .map_err(|e| e.to_string())?;
         Ok((Arc::new(config), verdict))

@@ -29,6 +29,8 @@ pub struct Remote {
     pub mid: Option<String>,
     /// `a=group:BUNDLE` present.
     pub bundle: bool,
+    /// The m-line proto (an answer repeats it: `UDP/TLS/RTP/SAVP` vs `.../SAVPF`).
+    pub proto: String,
 }
 
 /// Parse the far end's SDP.
@@ -114,6 +116,7 @@ pub fn parse_remote(text: &str) -> Result<Remote, String> {
         setup,
         mid: m.attr_value("mid").map(str::to_owned),
         bundle,
+        proto: m.proto().as_str().to_owned(),
     })
 }
 
@@ -141,6 +144,7 @@ pub struct WebRtcLocal<'a> {
 /// answer (the chosen codec, `active`/`passive`, the offer's mid and BUNDLE).
 pub fn webrtc(
     l: &WebRtcLocal<'_>,
+    proto: &str,
     codecs: &[Codec],
     setup: Setup,
     mid: &str,
@@ -158,7 +162,7 @@ pub fn webrtc(
     }
     s += "a=msid-semantic: WMS\r\n";
     s += &format!(
-        "m=audio {port} UDP/TLS/RTP/SAVPF {}\r\nc=IN {fam} {ip}\r\n",
+        "m=audio {port} {proto} {}\r\nc=IN {fam} {ip}\r\n",
         fmts.join(" ")
     );
     s += &format!(
@@ -242,7 +246,7 @@ mod tests {
             },
             Codec { pt: 0, opus: false },
         ];
-        let text = webrtc(&l, &codecs, Setup::Actpass, "0", true);
+        let text = webrtc(&l, "UDP/TLS/RTP/SAVPF", &codecs, Setup::Actpass, "0", true);
         assert!(text.contains("m=audio 40000 UDP/TLS/RTP/SAVPF 111 0\r\n"));
         let r = parse_remote(&text).unwrap();
         assert_eq!(r.addr, l.addr);
@@ -275,6 +279,35 @@ mod tests {
         assert_eq!(r.fingerprints.len(), 1, "the malformed one is left out");
         assert_eq!(r.setup, Some(Setup::Active));
         assert!(!r.bundle);
+        assert_eq!(r.proto, "UDP/TLS/RTP/SAVPF");
+    }
+
+    /// The ALG offers `UDP/TLS/RTP/SAVP` to the UE when the core offered RTP/AVP (5.11.2.4);
+    /// the answer must keep that proto (the lab showed the UE answering SAVPF).
+    #[test]
+    fn an_answer_keeps_the_offers_proto() {
+        let offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+            m=audio 31100 UDP/TLS/RTP/SAVP 0\r\nc=IN IP4 127.0.0.1\r\n\
+            a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:00:11:22:33:44:55:66:77:88:99\r\n\
+            a=setup:actpass\r\n";
+        let r = parse_remote(offer).unwrap();
+        assert_eq!(r.proto, "UDP/TLS/RTP/SAVP");
+        let (ice, fp) = local_parts();
+        let l = WebRtcLocal {
+            addr: "127.0.0.1:40000".parse().unwrap(),
+            session_id: 1,
+            ice: &ice,
+            fingerprint: &fp,
+            tls_id: "abcdefghijklmnopqrstuvwx",
+            ssrc: 1,
+            cname: "ue",
+            candidate_priority: 1,
+        };
+        let answer = webrtc(&l, &r.proto, &r.codecs, Setup::Active, "0", false);
+        assert!(
+            answer.contains("m=audio 40000 UDP/TLS/RTP/SAVP 0\r\n"),
+            "{answer}"
+        );
     }
 
     #[test]

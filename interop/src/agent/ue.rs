@@ -96,7 +96,14 @@ impl UeAgent {
         })
     }
 
-    fn local_sdp(&self, codecs: &[Codec], setup: Setup, mid: &str, bundle: bool) -> String {
+    fn local_sdp(
+        &self,
+        proto: &str,
+        codecs: &[Codec],
+        setup: Setup,
+        mid: &str,
+        bundle: bool,
+    ) -> String {
         let l = WebRtcLocal {
             addr: self.addr,
             session_id: self.session_id,
@@ -107,7 +114,7 @@ impl UeAgent {
             cname: &self.cname,
             candidate_priority: HOST_PRIORITY,
         };
-        sdp::webrtc(&l, codecs, setup, mid, bundle)
+        sdp::webrtc(&l, proto, codecs, setup, mid, bundle)
     }
 
     /// Check the far end's description and start ICE and DTLS in `role`.
@@ -271,7 +278,13 @@ impl Endpoint for UeAgent {
             return Err("already negotiated".into());
         }
         self.offered = true;
-        Ok(self.local_sdp(&OFFER_CODECS, Setup::Actpass, "0", true))
+        Ok(self.local_sdp(
+            "UDP/TLS/RTP/SAVPF",
+            &OFFER_CODECS,
+            Setup::Actpass,
+            "0",
+            true,
+        ))
     }
 
     fn answer(&mut self, now: Instant, text: &str) -> Result<(), String> {
@@ -310,8 +323,10 @@ impl Endpoint for UeAgent {
             .ok_or("no common codec (opus, PCMU)")?;
         let mid = remote.mid.clone().unwrap_or_else(|| "0".into());
         let bundle = remote.bundle;
+        // the answer keeps the offer's transport (SAVP or SAVPF)
+        let proto = remote.proto.clone();
         self.start(now, remote, role)?;
-        Ok(self.local_sdp(&[codec], setup, &mid, bundle))
+        Ok(self.local_sdp(&proto, &[codec], setup, &mid, bundle))
     }
 
     fn start_media(&mut self, now: Instant) {
