@@ -15,12 +15,14 @@ can compare payloads with what the core peer saw:
   sent_rtp / recv_rtp: [[ssrc, seq, payload_type, payload_hex], ...],
   sent_rtcp / recv_rtcp: counts of RTCP compound packets.
 
-Loopback only: aiortc normally gathers non-loopback host candidates and asks public STUN servers;
-here iceServers=[] and host candidates are 127.0.0.1.
+One host candidate only: aiortc normally gathers every interface's address and asks public STUN
+servers; here iceServers=[] and the host candidate is $IQ_UE_ADDRESS (default 127.0.0.1; the lab's
+namespace deployment puts the UE in an access network of its own).
 """
 import asyncio
 import json
 import logging
+import os
 import sys
 
 import aioice.ice
@@ -29,7 +31,7 @@ from aiortc.mediastreams import AudioStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtp import RtpPacket, is_rtcp
 
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [os.environ.get("IQ_UE_ADDRESS", "127.0.0.1")]
 
 REPORT = {"sent_rtp": [], "recv_rtp": [], "sent_rtcp": 0, "recv_rtcp": 0}
 

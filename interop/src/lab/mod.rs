@@ -68,9 +68,14 @@ pub struct LabArgs {
     /// Write everything the lab saw (Iq and media) to this pcap file.
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
-    /// Two-node deployment in network namespaces (needs root and iproute2).
+    /// Two-node deployment in network namespaces (needs root and iproute2): ALG host, AGW
+    /// host, the UE's access network and the core network, each a namespace of this run.
     #[arg(long)]
     pub netns: bool,
+    /// Remove the namespaces and links left behind by `--netns` runs that crashed (runs still
+    /// going are left alone), then exit.
+    #[arg(long, conflicts_with = "netns")]
+    pub netns_cleanup: bool,
 }
 
 /// Where each party lives (loopback: all 127.0.0.1; netns: one address per network).
@@ -98,6 +103,12 @@ pub(crate) struct Topology {
     pub wrap_agw: Vec<String>,
     /// UE prefix.
     pub wrap_ue: Vec<String>,
+    /// Core peer prefix; when set, the core peer is a process (`iq-interop agent core`) in
+    /// that network instead of a socket of the lab.
+    pub wrap_core: Vec<String>,
+    /// The well-known ports (Iq 2944, ng 2223, media 20000+ and 30000+) instead of free ones
+    /// picked on loopback: the namespaces are the run's own.
+    pub fixed_ports: bool,
     /// Relays (Iq and access media) in the lab; off in the netns deployment, where the
     /// processes talk to each other directly.
     pub relays: bool,
@@ -118,6 +129,8 @@ impl Topology {
             wrap_alg: Vec::new(),
             wrap_agw: Vec::new(),
             wrap_ue: Vec::new(),
+            wrap_core: Vec::new(),
+            fixed_ports: false,
             relays: true,
         }
     }
@@ -125,6 +138,9 @@ impl Topology {
 
 /// Entry point.
 pub fn run(args: LabArgs) -> ExitCode {
+    if args.netns_cleanup {
+        return netns::cleanup_leftovers();
+    }
     if args.netns {
         return netns::run(args);
     }
@@ -190,6 +206,19 @@ fn srtp_profile_name(n: &str) -> String {
         "8" => "SRTP_AEAD_AES_256_GCM".into(),
         other => other.to_string(),
     }
+}
+
+/// The core side of a figure: the lab's own socket (loopback) or our core agent process in
+/// the core network (namespaces).
+enum Core {
+    Peer(CorePeer, String),
+    Agent(ue::Ue),
+}
+
+/// The core side while the media runs.
+enum CoreRun {
+    Thread(std::thread::JoinHandle<media::CoreResult>),
+    Agent(ue::Ue),
 }
 
 /// One checked step.
@@ -261,12 +290,17 @@ impl<'a> Lab<'a> {
         } else {
             topo.agw_ctl_ip
         };
+        let (iq_port, ng_port) = if topo.fixed_ports {
+            (iq_link::transport::H248_TEXT_PORT, 2223)
+        } else {
+            (0, 0)
+        };
         write(
             &alg_cfg,
             &daemons::alg_config(
                 kind,
-                SocketAddr::new(topo.alg_ip, 0),
-                SocketAddr::new(topo.alg_ip, 0),
+                SocketAddr::new(topo.alg_ip, iq_port),
+                SocketAddr::new(topo.alg_ng_ip, ng_port),
                 agw_seen_ip,
             ),
         )?;
@@ -283,8 +317,14 @@ impl<'a> Lab<'a> {
         } else {
             alg_iq
         };
-        let access = daemons::free_port_range(topo.agw_access_ip, 40)?;
-        let core = if topo.agw_core_ip == topo.agw_access_ip {
+        let access = if topo.fixed_ports {
+            (20_000, 20_039)
+        } else {
+            daemons::free_port_range(topo.agw_access_ip, 40)?
+        };
+        let core = if topo.fixed_ports {
+            (30_000, 30_039)
+        } else if topo.agw_core_ip == topo.agw_access_ip {
             let mut c;
             loop {
                 c = daemons::free_port_range(topo.agw_core_ip, 40)?;
@@ -329,7 +369,19 @@ impl<'a> Lab<'a> {
         if topo.relays {
             println!("  Iq relay {controller} (the AGW registers through the lab)");
         }
-        println!("  UE   {}", ue_kind.label());
+        println!("  UE   {} at {}", ue_kind.label(), topo.ue_ip);
+        if !topo.wrap_core.is_empty() {
+            println!("  core iq-interop agent core at {}", topo.core_ip);
+        }
+        if !topo.relays {
+            println!(
+                "  no relays: the AGW registered with the ALG directly and the UE talks to the AGW \
+                 directly, so the ladder does not show the Iq transactions, the access leg's \
+                 packet counts nor which side sent the DTLS ClientHello; checked instead: the \
+                 AGW's registration, the UE's ICE and DTLS report (state, role), the AGW's \
+                 \"DTLS connected\" and \"context deleted\" log lines, the media at both ends"
+            );
+        }
         let mut lab = Lab {
             args,
             topo,
@@ -502,13 +554,22 @@ impl<'a> Lab<'a> {
             None
         };
         let mut ue = ue::Ue::start(self.ue_kind, self_exe, &self.topo.wrap_ue, self.topo.ue_ip)?;
-        let core = CorePeer::bind(self.topo.core_ip).map_err(|e| format!("core peer: {e}"))?;
-        let core_sdp = format!(
-            "v=0\r\no=- 2 1 IN IP4 {ip}\r\ns=core\r\nt=0 0\r\nc=IN IP4 {ip}\r\n\
-             m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
-            ip = core.addr().ip(),
-            port = core.addr().port()
-        );
+        let mut core = if self.topo.wrap_core.is_empty() {
+            let peer = CorePeer::bind(self.topo.core_ip).map_err(|e| format!("core peer: {e}"))?;
+            let sdp = format!(
+                "v=0\r\no=- 2 1 IN IP4 {ip}\r\ns=core\r\nt=0 0\r\nc=IN IP4 {ip}\r\n\
+                 m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
+                ip = peer.addr().ip(),
+                port = peer.addr().port()
+            );
+            Core::Peer(peer, sdp)
+        } else {
+            Core::Agent(ue::Ue::start_core(
+                self_exe,
+                &self.topo.wrap_core,
+                self.topo.core_ip,
+            )?)
+        };
         let base = |cmd: &str| {
             vec![
                 ("command", ng::s(cmd)),
@@ -543,6 +604,10 @@ impl<'a> Lab<'a> {
             let sdp_core = sdp_core?;
             self.sdp_line("SIP proxy -> core (offer)", &sdp_core);
             self.check_core_side(&mut steps, &sdp_core);
+            let core_sdp = match &mut core {
+                Core::Peer(_, sdp) => sdp.clone(),
+                Core::Agent(a) => a.accept(&sdp_core)?,
+            };
             self.sdp_line("core -> SIP proxy (answer)", &core_sdp);
             let mut req = base("answer");
             req.push(("to-tag", ng::s("lab-to")));
@@ -583,6 +648,10 @@ impl<'a> Lab<'a> {
             to_ue = sdp_ue;
             to_core = sdp_core;
         } else {
+            let core_sdp = match &mut core {
+                Core::Peer(_, sdp) => sdp.clone(),
+                Core::Agent(a) => a.offer()?,
+            };
             self.sdp_line("core -> SIP proxy (offer)", &core_sdp);
             let mut req = base("offer");
             req.push(("sdp", ng::s(&core_sdp)));
@@ -641,6 +710,9 @@ impl<'a> Lab<'a> {
             let sdp_core = sdp_core?;
             self.sdp_line("SIP proxy -> core (answer)", &sdp_core);
             self.check_core_side(&mut steps, &sdp_core);
+            if let Core::Agent(a) = &mut core {
+                a.answer(&sdp_core)?;
+            }
             to_ue = sdp_ue;
             to_core = sdp_core;
         }
@@ -656,29 +728,59 @@ impl<'a> Lab<'a> {
         } else {
             Some(run_start + Duration::from_secs_f64(seconds - 0.4))
         };
-        let core_thread = core.spawn(
-            agw_core,
-            send_until,
-            Duration::from_secs_f64(seconds - 0.2),
-            stop.clone(),
-            self.log.clone(),
-        );
+        // the core agent (a process) runs a little longer than the UE, started first and
+        // reported last, so it listens for all of the UE's audio
+        // (the OpenSSL UE sends for 0.6 s more than asked, after its handshake)
+        let core_extra = if self.ue_kind == UeKind::Openssl {
+            1.5
+        } else {
+            0.5
+        };
+        let core_run = match core {
+            Core::Peer(peer, _) => CoreRun::Thread(peer.spawn(
+                agw_core,
+                send_until,
+                Duration::from_secs_f64(seconds - 0.2),
+                stop.clone(),
+                self.log.clone(),
+            )),
+            Core::Agent(mut a) => {
+                a.start_run(seconds + core_extra)?;
+                CoreRun::Agent(a)
+            }
+        };
         println!(
             "  media {seconds} s of 20 ms audio both ways (UE DTLS {ue_role}, AGW DTLS {agw_role})"
         );
         let report = ue.run(seconds, ue_role);
         std::thread::sleep(Duration::from_millis(100));
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let core_r = core_thread
-            .join()
-            .map_err(|_| "core peer thread panicked")?;
+        let (core_r, core_after_ue) = match core_run {
+            CoreRun::Thread(t) => (t.join().map_err(|_| "core peer thread panicked")?, None),
+            CoreRun::Agent(mut a) => {
+                let r = a.core_report(seconds + core_extra);
+                a.close();
+                let mut r = r?;
+                // what the core sent after the UE's last received packet went out while the UE
+                // had stopped listening: not counted, but bounded (the core ran 0.5 s longer)
+                let after = match report.as_ref().ok().and_then(|u| u.recv_rtp.last()) {
+                    Some(last) => r
+                        .sent
+                        .iter()
+                        .position(|p| p.0 == last.0 && p.1 == last.1)
+                        .map_or(0, |i| r.sent.len() - i - 1),
+                    None => 0,
+                };
+                r.sent.truncate(r.sent.len() - after);
+                (r, Some(after))
+            }
+        };
         let counts = relay.map(AccessRelay::stop);
         if self.args.verbose {
             for l in &ue.transcript {
                 println!("          | {l}");
             }
         }
-        ue.close();
         let report = report?;
         if let Some((up, down)) = counts {
             println!(
@@ -764,6 +866,9 @@ impl<'a> Lab<'a> {
         );
         let up = media::compare(&report.sent_rtp, &core_r.received);
         let down = media::compare(&core_r.sent, &report.recv_rtp);
+        let late = core_after_ue.map_or(String::new(), |n| {
+            format!(" (+{n} sent while the UE no longer listened, not counted)")
+        });
         let good = |c: &media::Compare| c.foreign == 0 && c.sent >= 10 && c.identical + 5 >= c.sent;
         Self::check(
             &mut steps,
@@ -777,9 +882,9 @@ impl<'a> Lab<'a> {
         Self::check(
             &mut steps,
             "media core -> UE (RTP -> SRTP)",
-            good(&down),
+            good(&down) && core_after_ue.is_none_or(|n| n as f64 <= (core_extra + 0.5) * 50.0),
             &format!(
-                "{} sent, {} received, {} identical, {} altered",
+                "{} sent, {} received, {} identical, {} altered{late}",
                 down.sent, down.received, down.identical, down.foreign
             ),
         );
@@ -794,6 +899,7 @@ impl<'a> Lab<'a> {
         );
         // release
         let iq_before = self.iq_count();
+        let deleted_before = self.agw.grep(&["context deleted"]).len();
         let r = self.ng_call("delete", base("delete"))?;
         Self::check(
             &mut steps,
@@ -801,7 +907,7 @@ impl<'a> Lab<'a> {
             ng::result(&r) == "ok",
             &ng::result(&r),
         );
-        let released = self.wait_released(iq_before, Duration::from_secs(5));
+        let released = self.wait_released(iq_before, deleted_before, Duration::from_secs(5));
         self.print_iq();
         let l = self.ng_call("list", vec![("command", ng::s("list"))])?;
         let listed = format!("{:?}", l.get("calls"));
@@ -814,6 +920,9 @@ impl<'a> Lab<'a> {
                 Err(e) => e,
             },
         );
+        // the UE hangs up once the call is released: aiortc's DTLS close_notify, reaching the
+        // AGW before the delete, is reported as xdtls/estfail and the ALG releases the call
+        ue.close();
         Ok(steps)
     }
 
@@ -829,10 +938,15 @@ impl<'a> Lab<'a> {
     }
 
     /// After a delete: a Subtract went to the AGW and was answered without error (from the
-    /// relay), or, without relay, the AGW logged "context deleted".
-    fn wait_released(&self, since: usize, timeout: Duration) -> Result<String, String> {
+    /// relay), or, without relay, the AGW logged "context deleted" (more often than the
+    /// `before` times counted before the delete).
+    fn wait_released(
+        &self,
+        since: usize,
+        before: usize,
+        timeout: Duration,
+    ) -> Result<String, String> {
         let deadline = Instant::now() + timeout;
-        let before = self.agw.grep(&["context deleted"]).len();
         loop {
             if self.topo.relays {
                 let msgs: Vec<Vec<u8>> = self
@@ -862,7 +976,11 @@ impl<'a> Lab<'a> {
                 return Ok("the AGW logged \"context deleted\"".into());
             }
             if Instant::now() > deadline {
-                return Err(format!("no answered Subtract within {timeout:?}"));
+                return Err(if self.topo.relays {
+                    format!("no answered Subtract within {timeout:?}")
+                } else {
+                    format!("no \"context deleted\" in the AGW's log within {timeout:?}")
+                });
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::media::Rtp;
+use super::media::{CoreResult, Rtp};
 use super::sdp;
 
 /// Which UE implementation.
@@ -113,6 +113,23 @@ pub struct Ue {
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Ue {
+    /// Start our core agent (`iq-interop agent core`, plain RTP/AVP) as a process: the core
+    /// peer of the namespace deployment, where the core network is a namespace of its own.
+    pub fn start_core(
+        self_exe: &std::path::Path,
+        wrap: &[String],
+        ip: std::net::IpAddr,
+    ) -> Result<Ue, String> {
+        let args = vec![
+            "agent".to_string(),
+            "core".into(),
+            "--bind".into(),
+            ip.to_string(),
+        ];
+        Self::spawn(UeKind::Builtin, self_exe.to_path_buf(), args, wrap, ip)
+            .map_err(|e| e.replace("the UE", "the core agent"))
+    }
+
     /// Start the UE (`wrap` prefixes the command, e.g. `ip netns exec NS`).
     pub fn start(
         kind: UeKind,
@@ -134,6 +151,16 @@ impl Ue {
                 vec![peers_dir().join("dtls_ue.py").display().to_string()],
             ),
         };
+        Self::spawn(kind, prog, args, wrap, ip)
+    }
+
+    fn spawn(
+        kind: UeKind,
+        prog: PathBuf,
+        args: Vec<String>,
+        wrap: &[String],
+        ip: std::net::IpAddr,
+    ) -> Result<Ue, String> {
         let mut cmd = if let Some((first, rest)) = wrap.split_first() {
             let mut c = Command::new(first);
             c.args(rest).arg(&prog);
@@ -297,6 +324,24 @@ impl Ue {
             rep.role = r["dtls_role"].as_str().map(String::from);
         }
         Ok(rep)
+    }
+
+    /// The core agent: start a run of `seconds` (the report is read by [`Ue::core_report`]).
+    pub fn start_run(&mut self, seconds: f64) -> Result<(), String> {
+        self.send(json!({"cmd": "run", "seconds": seconds}))
+    }
+
+    /// The core agent: the report of the run started by [`Ue::start_run`].
+    pub fn core_report(&mut self, seconds: f64) -> Result<CoreResult, String> {
+        let v = self.read(Duration::from_secs_f64(seconds + 40.0))?;
+        let r = &v["report"];
+        let count = |k: &str| usize::try_from(r[k].as_u64().unwrap_or(0)).unwrap_or(usize::MAX);
+        Ok(CoreResult {
+            sent: rtp_list(&r["sent_rtp"]),
+            received: rtp_list(&r["recv_rtp"]),
+            rtcp_sent: count("sent_rtcp"),
+            rtcp_received: count("recv_rtcp"),
+        })
     }
 
     /// Close the UE and reap it.
