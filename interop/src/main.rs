@@ -10,6 +10,8 @@ use std::process::ExitCode;
 mod agent;
 mod conformance;
 mod lab;
+mod replay;
+mod trace;
 
 #[derive(Parser)]
 #[command(
@@ -79,6 +81,9 @@ enum Cmd {
     /// Run the Iq procedure scenarios against a media gateway (we are the ALG), or with
     /// `--mgc` against a controller (we are the MG); summary table and JUnit XML.
     Conformance(conformance::ConformanceArgs),
+    /// Replay a recorded H.248 trace (pcap, pcapng or text trace) against a gateway under test,
+    /// comparing each live reply with the recorded one; `--list` prints the decoded trace.
+    Replay(replay::ReplayArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -115,6 +120,7 @@ fn main() -> ExitCode {
         Cmd::Agent { role, bind } => agent::main(role, bind),
         Cmd::Lab(args) => lab::run(args),
         Cmd::Conformance(args) => conformance::run(args),
+        Cmd::Replay(args) => replay::run(args),
     }
 }
 
