@@ -24,9 +24,8 @@ use iq_alg::daemon::{Daemon, DaemonConfig};
 use iq_alg::ng::side::RealmNames;
 use iq_alg::procedures::{ActpassPolicy, SessionConfig};
 use iq_codec::model::{
-    ActionReply, ActionRequest, AuditDescriptor, AuditItem, AuditRequest, Command, CommandReply,
-    CommandRequest, ContextId, ErrorDescriptor, MId, NotifyReply, TerminationId, TransactionId,
-    TransactionResult,
+    ActionRequest, AuditDescriptor, AuditItem, AuditRequest, Command, CommandRequest, ContextId,
+    MId, TerminationId, TransactionId, TransactionResult,
 };
 use iq_codec::text::Style;
 use iq_link::association::{mgc, Keepalive, MgEntry, Mgc, MgcConfig};
@@ -419,35 +418,9 @@ fn audit_root_packages() -> Vec<ActionRequest> {
     }]
 }
 
-/// Answer an AGW's request: Notify is acknowledged, anything else gets 501.
+/// Notify is acknowledged, anything else gets 501 (see `acknowledge_notifies`).
 fn answer(actions: &[ActionRequest]) -> TransactionResult {
-    let mut replies = Vec::new();
-    for a in actions {
-        let mut commands = Vec::new();
-        let mut error = None;
-        for c in &a.commands {
-            match &c.command {
-                Command::Notify(n) => commands.push(CommandReply::Notify(NotifyReply {
-                    termination_ids: n.termination_ids.clone(),
-                    error: None,
-                })),
-                other => {
-                    error = Some(ErrorDescriptor {
-                        code: 501,
-                        text: Some(format!("{} not implemented by the ALG", other.name())),
-                    });
-                    break;
-                }
-            }
-        }
-        replies.push(ActionReply {
-            context: a.context,
-            error,
-            context_reply: None,
-            commands,
-        });
-    }
-    TransactionResult::Actions(replies)
+    iq_link::association::acknowledge_notifies(actions, "the ALG")
 }
 
 /// What the event handler keeps between events.

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use iq_codec::model::{
-    ActionReply, ActionRequest, Command, CommandReply, ErrorDescriptor, MId, Message, MessageBody,
-    NotifyReply, ServiceChangeMethod, ServiceChangeParm, Transaction, TransactionResult,
+    ActionRequest, Command, ErrorDescriptor, MId, Message, MessageBody, ServiceChangeMethod,
+    ServiceChangeParm, Transaction, TransactionResult,
 };
 use iq_link::association::{mgc, Keepalive, MgEntry, Mgc, MgcConfig, OutOfService};
 use iq_link::driver::format_mid;
@@ -150,36 +150,9 @@ fn encoding(binary: bool) -> Encoding {
     }
 }
 
-/// A Notify reply per Notify; anything else 501 (a conformance controller asks, it does not
-/// serve).
+/// Notify is acknowledged, anything else gets 501 (see `acknowledge_notifies`).
 fn answer(actions: &[ActionRequest]) -> TransactionResult {
-    let mut replies = Vec::new();
-    for a in actions {
-        let mut commands = Vec::new();
-        let mut error = None;
-        for c in &a.commands {
-            match &c.command {
-                Command::Notify(n) => commands.push(CommandReply::Notify(NotifyReply {
-                    termination_ids: n.termination_ids.clone(),
-                    error: None,
-                })),
-                other => {
-                    error = Some(ErrorDescriptor {
-                        code: 501,
-                        text: Some(format!("{} not handled by iq-interop", other.name())),
-                    });
-                    break;
-                }
-            }
-        }
-        replies.push(ActionReply {
-            context: a.context,
-            error,
-            context_reply: None,
-            commands,
-        });
-    }
-    TransactionResult::Actions(replies)
+    iq_link::association::acknowledge_notifies(actions, "iq-interop")
 }
 
 /// The MG's ServiceChange on ROOT in a decoded message, with the header version.

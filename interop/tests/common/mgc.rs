@@ -7,10 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use iq_codec::model::{
-    ActionReply, ActionRequest, Command, CommandReply, ErrorDescriptor, MId, NotifyReply,
-    TransactionResult,
-};
+use iq_codec::model::{ActionRequest, MId, TransactionResult};
 use iq_link::association::{mgc, MgEntry, Mgc, MgcConfig};
 use iq_link::driver::{parse_mid, MgcDriver};
 use iq_link::transport::{TransportConfig, TransportKind};
@@ -43,35 +40,9 @@ pub struct TestMgc {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// A Notify reply per Notify command (the MG only sends Notify to us here); anything else 501.
+/// Notify is acknowledged, anything else gets 501 (see `acknowledge_notifies`).
 fn ack(actions: &[ActionRequest]) -> TransactionResult {
-    let mut replies = Vec::new();
-    for a in actions {
-        let mut commands = Vec::new();
-        let mut error = None;
-        for c in &a.commands {
-            match &c.command {
-                Command::Notify(n) => commands.push(CommandReply::Notify(NotifyReply {
-                    termination_ids: n.termination_ids.clone(),
-                    error: None,
-                })),
-                other => {
-                    error = Some(ErrorDescriptor {
-                        code: 501,
-                        text: Some(format!("{} not handled by the test MGC", other.name())),
-                    });
-                    break;
-                }
-            }
-        }
-        replies.push(ActionReply {
-            context: a.context,
-            error,
-            context_reply: None,
-            commands,
-        });
-    }
-    TransactionResult::Actions(replies)
+    iq_link::association::acknowledge_notifies(actions, "the test MGC")
 }
 
 impl TestMgc {

@@ -180,6 +180,45 @@ pub enum Error {
     InvalidConfig(&'static str),
 }
 
+/// What a controller that only listens answers to an MG's request: an empty reply to each
+/// Notify, and error 501 (naming `who`) for the first other command of an action, whose later
+/// commands are then not executed (H.248.1 8.2.2).
+pub fn acknowledge_notifies(
+    actions: &[iq_codec::model::ActionRequest],
+    who: &str,
+) -> iq_codec::model::TransactionResult {
+    use iq_codec::model::{
+        ActionReply, Command, CommandReply, ErrorDescriptor, NotifyReply, TransactionResult,
+    };
+    let mut replies = Vec::with_capacity(actions.len());
+    for a in actions {
+        let mut commands = Vec::new();
+        let mut error = None;
+        for c in &a.commands {
+            match &c.command {
+                Command::Notify(n) => commands.push(CommandReply::Notify(NotifyReply {
+                    termination_ids: n.termination_ids.clone(),
+                    error: None,
+                })),
+                other => {
+                    error = Some(ErrorDescriptor {
+                        code: error_code::NOT_IMPLEMENTED,
+                        text: Some(format!("{} not implemented by {who}", other.name())),
+                    });
+                    break;
+                }
+            }
+        }
+        replies.push(ActionReply {
+            context: a.context,
+            error,
+            context_reply: None,
+            commands,
+        });
+    }
+    TransactionResult::Actions(replies)
+}
+
 /// H.248 error codes the association answers with (H.248.8; digest §4.4).
 pub mod error_code {
     /// 406 Version Not Supported.
