@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Run the SCTP tests against real kernel SCTP, in the VM: iq-link/tests/sctp*.rs, and
-# alg/tests/sctp_daemons.rs (a real iq-agw process registering with a real iq-alg over SCTP).
+# Run the SCTP tests against real kernel SCTP, in the VM: iq-link/tests/sctp*.rs,
+# alg/tests/sctp_daemons.rs (a real iq-agw process registering with a real iq-alg over SCTP), and
+# `iq-interop lab --transport sctp --ue builtin`: both TS 23.334 6.2.10.5 figures end to end (ICE,
+# DTLS-SRTP, SRTP<->RTP, release) with Iq over SCTP.
 #
 #   tools/sctp-vm/test.sh
 #
@@ -9,10 +11,12 @@
 # VM (see prepare.sh, run.sh) and runs the test binaries inside with REQUIRE_KERNEL_SCTP=1, so a
 # missing SCTP fails rather than skips; the daemon test gets the daemons' paths in IQ_ALG_BIN and
 # IQ_AGW_BIN. Fails unless every binary exited 0, no `test result: FAILED` or SKIPPED came out, at
-# least one test passed in all, and the daemon test binary passed at least one test.
+# least one test passed in all, the daemon test binary passed at least one test, and the lab said
+# PASS for both figures with Iq over SCTP.
 # Output is also kept in target/sctp-vm/test.log.
 # SCTP_VM_TEST_ARGS: extra arguments for the iq-link test binaries (e.g. a test name filter);
-# SCTP_VM_DAEMON_TEST_ARGS: the same for the daemon test binary.
+# SCTP_VM_DAEMON_TEST_ARGS: the same for the daemon test binary; SCTP_VM_LAB_ARGS: extra
+# arguments for the lab (default `--seconds 2`: under TCG the DTLS handshake eats into 1 s).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -25,13 +29,16 @@ cargo test -p iq-link --features vm-tests --no-run >"$build_log" 2>&1 || { cat "
 mapfile -t bins < <(sed -nE 's#^ *Executable tests/sctp[a-z_0-9]*\.rs \((.*)\)$#\1#p' "$build_log")
 [ ${#bins[@]} -gt 0 ] || die "no iq-link/tests/sctp*.rs test binary in the cargo output"
 
-say "building the daemons (cargo build -p iq-alg -p iq-agw) and their SCTP test (cargo test -p iq-alg --features vm-tests --no-run)"
+say "building the daemons and the lab (cargo build -p iq-alg -p iq-agw -p iq-interop) and the daemons' SCTP test (cargo test -p iq-alg --features vm-tests --no-run)"
 daemon_log=$VMDIR/build-daemons.log
-cargo build -p iq-alg -p iq-agw --message-format=json-render-diagnostics >"$daemon_log.json" 2>"$daemon_log" ||
-    { cat "$daemon_log" >&2; die "cargo build -p iq-alg -p iq-agw failed"; }
+cargo build -p iq-alg -p iq-agw -p iq-interop --message-format=json-render-diagnostics >"$daemon_log.json" 2>"$daemon_log" ||
+    { cat "$daemon_log" >&2; die "cargo build -p iq-alg -p iq-agw -p iq-interop failed"; }
 alg_bin=$(sed -nE 's#.*"executable":"([^"]*/iq-alg)".*#\1#p' "$daemon_log.json" | tail -1)
 agw_bin=$(sed -nE 's#.*"executable":"([^"]*/iq-agw)".*#\1#p' "$daemon_log.json" | tail -1)
+lab_bin=$(sed -nE 's#.*"executable":"([^"]*/iq-interop)".*#\1#p' "$daemon_log.json" | tail -1)
 [ -x "$alg_bin" ] && [ -x "$agw_bin" ] || die "no iq-alg / iq-agw executable in the cargo output"
+[ -x "$lab_bin" ] || die "no iq-interop executable in the cargo output"
+[ "$(dirname "$alg_bin")" = "$(dirname "$agw_bin")" ] || die "iq-alg and iq-agw in different directories"
 cargo test -p iq-alg --features vm-tests --no-run >>"$daemon_log" 2>&1 || { cat "$daemon_log" >&2; die "cargo test -p iq-alg --no-run failed"; }
 daemon_test=$(sed -nE 's#^ *Executable tests/sctp_daemons\.rs \((.*)\)$#\1#p' "$daemon_log" | tail -1)
 [ -n "$daemon_test" ] || die "no alg/tests/sctp_daemons.rs test binary in the cargo output"
@@ -49,16 +56,22 @@ inner=$VMDIR/test-in-vm.sh
     printf 'echo "== %s"\n' "$(realpath "$daemon_test")"
     printf 'REQUIRE_KERNEL_SCTP=1 RUST_BACKTRACE=1 IQ_ALG_BIN=%q IQ_AGW_BIN=%q %q --test-threads=1 %s || rc=1\n' \
         "$(realpath "$alg_bin")" "$(realpath "$agw_bin")" "$(realpath "$daemon_test")" "${SCTP_VM_DAEMON_TEST_ARGS:-}"
+    # the lab: real iq-alg and iq-agw processes, our own UE (no Python in the VM), Iq over SCTP
+    echo 'echo "== iq-interop lab"'
+    echo 'lab_t0=$(cut -d" " -f1 /proc/uptime)'
+    printf 'RUST_BACKTRACE=1 %q lab --transport sctp --ue builtin --bin-dir %q %s || rc=1\n' \
+        "$(realpath "$lab_bin")" "$(dirname "$(realpath "$alg_bin")")" "${SCTP_VM_LAB_ARGS:---seconds 2}"
+    echo 'echo "iq-lab-time: $(awk -v a="$lab_t0" -v b="$(cut -d" " -f1 /proc/uptime)" "BEGIN { printf \"%.1f\", b - a }") s in the VM"'
     echo 'exit $rc'
 } >"$inner"
 
 log=$VMDIR/test.log
-say "running $((${#bins[@]} + 1)) test binaries in the VM"
+say "running $((${#bins[@]} + 1)) test binaries and the lab in the VM"
 set +e
 SCTP_VM_LOG=$log "$SCTP_VM_HERE/run.sh" "$inner" >/dev/null
 rc=$?
 set -e
-grep -aE '^(== |iq-bench: |iq-sctp-recovery: |test |test result:|running |\*\*\*|thread |  left|  right|failures:|---- )' "$log" || true
+grep -aE '^(== |iq-bench: |iq-sctp-recovery: |iq-lab-time: |test |test result:|running |\*\*\*|thread |  left|  right|failures:|---- |figure |lab: |iq-interop lab: |  ALG |  \[FAIL\])' "$log" || true
 
 passed=$( (grep -aoE '^test result: ok\. [0-9]+ passed' "$log" || true) | awk '{ s += $4 } END { print s + 0 }')
 # passes of the daemon test binary alone: the lines after its "== " header
@@ -66,14 +79,21 @@ daemon_passed=$(awk -v h="== $(realpath "$daemon_test")" '
     /^== / { in_d = ($0 == h) }
     in_d && /^test result: ok\. [0-9]+ passed/ { s += $4 }
     END { print s + 0 }' "$log")
+# the lab's verdicts: its lines after the "== iq-interop lab" header
+lab_out=$(awk '/^== \// { in_l = 0 } $0 == "== iq-interop lab" { in_l = 1 } in_l' "$log")
+lab_ok=1
+grep -qE '^  ALG .*\(Iq SCTP ' <<<"$lab_out" || { say "FAILED: the lab did not run Iq over SCTP"; lab_ok=0; }
+for f in '6.2.10.5.1 (UE offers)' '6.2.10.5.2 (core offers)'; do
+    grep -qF "figure $f: PASS" <<<"$lab_out" || { say "FAILED: the lab's figure $f did not PASS over SCTP"; lab_ok=0; }
+done
 failed=0
 grep -aqE '^test result: FAILED' "$log" && failed=1
 grep -aq 'SKIPPED' "$log" && { say "a test skipped although REQUIRE_KERNEL_SCTP=1"; failed=1; }
-say "VM step: exit $rc, $passed tests passed ($daemon_passed of them iq-alg/iq-agw over SCTP); build $(awk -v a="$t0" -v b="$t_built" 'BEGIN{printf "%.1f", b-a}') s, total $(since "$t0") s"
-if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -lt 1 ] || [ "$daemon_passed" -lt 1 ]; then
+say "VM step: exit $rc, $passed tests passed ($daemon_passed of them iq-alg/iq-agw over SCTP), lab over SCTP $([ $lab_ok = 1 ] && echo PASS || echo FAIL); build $(awk -v a="$t0" -v b="$t_built" 'BEGIN{printf "%.1f", b-a}') s, total $(since "$t0") s"
+if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -lt 1 ] || [ "$daemon_passed" -lt 1 ] || [ "$lab_ok" -ne 1 ]; then
     [ "$passed" -lt 1 ] && say "FAILED: the VM ran no SCTP test (no 'test result: ok. N passed' with N >= 1)"
     [ "$daemon_passed" -lt 1 ] && say "FAILED: the VM ran no iq-alg/iq-agw SCTP test (alg/tests/sctp_daemons.rs)"
     say "FAILED (full log: $log)"
     exit 1
 fi
-say "OK: kernel SCTP tests passed in the VM, including iq-agw registering with iq-alg over SCTP"
+say "OK: kernel SCTP tests passed in the VM, including iq-agw registering with iq-alg over SCTP and both lab figures over SCTP"
