@@ -40,10 +40,59 @@ pub fn find_binary(name: &str, bin_dir: Option<&Path>) -> Result<PathBuf, String
             }
         }
     }
+    if let Some(p) = build_with_cargo_run(&file) {
+        return Ok(p);
+    }
     Err(format!(
         "{name} not found next to iq-interop nor on PATH; build it (`cargo build -p {name}`) or \
          pass --bin-dir"
     ))
+}
+
+/// Under `cargo run -p iq-interop -- lab` (the README's command) the daemons are not built by
+/// that command: build them once, with the same profile and target directory, and return
+/// `file` next to this executable. `cargo run` tells its child where cargo and the package are
+/// (`CARGO`, `CARGO_MANIFEST_DIR`); anything else gets None.
+fn build_with_cargo_run(file: &str) -> Option<PathBuf> {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    let cargo = std::env::var_os("CARGO")?;
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
+    let exe = std::env::current_exe().ok()?;
+    let profile_dir = exe.parent()?;
+    let target_dir = profile_dir.parent()?;
+    let profile = match profile_dir.file_name()?.to_str()? {
+        "debug" => "dev",
+        other => other,
+    };
+    let workspace = manifest.parent()?;
+    if !workspace.join("alg/Cargo.toml").is_file() || !workspace.join("agw/Cargo.toml").is_file() {
+        return None;
+    }
+    BUILT.call_once(|| {
+        println!(
+            "lab: iq-alg and iq-agw are not built yet: cargo build --profile {profile} -p iq-alg \
+             -p iq-agw"
+        );
+        let status = Command::new(&cargo)
+            .args([
+                "build",
+                "--profile",
+                profile,
+                "-p",
+                "iq-alg",
+                "-p",
+                "iq-agw",
+            ])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(workspace)
+            .stdin(Stdio::null())
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("lab: building iq-alg and iq-agw failed");
+        }
+    });
+    Some(profile_dir.join(file)).filter(|p| p.is_file())
 }
 
 /// Strip ANSI colour escapes.
