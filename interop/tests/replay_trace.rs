@@ -567,3 +567,57 @@ fn text_trace_format() {
         .collect();
     assert_eq!(errs, vec![1, 2], "{lines:#?}");
 }
+
+#[test]
+fn damaged_captures_never_crash_the_reader() {
+    // Truncated at many lengths and with octets overwritten: the reader exits 0, 1 (trace
+    // errors) or 2 (not a trace), never with a panic (101).
+    let mut files = Vec::new();
+    for (name, pk, link) in [
+        ("dmg-tcp", tcp_packets(Ip::V6), Link::Ethernet),
+        ("dmg-sctp", sctp_packets(Ip::V4), Link::Sll),
+    ] {
+        for ng in [false, true] {
+            let path = dir().join(format!("{name}-{ng}"));
+            if ng {
+                write_pcapng(&path, link, &pk);
+            } else {
+                write_pcap(&path, link, &pk);
+            }
+            files.push(std::fs::read(&path).unwrap());
+        }
+    }
+    let out = dir().join("damaged.bin");
+    let mut runs = 0;
+    for (fi, f) in files.iter().enumerate() {
+        let step = f.len() / 12 + 1;
+        for i in (0..f.len()).step_by(step) {
+            for variant in 0..3 {
+                let mut d = f.clone();
+                match variant {
+                    0 => d.truncate(i),
+                    1 => d[i] ^= 0xff,
+                    _ => {
+                        for b in d.iter_mut().skip(i).take(8) {
+                            *b = 0xff;
+                        }
+                    }
+                }
+                std::fs::write(&out, &d).unwrap();
+                let st = Command::new(env!("CARGO_BIN_EXE_iq-interop"))
+                    .args(["replay", "--list"])
+                    .arg(&out)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .unwrap();
+                runs += 1;
+                assert!(
+                    matches!(st.code(), Some(0..=2)),
+                    "file {fi} variant {variant} at {i}: {st:?}"
+                );
+            }
+        }
+    }
+    assert!(runs > 100);
+}

@@ -7,7 +7,7 @@
 //! is 0 iff no scenario failed (not-applicable ones do not count as failures, nor as passes).
 
 mod check;
-mod link;
+pub(crate) mod link;
 mod media;
 mod mg_side;
 mod report;

@@ -116,10 +116,5 @@ fn list(trace: &trace::Trace) -> ExitCode {
     }
 }
 
-mod mgc {
-    use super::*;
-    pub fn run(_a: &ReplayArgs, _t: &trace::Trace) -> ExitCode {
-        eprintln!("replay --as mgc: not yet");
-        ExitCode::from(2)
-    }
-}
+mod diff;
+mod mgc;

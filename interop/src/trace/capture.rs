@@ -481,7 +481,7 @@ impl Extractor {
             flow.pending.insert(seq, (f.number, data.to_vec()));
             return;
         }
-        let skip = (-ahead) as usize;
+        let skip = ahead.unsigned_abs() as usize;
         if skip < data.len() {
             flow.buf.extend_from_slice(&data[skip..]);
             flow.next = Some(next.wrapping_add((data.len() - skip) as u32));

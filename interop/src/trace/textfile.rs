@@ -35,9 +35,12 @@ pub fn parse_time(s: &str) -> Option<f64> {
     }
     let offset = match rest {
         "Z" | "z" => 0,
-        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
-            let oh: i64 = o[1..3].parse().ok()?;
-            let om: i64 = o[4..6].parse().ok()?;
+        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
+            if o.get(3..4) != Some(":") {
+                return None;
+            }
+            let oh: i64 = o.get(1..3)?.parse().ok()?;
+            let om: i64 = o.get(4..6)?.parse().ok()?;
             let v = oh * 3600 + om * 60;
             if o.starts_with('-') {
                 -v
@@ -154,5 +157,6 @@ mod tests {
         assert_eq!(parse_time("12.25"), Some(12.25));
         assert_eq!(parse_time("2026-13-01T00:00:00Z"), None);
         assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time("2026-11-27T17:00:00+0\u{e9}00"), None);
     }
 }

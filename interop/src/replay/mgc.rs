@@ -1,0 +1,281 @@
+//! `--as mgc`: we are the recorded controller. The gateway under test registers with us; we
+//! send the recorded controller's requests in order, wait for each reply, and compare it with
+//! the recorded reply.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use iq_codec::model::{ActionRequest, MessageBody, Transaction, TransactionId, TransactionResult};
+use iq_link::transport::TransportKind;
+use serde_json::Value;
+
+use super::diff::{Difference, Mapping, Rules};
+use super::ReplayArgs;
+use crate::conformance::link::{Link, LinkConfig};
+use crate::trace::{Direction, Encoding, Trace};
+
+/// One recorded controller transaction.
+struct Step {
+    frame: u32,
+    time: f64,
+    id: TransactionId,
+    actions: Vec<ActionRequest>,
+    recorded: Option<TransactionResult>,
+}
+
+/// The verdict of one step.
+pub struct Verdict {
+    /// Recorded transaction ID.
+    pub id: TransactionId,
+    /// Frame of the recorded request.
+    pub frame: u32,
+    /// Command names.
+    pub commands: String,
+    /// Differences (empty: match), or the failure to get a reply.
+    pub result: Result<Vec<Difference>, String>,
+}
+
+fn steps(trace: &Trace) -> Vec<Step> {
+    let mut out: Vec<Step> = Vec::new();
+    for m in &trace.messages {
+        let MessageBody::Transactions(ts) = &m.message.body else {
+            continue;
+        };
+        for t in ts {
+            match (m.direction, t) {
+                (Direction::MgcToMg, Transaction::Request(r)) => out.push(Step {
+                    frame: m.frame,
+                    time: m.time,
+                    id: r.id,
+                    actions: r.actions.clone(),
+                    recorded: None,
+                }),
+                (Direction::MgToMgc, Transaction::Reply(r)) => {
+                    if let Some(s) = out
+                        .iter_mut()
+                        .find(|s| s.id == r.id && s.recorded.is_none())
+                    {
+                        s.recorded = Some(r.result.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn commands(actions: &[ActionRequest]) -> String {
+    actions
+        .iter()
+        .flat_map(|a| a.commands.iter().map(|c| c.command.name()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Runs the replay; prints the report.
+pub fn run(a: &ReplayArgs, trace: &Trace) -> ExitCode {
+    let rules = match &a.rules {
+        None => Rules::default(),
+        Some(p) => match std::fs::read_to_string(p)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Rules::from_toml(&t))
+        {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("iq-interop replay: {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let Some(target) = a.target else {
+        eprintln!("iq-interop replay: --target ADDR (the gateway under test) is required");
+        return ExitCode::from(2);
+    };
+    let transport = match a.transport.as_str() {
+        "tcp" => TransportKind::Tcp,
+        "udp" => TransportKind::Udp,
+        "sctp" => TransportKind::Sctp,
+        other => {
+            eprintln!("iq-interop replay: unknown transport {other:?} (tcp, udp, sctp)");
+            return ExitCode::from(2);
+        }
+    };
+    let ctrl = trace
+        .messages
+        .iter()
+        .find(|m| m.direction == Direction::MgcToMg);
+    let mid = match (&a.mid, ctrl) {
+        (Some(s), _) => iq_link::driver::parse_mid(s),
+        (None, Some(m)) => Ok(m.message.mid.clone()),
+        (None, None) => Err("the trace has no controller message".into()),
+    };
+    let mid = match mid {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("iq-interop replay: our mId: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let steps = steps(trace);
+    if steps.is_empty() {
+        eprintln!("iq-interop replay: no controller request in the trace");
+        return ExitCode::from(2);
+    }
+    let timeout = Duration::from_secs_f64(a.timeout.clamp(0.1, 3600.0));
+    let mut link = match Link::start(LinkConfig {
+        mid,
+        mg_mid: None,
+        mg_addr: target.ip(),
+        mg_port: (target.port() != 0).then_some(target.port()),
+        transport,
+        binary: ctrl.is_some_and(|m| m.encoding == Encoding::Binary),
+        listen: a.listen,
+        request_timeout: timeout,
+    }) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("iq-interop replay: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("listening on {} for the gateway at {target}", link.addr);
+    let Some(reg) = link.wait_registered(timeout) else {
+        eprintln!("iq-interop replay: the gateway did not register within {timeout:?}");
+        return ExitCode::from(2);
+    };
+    println!(
+        "gateway {} registered from {}",
+        iq_link::driver::format_mid(&reg.mid),
+        reg.address
+    );
+    let verdicts = replay(&link, &steps, &rules, a.fast);
+    drop(link);
+    report(&verdicts, trace, a.junit.as_deref(), target)
+}
+
+fn replay(link: &Link, steps: &[Step], rules: &Rules, fast: bool) -> Vec<Verdict> {
+    let mut map = Mapping::default();
+    let mut out = Vec::new();
+    let start = Instant::now();
+    let t0 = steps.first().map_or(0.0, |s| s.time);
+    for s in steps {
+        if !fast {
+            let due = s.time - t0;
+            if due.is_finite() && due > 0.0 {
+                let due = Duration::from_secs_f64(due.min(3600.0));
+                if let Some(wait) = due.checked_sub(start.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+        }
+        let commands = commands(&s.actions);
+        let result = (|| {
+            let mut req = serde_json::to_value(&s.actions).map_err(|e| e.to_string())?;
+            map.substitute(&mut req, rules);
+            let actions: Vec<ActionRequest> =
+                serde_json::from_value(req).map_err(|e| format!("substitution: {e}"))?;
+            let live = link.request(actions)?;
+            let Some(rec) = &s.recorded else {
+                return Err("no recorded reply in the trace to compare with".to_string());
+            };
+            let (r, l) = (to_value(rec)?, to_value(&live)?);
+            Ok(map.compare(&r, &l, rules))
+        })();
+        out.push(Verdict {
+            id: s.id,
+            frame: s.frame,
+            commands,
+            result,
+        });
+    }
+    out
+}
+
+fn to_value(r: &TransactionResult) -> Result<Value, String> {
+    serde_json::to_value(r).map_err(|e| e.to_string())
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn report(
+    verdicts: &[Verdict],
+    trace: &Trace,
+    junit: Option<&std::path::Path>,
+    target: SocketAddr,
+) -> ExitCode {
+    let mut failed = 0;
+    for v in verdicts {
+        match &v.result {
+            Ok(d) if d.is_empty() => {
+                println!("MATCH     T{} (frame {}) {}", v.id, v.frame, v.commands)
+            }
+            Ok(d) => {
+                failed += 1;
+                println!("MISMATCH  T{} (frame {}) {}", v.id, v.frame, v.commands);
+                for x in d {
+                    println!("    {x}");
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                println!(
+                    "FAILED    T{} (frame {}) {}: {e}",
+                    v.id, v.frame, v.commands
+                );
+            }
+        }
+    }
+    println!(
+        "{} transaction(s): {} matched, {failed} did not; {} trace error(s)",
+        verdicts.len(),
+        verdicts.len() - failed,
+        trace.errors.len()
+    );
+    if let Some(p) = junit {
+        let mut x = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"replay {}\" tests=\"{}\" failures=\"{failed}\">\n",
+            xml(&target.to_string()),
+            verdicts.len()
+        );
+        for v in verdicts {
+            x.push_str(&format!(
+                "  <testcase classname=\"replay\" name=\"T{} frame {} {}\"",
+                v.id,
+                v.frame,
+                xml(&v.commands)
+            ));
+            match &v.result {
+                Ok(d) if d.is_empty() => x.push_str("/>\n"),
+                Ok(d) => {
+                    let body: Vec<String> = d.iter().map(|d| xml(&d.to_string())).collect();
+                    x.push_str(&format!(
+                        ">\n    <failure message=\"{} difference(s)\">{}</failure>\n  </testcase>\n",
+                        d.len(),
+                        body.join("\n")
+                    ));
+                }
+                Err(e) => x.push_str(&format!(
+                    ">\n    <failure message=\"{}\"/>\n  </testcase>\n",
+                    xml(e)
+                )),
+            }
+        }
+        x.push_str("</testsuite>\n");
+        if let Err(e) = std::fs::write(p, x) {
+            eprintln!("iq-interop replay: cannot write {}: {e}", p.display());
+            return ExitCode::from(2);
+        }
+    }
+    if failed == 0 && trace.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
