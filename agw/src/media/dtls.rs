@@ -62,6 +62,9 @@ pub enum DtlsOutcome {
     },
     /// The attempt ended; cause text for `DtlsFailed`.
     Failed(String),
+    /// The peer closed (close_notify or a closing alert) an association that had completed:
+    /// a normal end (a browser hanging up), not a (D)TLS establishment failure.
+    Closed,
 }
 
 /// Shared with the verification callback: the acceptable fingerprints (updatable) and
@@ -198,7 +201,11 @@ impl DtlsAssoc {
                         EndpointEvent::HandshakeComplete => return Some(self.complete()),
                         EndpointEvent::PeerClosed => {
                             self.done = true;
-                            return Some(DtlsOutcome::Failed("closed".into()));
+                            return Some(if self.completed {
+                                DtlsOutcome::Closed
+                            } else {
+                                DtlsOutcome::Failed("closed".into())
+                            });
                         }
                         _ => {}
                     }
@@ -207,6 +214,10 @@ impl DtlsAssoc {
             }
             Err(e) => {
                 let mismatch = self.verdict.lock().map(|v| v.mismatch).unwrap_or(true);
+                if self.completed && matches!(e, DtlsError::ErrAlertFatalOrClose) {
+                    self.done = true;
+                    return Some(DtlsOutcome::Closed);
+                }
                 let cause = if mismatch {
                     "fingerprint-mismatch".to_owned()
                 } else if matches!(e, DtlsError::ErrAlertFatalOrClose) {

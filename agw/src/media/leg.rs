@@ -375,6 +375,11 @@ impl AccessLeg {
         match outcome {
             None => {}
             Some(DtlsOutcome::Failed(cause)) => self.fail(&cause),
+            // The UE hung up its DTLS association after using it: not an establishment failure
+            // (no estfail Notify); the SRTP keys stay until the ALG subtracts the termination.
+            Some(DtlsOutcome::Closed) => {
+                tracing::info!(leg = self.config.leg.0, "DTLS closed by the peer");
+            }
             Some(DtlsOutcome::Connected {
                 profile,
                 keying_material,
