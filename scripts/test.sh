@@ -13,6 +13,7 @@ command -v escript >/dev/null 2>&1 || need+=(erlang-base)
 ls /usr/lib/erlang/lib/megaco-*/include/megaco_message_v3.hrl >/dev/null 2>&1 || need+=(erlang-dev)
 ls -d /usr/lib/erlang/lib/megaco-*/examples >/dev/null 2>&1 || need+=(erlang-examples)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)   # lab --netns tests
 if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: installing ${need[*]}"
     if [ "$(id -u)" -ne 0 ]; then
