@@ -46,7 +46,7 @@ use iq_codec::model::{
     TransactionResult,
 };
 use iq_codec::packages::{ItemKind, Registry};
-use tracing::{debug, debug_span, info, warn};
+use tracing::{debug, info, info_span, warn};
 
 use crate::media::api::{
     DtlsRole, LegId, LegKind, LegSpec, LegStats, LocalInfo, MediaError, MediaEvent, MediaPlane,
@@ -374,7 +374,7 @@ impl<M: MediaPlane> Control<M> {
             context_reply: None,
             commands: Vec::new(),
         };
-        let span = debug_span!("context", ctx = ?a.context);
+        let span = info_span!("context", ctx = ?a.context);
         let _g = span.enter();
         if let ContextId::Id(id) = a.context {
             if !self.contexts.contains_key(&id) {
@@ -642,7 +642,7 @@ impl<M: MediaPlane> Control<M> {
         let mut undo = Vec::new();
         let mut audits = Vec::new();
         for t in &mut work {
-            let span = debug_span!("termination", term = t.id.as_str(), ctx);
+            let span = info_span!("termination", term = t.id.as_str(), ctx);
             let _g = span.enter();
             match self.apply(now, t, &r.descriptors, &mut undo) {
                 Ok(a) => audits.push(a),
@@ -1674,7 +1674,7 @@ impl<M: MediaPlane> Control<M> {
             MediaEvent::DtlsFailed { leg, cause } => {
                 let (tid, sid) = self.legs.get(&leg)?.clone();
                 let t = self.terms.get(&tid)?;
-                let span = debug_span!("termination", term = tid.as_str(), ctx = t.context);
+                let span = info_span!("termination", term = tid.as_str(), ctx = t.context);
                 let _g = span.enter();
                 warn!(leg = leg.0, stream = sid, %cause, "DTLS failed");
                 let events = t.events.as_ref()?;
