@@ -162,6 +162,10 @@ fn record() -> String {
 
 struct Run {
     code: Option<i32>,
+    /// The `--pcap` recording of the replay.
+    pcap: std::path::PathBuf,
+    /// The port the replay listened on (the controller's side of the recording).
+    port: u16,
     stdout: String,
     junit: String,
 }
@@ -172,6 +176,8 @@ fn replay(trace: &str, name: &str) -> Run {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.txt"));
     let junit = dir.join(format!("{name}.xml"));
+    let pcap = dir.join(format!("{name}.pcap"));
+    let _ = std::fs::remove_file(&pcap);
     std::fs::write(&path, trace).unwrap();
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -191,6 +197,8 @@ fn replay(trace: &str, name: &str) -> Run {
         ])
         .args(["--fast", "--timeout", "10", "--junit"])
         .arg(&junit)
+        .arg("--pcap")
+        .arg(&pcap)
         .arg(&path)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -216,6 +224,8 @@ fn replay(trace: &str, name: &str) -> Run {
     let mut stdout = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
     Run {
+        pcap,
+        port,
         code: status.code(),
         stdout,
         junit: std::fs::read_to_string(&junit).unwrap_or_default(),
@@ -240,6 +250,8 @@ fn figure_replays_against_agw_and_altered_reply_is_caught() {
         ok.junit
     );
 
+    check_recording(&ok);
+
     // Alter the recorded error code of the Modify on the unknown context.
     assert_eq!(trace.matches("411").count(), 1, "{trace}");
     let altered = trace.replace("411", "412");
@@ -263,4 +275,119 @@ fn figure_replays_against_agw_and_altered_reply_is_caught() {
         "{}",
         bad.junit
     );
+}
+
+/// The `--pcap` recording of a matching replay, read back by our trace reader and by tshark:
+/// the gateway's registration, then the five replayed requests (Add, Add, Modify, Modify,
+/// Subtract) each answered, all between the replay's listening port and the gateway.
+fn check_recording(run: &Run) {
+    assert!(
+        run.stdout.contains(&format!("in {}", run.pcap.display())),
+        "{}",
+        run.stdout
+    );
+    let port = run.port.to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_iq-interop"))
+        .args(["replay", "--list", "--ports", &port])
+        .arg(&run.pcap)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{listing}");
+    let lines: Vec<Value> = listing
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ours = format!("127.0.0.1:{port}");
+    let mut requests = Vec::new(); // (direction, id, first command)
+    let mut replies = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for l in &lines {
+        assert_eq!(l["transport"], "tcp", "{l}");
+        let (src, dst) = (l["src"].as_str().unwrap(), l["dst"].as_str().unwrap());
+        assert!(src == ours || dst == ours, "{l}");
+        assert!(
+            src.starts_with("127.0.0.1:") && dst.starts_with("127.0.0.1:"),
+            "{l}"
+        );
+        let message: Message = serde_json::from_value(l["message"].clone()).unwrap();
+        let MessageBody::Transactions(ts) = message.body else {
+            panic!("{l}")
+        };
+        for t in ts {
+            match t {
+                Transaction::Request(r) => {
+                    ids.insert(r.id);
+                    let cmd = r.actions[0].commands[0].command.name().to_string();
+                    requests.push((l["direction"].as_str().unwrap().to_string(), r.id, cmd));
+                }
+                Transaction::Reply(r) => {
+                    ids.insert(r.id);
+                    replies.push((l["direction"].as_str().unwrap().to_string(), r.id));
+                }
+                _ => {}
+            }
+        }
+    }
+    let cmds: Vec<(&str, &str)> = requests
+        .iter()
+        .map(|(d, _, c)| (d.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(
+        cmds,
+        [
+            ("mg->mgc", "ServiceChange"),
+            ("mgc->mg", "Add"),
+            ("mgc->mg", "Add"),
+            ("mgc->mg", "Modify"),
+            ("mgc->mg", "Modify"),
+            ("mgc->mg", "Subtract"),
+        ],
+        "{listing}"
+    );
+    for (d, id, _) in &requests {
+        let back = if d == "mg->mgc" { "mgc->mg" } else { "mg->mgc" };
+        assert!(
+            replies.iter().any(|(rd, rid)| rd == back && rid == id),
+            "request {id} unanswered in the recording:\n{listing}"
+        );
+    }
+    // tshark (a third-party reader) sees the same transactions.
+    let tshark = Command::new("tshark").arg("--version").output();
+    if !tshark.map(|o| o.status.success()).unwrap_or(false) {
+        if std::env::var_os("CI").is_some() {
+            panic!("replay_agw: tshark missing (scripts/test.sh installs it)");
+        }
+        eprintln!("\n*** SKIPPING the tshark check of replay --pcap: no tshark on PATH ***\n");
+        return;
+    }
+    let out = Command::new("tshark")
+        .arg("-n")
+        .arg("-r")
+        .arg(&run.pcap)
+        .args(["-d", &format!("tcp.port=={port},megaco")])
+        .args(["-Y", "megaco", "-T", "fields", "-e", "megaco.transid"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: std::collections::BTreeSet<u32> = String::from_utf8_lossy(&out.stdout)
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(
+        seen,
+        ids,
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let messages = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(messages, lines.len(), "{listing}");
 }

@@ -128,6 +128,21 @@ pub enum ScKind {
     HandOff(MId),
 }
 
+/// One message on the wire, as sent or received (`replay --pcap` records them).
+#[derive(Debug, Clone)]
+pub struct Wire {
+    /// When.
+    pub at: std::time::SystemTime,
+    /// Transport.
+    pub kind: TransportKind,
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// The message (without transport framing).
+    pub data: Vec<u8>,
+}
+
 /// The running controller.
 pub struct Link {
     /// Where we listen.
@@ -186,9 +201,25 @@ struct Loop {
     scs: Vec<(u32, Answer<u32>)>,
     last_sc: Option<(ServiceChangeParm, Vec<String>, u8)>,
     registered_from: Option<SocketAddr>,
+    tap: Option<std_mpsc::Sender<Wire>>,
 }
 
 impl Loop {
+    /// Copies a message to the tap, if any (`sent`: we sent it on `conn`).
+    fn tap(&self, conn: &Connection, sent: bool, data: &[u8]) {
+        if let Some(t) = &self.tap {
+            let (me, peer) = (conn.local_addr(), conn.peer_addr());
+            let (src, dst) = if sent { (me, peer) } else { (peer, me) };
+            let _ = t.send(Wire {
+                at: std::time::SystemTime::now(),
+                kind: conn.kind(),
+                src,
+                dst,
+                data: data.to_vec(),
+            });
+        }
+    }
+
     fn new_mgc(&self, mid: MId) -> Option<Mgc> {
         let entry = match self.cfg.mg_port {
             Some(p) => MgEntry::new(mid, SocketAddr::new(self.cfg.mg_addr, p)),
@@ -393,6 +424,7 @@ impl Loop {
             while let Some(t) = self.mgc.as_mut().and_then(Mgc::poll_transmit) {
                 busy = true;
                 if let Some(c) = self.conns.get(&t.to).cloned() {
+                    self.tap(&c, true, &t.bytes);
                     if let Err(e) = c.send(&t.bytes, StreamKey::CONTROL).await {
                         tracing::warn!(to = %t.to, %e, "send failed");
                     }
@@ -417,6 +449,14 @@ enum Input {
 impl Link {
     /// Listen and start the controller thread. Returns once listening (or the bind error).
     pub fn start(cfg: LinkConfig) -> Result<Link, String> {
+        Self::start_tapped(cfg, None)
+    }
+
+    /// [`Link::start`], copying every message sent and received to `tap`.
+    pub fn start_tapped(
+        cfg: LinkConfig,
+        tap: Option<std_mpsc::Sender<Wire>>,
+    ) -> Result<Link, String> {
         let codec = encoding(cfg.binary)
             .codec()
             .ok_or("encoding not available")?;
@@ -483,6 +523,7 @@ impl Link {
                     scs: Vec::new(),
                     last_sc: None,
                     registered_from: None,
+                    tap,
                 };
                 let mut readers = Vec::new();
                 loop {
@@ -499,6 +540,7 @@ impl Link {
                             let Some(c) = c else { break };
                             if let Some((to, bytes)) = lp.command(Instant::now(), c) {
                                 if let Some(conn) = lp.conns.get(&to).cloned() {
+                                    lp.tap(&conn, true, &bytes);
                                     if let Err(e) = conn.send(&bytes, StreamKey::CONTROL).await {
                                         tracing::warn!(%to, %e, "probe send failed");
                                     }
@@ -523,6 +565,9 @@ impl Link {
                                 }));
                             }
                             Some(Input::Received(peer, Ok(m))) => {
+                                if let Some(conn) = lp.conns.get(&peer).cloned() {
+                                    lp.tap(&conn, false, &m.data);
+                                }
                                 lp.input(Instant::now(), peer, &m.data);
                             }
                             Some(Input::Received(peer, Err(e))) => {

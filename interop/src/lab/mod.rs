@@ -12,7 +12,7 @@ mod iq;
 mod media;
 mod netns;
 mod ng;
-mod pcap;
+pub(crate) mod pcap;
 mod sdp;
 mod ue;
 

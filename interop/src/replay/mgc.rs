@@ -124,16 +124,26 @@ pub fn run(a: &ReplayArgs, trace: &Trace) -> ExitCode {
         return ExitCode::from(2);
     }
     let timeout = Duration::from_secs_f64(a.timeout.clamp(0.1, 3600.0));
-    let mut link = match Link::start(LinkConfig {
-        mid,
-        mg_mid: None,
-        mg_addr: target.ip(),
-        mg_port: (target.port() != 0).then_some(target.port()),
-        transport,
-        binary: ctrl.is_some_and(|m| m.encoding == Encoding::Binary),
-        listen: a.listen,
-        request_timeout: timeout,
-    }) {
+    let (tap, wire) = match a.pcap {
+        Some(_) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            (Some(tx), Some(rx))
+        }
+        None => (None, None),
+    };
+    let mut link = match Link::start_tapped(
+        LinkConfig {
+            mid,
+            mg_mid: None,
+            mg_addr: target.ip(),
+            mg_port: (target.port() != 0).then_some(target.port()),
+            transport,
+            binary: ctrl.is_some_and(|m| m.encoding == Encoding::Binary),
+            listen: a.listen,
+            request_timeout: timeout,
+        },
+        tap,
+    ) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("iq-interop replay: {e}");
@@ -152,7 +162,17 @@ pub fn run(a: &ReplayArgs, trace: &Trace) -> ExitCode {
     );
     let verdicts = replay(&link, &steps, &rules, a.fast);
     drop(link);
-    report(&verdicts, trace, a.junit.as_deref(), target)
+    let code = report(&verdicts, trace, a.junit.as_deref(), target);
+    if let (Some(p), Some(rx)) = (&a.pcap, wire) {
+        match super::record::write_pcap(p, rx.try_iter()) {
+            Ok(n) => println!("pcap: {n} H.248 message(s) in {}", p.display()),
+            Err(e) => {
+                eprintln!("iq-interop replay: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    code
 }
 
 fn replay(link: &Link, steps: &[Step], rules: &Rules, fast: bool) -> Vec<Verdict> {

@@ -49,6 +49,11 @@ pub struct ReplayArgs {
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Record the replay itself (every H.248 message sent and received, with the real
+    /// addresses and ports) as a pcap file (raw IPv4 with synthesized UDP, TCP+TPKT or SCTP
+    /// headers).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
     /// Seconds to wait for the gateway's registration and for each reply.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
@@ -118,3 +123,4 @@ fn list(trace: &trace::Trace) -> ExitCode {
 
 mod diff;
 mod mgc;
+mod record;
