@@ -167,11 +167,13 @@ struct Run {
     /// The port the replay listened on (the controller's side of the recording).
     port: u16,
     stdout: String,
+    stderr: String,
     junit: String,
 }
 
 /// Replays `trace` against a fresh `iq-agw` (other port ranges than the recording).
-fn replay(trace: &str, name: &str) -> Run {
+/// `extra`: more arguments for `iq-interop replay`.
+fn replay(trace: &str, name: &str, extra: &[&str]) -> Run {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("replay_agw");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.txt"));
@@ -199,11 +201,18 @@ fn replay(trace: &str, name: &str) -> Run {
         .arg(&junit)
         .arg("--pcap")
         .arg(&pcap)
+        .args(extra)
         .arg(&path)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut err_pipe, &mut s).unwrap();
+        s
+    });
     let _agw = Proc::daemon(
         "agw",
         &bin("iq-agw", "iq-agw"),
@@ -223,7 +232,10 @@ fn replay(trace: &str, name: &str) -> Run {
     };
     let mut stdout = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    let stderr = stderr.join().unwrap();
+    eprintln!("{stderr}");
     Run {
+        stderr,
         pcap,
         port,
         code: status.code(),
@@ -235,7 +247,7 @@ fn replay(trace: &str, name: &str) -> Run {
 #[test]
 fn figure_replays_against_agw_and_altered_reply_is_caught() {
     let trace = record();
-    let ok = replay(&trace, "fig-6.2.10.5.1");
+    let ok = replay(&trace, "fig-6.2.10.5.1", &["--quiet"]);
     assert_eq!(ok.code, Some(0), "report:\n{}\ntrace:\n{trace}", ok.stdout);
     assert_eq!(
         ok.stdout.matches("\nMATCH ").count() + usize::from(ok.stdout.starts_with("MATCH ")),
@@ -251,11 +263,13 @@ fn figure_replays_against_agw_and_altered_reply_is_caught() {
     );
 
     check_recording(&ok);
+    // --quiet: no progress at all
+    assert!(!ok.stderr.contains("replay: "), "{}", ok.stderr);
 
     // Alter the recorded error code of the Modify on the unknown context.
     assert_eq!(trace.matches("411").count(), 1, "{trace}");
     let altered = trace.replace("411", "412");
-    let bad = replay(&altered, "altered");
+    let bad = replay(&altered, "altered", &["--progress-every", "2"]);
     assert_eq!(bad.code, Some(1), "{}", bad.stdout);
     let mism: Vec<&str> = bad
         .stdout
@@ -270,6 +284,25 @@ fn figure_replays_against_agw_and_altered_reply_is_caught() {
         bad.stdout
     );
     assert_eq!(bad.stdout.matches("\nMATCH ").count(), 4, "{}", bad.stdout);
+    // Progress (stderr is a pipe, not a terminal): every 2 transactions and at the end, with
+    // the running count of mismatches (T14, the 4th, is the one); no terminal control codes.
+    let progress: Vec<&str> = bad
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("replay: "))
+        .collect();
+    assert_eq!(
+        progress,
+        [
+            "replay: 2/5 transaction(s), 0 not matching",
+            "replay: 4/5 transaction(s), 1 not matching",
+            "replay: 5/5 transaction(s), 1 not matching",
+        ],
+        "{}",
+        bad.stderr
+    );
+    assert!(!bad.stderr.contains('\r'), "{:?}", bad.stderr);
+    assert!(!bad.stdout.contains("replay: "), "{}", bad.stdout);
     assert!(
         bad.junit.contains("tests=\"5\" failures=\"1\""),
         "{}",

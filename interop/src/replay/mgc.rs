@@ -160,7 +160,8 @@ pub fn run(a: &ReplayArgs, trace: &Trace) -> ExitCode {
         iq_link::driver::format_mid(&reg.mid),
         reg.address
     );
-    let verdicts = replay(&link, &steps, &rules, a.fast);
+    let progress = super::progress::Progress::new(steps.len(), a.quiet, a.progress_every);
+    let verdicts = replay(&link, &steps, &rules, a.fast, progress);
     drop(link);
     let code = report(&verdicts, trace, a.junit.as_deref(), target);
     if let (Some(p), Some(rx)) = (&a.pcap, wire) {
@@ -175,7 +176,14 @@ pub fn run(a: &ReplayArgs, trace: &Trace) -> ExitCode {
     code
 }
 
-fn replay(link: &Link, steps: &[Step], rules: &Rules, fast: bool) -> Vec<Verdict> {
+fn replay(
+    link: &Link,
+    steps: &[Step],
+    rules: &Rules,
+    fast: bool,
+    mut progress: super::progress::Progress,
+) -> Vec<Verdict> {
+    let mut failed = 0;
     let mut map = Mapping::default();
     let mut out = Vec::new();
     let start = Instant::now();
@@ -203,13 +211,18 @@ fn replay(link: &Link, steps: &[Step], rules: &Rules, fast: bool) -> Vec<Verdict
             let (r, l) = (to_value(rec)?, to_value(&live)?);
             Ok(map.compare(&r, &l, rules))
         })();
+        if !matches!(&result, Ok(d) if d.is_empty()) {
+            failed += 1;
+        }
         out.push(Verdict {
             id: s.id,
             frame: s.frame,
             commands,
             result,
         });
+        progress.step(out.len(), failed);
     }
+    progress.finish();
     out
 }
 

@@ -49,6 +49,13 @@ pub struct ReplayArgs {
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// No progress indicator (on standard error: a `\r` line on a terminal, else a line every
+    /// `--progress-every` transactions).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Without a terminal, print progress every this many transactions.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub progress_every: usize,
     /// Record the replay itself (every H.248 message sent and received, with the real
     /// addresses and ports) as a pcap file (raw IPv4 with synthesized UDP, TCP+TPKT or SCTP
     /// headers).
@@ -123,4 +130,5 @@ fn list(trace: &trace::Trace) -> ExitCode {
 
 mod diff;
 mod mgc;
+mod progress;
 mod record;
