@@ -346,7 +346,7 @@ impl Mapping {
                         }
                         None if !rules.ignored(path) => out.push(Difference {
                             path: path.join("."),
-                            what: format!("missing in the live reply (recorded {})", short(rv)),
+                            what: format!("missing in the live message (recorded {})", short(rv)),
                         }),
                         None => {}
                     }
@@ -358,7 +358,7 @@ impl Mapping {
                         if !rules.ignored(path) {
                             out.push(Difference {
                                 path: path.join("."),
-                                what: format!("extra in the live reply: {}", short(lv)),
+                                what: format!("extra in the live message: {}", short(lv)),
                             });
                         }
                         path.pop();
@@ -374,13 +374,13 @@ impl Mapping {
                 for (i, a) in ra.iter().enumerate().skip(la.len()) {
                     out.push(Difference {
                         path: sub(path, i),
-                        what: format!("missing in the live reply (recorded {})", short(a)),
+                        what: format!("missing in the live message (recorded {})", short(a)),
                     });
                 }
                 for (i, b) in la.iter().enumerate().skip(ra.len()) {
                     out.push(Difference {
                         path: sub(path, i),
-                        what: format!("extra in the live reply: {}", short(b)),
+                        what: format!("extra in the live message: {}", short(b)),
                     });
                 }
             }

@@ -16,12 +16,12 @@ use crate::conformance::link::{Link, LinkConfig};
 use crate::trace::{Direction, Encoding, Trace};
 
 /// One recorded controller transaction.
-struct Step {
-    frame: u32,
+pub(super) struct Step {
+    pub(super) frame: u32,
     time: f64,
-    id: TransactionId,
-    actions: Vec<ActionRequest>,
-    recorded: Option<TransactionResult>,
+    pub(super) id: TransactionId,
+    pub(super) actions: Vec<ActionRequest>,
+    pub(super) recorded: Option<TransactionResult>,
 }
 
 /// The verdict of one step.
@@ -36,7 +36,7 @@ pub struct Verdict {
     pub result: Result<Vec<Difference>, String>,
 }
 
-fn steps(trace: &Trace) -> Vec<Step> {
+pub(super) fn steps(trace: &Trace) -> Vec<Step> {
     let mut out: Vec<Step> = Vec::new();
     for m in &trace.messages {
         let MessageBody::Transactions(ts) = &m.message.body else {
@@ -66,7 +66,7 @@ fn steps(trace: &Trace) -> Vec<Step> {
     out
 }
 
-fn commands(actions: &[ActionRequest]) -> String {
+pub(super) fn commands(actions: &[ActionRequest]) -> String {
     actions
         .iter()
         .flat_map(|a| a.commands.iter().map(|c| c.command.name()))
@@ -74,33 +74,47 @@ fn commands(actions: &[ActionRequest]) -> String {
         .join(",")
 }
 
-/// Runs the replay; prints the report.
-pub fn run(a: &ReplayArgs, trace: &Trace) -> ExitCode {
-    let rules = match &a.rules {
-        None => Rules::default(),
+/// The built-in rules and `--rules` (`None`: reported on stderr).
+pub(super) fn load_rules(a: &ReplayArgs) -> Option<Rules> {
+    match &a.rules {
+        None => Some(Rules::default()),
         Some(p) => match std::fs::read_to_string(p)
             .map_err(|e| e.to_string())
             .and_then(|t| Rules::from_toml(&t))
         {
-            Ok(r) => r,
+            Ok(r) => Some(r),
             Err(e) => {
                 eprintln!("iq-interop replay: {}: {e}", p.display());
-                return ExitCode::from(2);
+                None
             }
         },
+    }
+}
+
+/// `--transport` (`None`: reported on stderr).
+pub(super) fn transport_kind(t: &str) -> Option<TransportKind> {
+    match t {
+        "tcp" => Some(TransportKind::Tcp),
+        "udp" => Some(TransportKind::Udp),
+        "sctp" => Some(TransportKind::Sctp),
+        other => {
+            eprintln!("iq-interop replay: unknown transport {other:?} (tcp, udp, sctp)");
+            None
+        }
+    }
+}
+
+/// Runs the replay; prints the report.
+pub fn run(a: &ReplayArgs, trace: &Trace) -> ExitCode {
+    let Some(rules) = load_rules(a) else {
+        return ExitCode::from(2);
     };
     let Some(target) = a.target else {
         eprintln!("iq-interop replay: --target ADDR (the gateway under test) is required");
         return ExitCode::from(2);
     };
-    let transport = match a.transport.as_str() {
-        "tcp" => TransportKind::Tcp,
-        "udp" => TransportKind::Udp,
-        "sctp" => TransportKind::Sctp,
-        other => {
-            eprintln!("iq-interop replay: unknown transport {other:?} (tcp, udp, sctp)");
-            return ExitCode::from(2);
-        }
+    let Some(transport) = transport_kind(&a.transport) else {
+        return ExitCode::from(2);
     };
     let ctrl = trace
         .messages
@@ -237,7 +251,7 @@ fn xml(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn report(
+pub(super) fn report(
     verdicts: &[Verdict],
     trace: &Trace,
     junit: Option<&std::path::Path>,

@@ -16,6 +16,9 @@ use crate::trace::{self, Filter};
 pub enum Side {
     /// The controller: the gateway under test registers with us.
     Mgc,
+    /// The gateway: we register with the controller under test and answer its requests as
+    /// the recorded gateway did.
+    Mg,
 }
 
 /// `iq-interop replay` arguments.
@@ -28,7 +31,8 @@ pub struct ReplayArgs {
     /// Side to play.
     #[arg(long = "as", value_enum, default_value_t = Side::Mgc)]
     pub side: Side,
-    /// The gateway under test (its address; the port is checked when not 0).
+    /// `--as mgc`: the gateway under test (its address; the port is checked when not 0).
+    /// `--as mg`: the controller under test (address and port).
     #[arg(long)]
     pub target: Option<SocketAddr>,
     /// Where to listen for the gateway's connection.
@@ -91,6 +95,7 @@ pub fn run(a: ReplayArgs) -> ExitCode {
     }
     match a.side {
         Side::Mgc => mgc::run(&a, &trace),
+        Side::Mg => mg::run(&a, &trace),
     }
 }
 
@@ -129,6 +134,7 @@ fn list(trace: &trace::Trace) -> ExitCode {
 }
 
 mod diff;
+mod mg;
 mod mgc;
 mod progress;
 mod record;
