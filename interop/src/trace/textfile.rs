@@ -141,12 +141,28 @@ pub fn parse(text: &str, codec: &BinaryCodec) -> Result<Trace, String> {
             )),
         }
     }
+    // header errors were found before the decode errors of earlier blocks
+    trace.errors.sort_by_key(|e| e.frame);
     Ok(trace)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_time;
+    use super::{parse, parse_time};
+
+    #[test]
+    fn errors_in_block_order() {
+        // block 1: bad header, block 2: undecodable, block 3: bad header (found by the
+        // cargo-fuzz target `trace_read`: errors came out as 1, 3, 2)
+        let t = parse(
+            "# mgc->mg soon\nMEGACO/3 [192.0.2.2]:2944\n\n# mg->mgc 3\ngarbage\n\n# mg->mgc 3o\nx\n",
+            &iq_codec::binary::BinaryCodec::default(),
+        )
+        .unwrap();
+        let frames: Vec<u32> = t.errors.iter().map(|e| e.frame).collect();
+        assert_eq!(frames, [1, 2, 3], "{:?}", t.errors);
+        assert!(t.messages.is_empty());
+    }
 
     #[test]
     fn rfc3339_against_known_epochs() {
