@@ -262,8 +262,9 @@ fn cleanup_removes_dead_runs_only_and_sigint_cleans_up() {
         .output()
         .expect("cleanup runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    println!("{text}");
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    println!("{text}{err}");
+    assert_eq!(out.status.code(), Some(0), "{text}{err}");
     assert_eq!(leftovers(dead), Vec::<String>::new(), "{text}");
     // (the root link went with the namespace holding its peer)
     assert!(text.contains(&alg) && text.contains(&agw), "{text}");

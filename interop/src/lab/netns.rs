@@ -390,6 +390,13 @@ fn pid_of(name: &str) -> Option<u32> {
 }
 
 /// `--netns-cleanup`: remove the namespaces and root links of runs that are no longer going.
+/// Whether a namespace of that name still exists.
+fn ns_exists(name: &str) -> bool {
+    ip(&["netns", "list"])
+        .map(|l| l.lines().any(|x| x.split_whitespace().next() == Some(name)))
+        .unwrap_or(true)
+}
+
 pub fn cleanup_leftovers() -> ExitCode {
     if let Err(e) = preflight() {
         eprintln!("iq-interop lab --netns-cleanup: {e}");
@@ -411,9 +418,10 @@ pub fn cleanup_leftovers() -> ExitCode {
             kept.push(name.to_string());
         } else if remove_ns(name) {
             removed.push(name.to_string());
-        } else {
+        } else if ns_exists(name) {
             failed.push(name.to_string());
         }
+        // (gone meanwhile: its own run removed it while we looked; nothing to do)
     }
     // root-side links (`N: iql123@if2: ...`) whose run is gone
     if let Ok(links) = ip(&["-o", "link", "show"]) {
@@ -425,9 +433,10 @@ pub fn cleanup_leftovers() -> ExitCode {
             if pid_of(name).is_some_and(|p| !name.starts_with(PREFIX) && !lab_alive(p)) {
                 if ip(&["link", "del", name]).is_ok() {
                     removed.push(name.to_string());
-                } else {
+                } else if ip(&["link", "show", name]).is_ok() {
                     failed.push(name.to_string());
                 }
+                // (a link that vanished meanwhile went with its namespace's peer)
             }
         }
     }
