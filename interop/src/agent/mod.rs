@@ -23,7 +23,7 @@
 
 mod core;
 mod ice;
-mod rtp;
+pub(crate) mod rtp;
 mod sdp;
 mod ue;
 

@@ -9,31 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// One RTP packet: (ssrc, seq, payload type, payload hex).
-pub type Rtp = (u32, u16, u8, String);
-
-fn parse_rtp(b: &[u8]) -> Option<Rtp> {
-    if b.len() < 12 || b[0] >> 6 != 2 {
-        return None;
-    }
-    let cc = (b[0] & 0x0f) as usize;
-    let mut off = 12 + 4 * cc;
-    if b[0] & 0x10 != 0 {
-        let len = u16::from_be_bytes([*b.get(off + 2)?, *b.get(off + 3)?]) as usize;
-        off += 4 + 4 * len;
-    }
-    let mut end = b.len();
-    if b[0] & 0x20 != 0 {
-        end = end.checked_sub(*b.last()? as usize)?;
-    }
-    let payload = b.get(off..end)?;
-    Some((
-        u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
-        u16::from_be_bytes([b[2], b[3]]),
-        b[1] & 0x7f,
-        payload.iter().map(|x| format!("{x:02x}")).collect(),
-    ))
-}
+pub use crate::agent::rtp::Rtp;
+use crate::agent::rtp::{is_rtcp, parse_rtp};
 
 /// The core-side peer: plain RTP/RTCP on one UDP socket.
 pub struct CorePeer {
@@ -107,7 +84,7 @@ impl CorePeer {
             }
             if let Ok((n, _)) = self.sock.recv_from(&mut buf) {
                 let b = &buf[..n];
-                if n >= 2 && (192..=223).contains(&b[1]) {
+                if is_rtcp(b) {
                     self.rtcp_received += 1;
                 } else if let Some(p) = parse_rtp(b) {
                     self.received.push(p);

@@ -11,32 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::iq::Log;
 use super::pcap::{Record, Seen};
 
-/// One RTP packet: (ssrc, seq, payload type, payload hex).
-pub type Rtp = (u32, u16, u8, String);
-
-/// Parse an RTP packet (header, CSRCs, extension, padding) into [`Rtp`].
-pub fn parse_rtp(b: &[u8]) -> Option<Rtp> {
-    if b.len() < 12 || b[0] >> 6 != 2 {
-        return None;
-    }
-    let cc = usize::from(b[0] & 0x0f);
-    let mut off = 12 + 4 * cc;
-    if b[0] & 0x10 != 0 {
-        let len = usize::from(u16::from_be_bytes([*b.get(off + 2)?, *b.get(off + 3)?]));
-        off += 4 + 4 * len;
-    }
-    let mut end = b.len();
-    if b[0] & 0x20 != 0 {
-        end = end.checked_sub(usize::from(*b.last()?))?;
-    }
-    let payload = b.get(off..end)?;
-    Some((
-        u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
-        u16::from_be_bytes([b[2], b[3]]),
-        b[1] & 0x7f,
-        payload.iter().map(|x| format!("{x:02x}")).collect(),
-    ))
-}
+pub use crate::agent::rtp::{is_rtcp, parse_rtp, Rtp};
 
 fn record(log: &Log, src: SocketAddr, dst: SocketAddr, data: &[u8]) {
     if let Ok(mut l) = log.lock() {
@@ -79,7 +54,7 @@ impl Counts {
                     self.client_hello = true;
                 }
             }
-            Some(128..=191) if b.len() >= 2 && (192..=223).contains(&b[1]) => self.srtcp += 1,
+            Some(128..=191) if is_rtcp(b) => self.srtcp += 1,
             Some(128..=191) => self.srtp += 1,
             _ => self.other += 1,
         }
@@ -298,7 +273,7 @@ impl CorePeer {
                 if let Ok((n, from)) = self.sock.recv_from(&mut buf) {
                     let b = &buf[..n];
                     record(&log, from, me, b);
-                    if n >= 2 && (192..=223).contains(&b[1]) {
+                    if is_rtcp(b) {
                         r.rtcp_received += 1;
                     } else if let Some(p) = parse_rtp(b) {
                         r.received.push(p);
