@@ -23,10 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use iq_codec::model::{
-    ActionReply, ActionRequest, Command, CommandReply, ContextId, ErrorDescriptor, MId,
-    NotifyReply, TransactionId, TransactionResult,
-};
+use iq_codec::model::{ActionRequest, Command, ContextId, MId, TransactionId, TransactionResult};
 use iq_codec::sdp::{Choosable, Sdp};
 use iq_link::association::{mgc, Mgc};
 use iq_link::driver::format_mid;
@@ -577,62 +574,39 @@ impl Daemon {
         mg: &MId,
         actions: &[ActionRequest],
     ) -> TransactionResult {
-        let mut replies = Vec::new();
         for a in actions {
-            let mut commands = Vec::new();
-            let mut error = None;
+            // the commands the reply executes: Notifies up to the first other command (501)
             for c in &a.commands {
-                match &c.command {
-                    Command::Notify(n) => {
-                        if let ContextId::Id(ctx) = a.context {
-                            let key = self
-                                .sessions
-                                .iter()
-                                .find(|(_, e)| {
-                                    e.session.context() == Some(ctx) && agw::same_mid(&e.agw, mg)
-                                })
-                                .map(|(k, _)| *k);
-                            if let Some(k) = key {
-                                if let Some(e) = self.sessions.get_mut(&k) {
-                                    match e.session.handle_notify(n, now) {
-                                        NotifyOutcome::DtlsFailed => warn!(
-                                            call_id = %e.call_id,
-                                            context = ctx,
-                                            "AGW reports DTLS failure (xdtls/estfail): releasing"
-                                        ),
-                                        NotifyOutcome::Heartbeat => {
-                                            debug!(context = ctx, "heartbeat")
-                                        }
-                                        _ => info!(context = ctx, "Notify ignored"),
-                                    }
-                                }
-                                self.drain(mgc, now, k);
-                            } else {
-                                info!(context = ctx, mid = %format_mid(mg), "Notify for no session");
-                            }
-                        }
-                        commands.push(CommandReply::Notify(NotifyReply {
-                            termination_ids: n.termination_ids.clone(),
-                            error: None,
-                        }));
-                    }
-                    other => {
-                        error = Some(ErrorDescriptor {
-                            code: 501,
-                            text: Some(format!("{} not implemented by the ALG", other.name())),
-                        });
-                        break;
+                let Command::Notify(n) = &c.command else {
+                    break;
+                };
+                let ContextId::Id(ctx) = a.context else {
+                    continue;
+                };
+                let key = self
+                    .sessions
+                    .iter()
+                    .find(|(_, e)| e.session.context() == Some(ctx) && agw::same_mid(&e.agw, mg))
+                    .map(|(k, _)| *k);
+                let Some(k) = key else {
+                    info!(context = ctx, mid = %format_mid(mg), "Notify for no session");
+                    continue;
+                };
+                if let Some(e) = self.sessions.get_mut(&k) {
+                    match e.session.handle_notify(n, now) {
+                        NotifyOutcome::DtlsFailed => warn!(
+                            call_id = %e.call_id,
+                            context = ctx,
+                            "AGW reports DTLS failure (xdtls/estfail): releasing"
+                        ),
+                        NotifyOutcome::Heartbeat => debug!(context = ctx, "heartbeat"),
+                        _ => info!(context = ctx, "Notify ignored"),
                     }
                 }
+                self.drain(mgc, now, k);
             }
-            replies.push(ActionReply {
-                context: a.context,
-                error,
-                context_reply: None,
-                commands,
-            });
         }
-        TransactionResult::Actions(replies)
+        iq_link::association::acknowledge_notifies(actions, "the ALG")
     }
 
     /// An AGW is gone: release its sessions (their Subtracts cannot be sent; the sessions end)
