@@ -21,7 +21,7 @@ pub fn alg_bin() -> PathBuf {
     std::env::var_os("IQ_ALG_BIN").map_or_else(|| PathBuf::from(ALG), PathBuf::from)
 }
 
-/// `iq-agw`: `$IQ_AGW_BIN`, else the sibling of `iq-alg` (built first if missing).
+/// `iq-agw`: `$IQ_AGW_BIN`, else the sibling of `iq-alg` (built first if missing or stale).
 pub fn agw_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("IQ_AGW_BIN") {
         let p = PathBuf::from(p);
@@ -30,16 +30,43 @@ pub fn agw_bin() -> PathBuf {
     }
     static BUILD: Once = Once::new();
     let path = PathBuf::from(ALG).with_file_name(format!("iq-agw{}", std::env::consts::EXE_SUFFIX));
-    BUILD.call_once(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "iq-agw"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "cargo build -p iq-agw failed");
-    });
+    // `cargo test --workspace` has built it already; building again from inside a test would
+    // re-resolve features and recompile half the tree, so only when it is missing or stale
+    if !path.exists() || older_than_sources(&path) {
+        BUILD.call_once(|| {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "-p", "iq-agw"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "cargo build -p iq-agw failed");
+        });
+    }
     assert!(path.exists(), "{} missing", path.display());
     path
+}
+
+/// Whether `bin` is older than a source file of the crates it is built from.
+fn older_than_sources(bin: &std::path::Path) -> bool {
+    fn newest(dir: &std::path::Path, acc: &mut Option<std::time::SystemTime>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                newest(&p, acc);
+            } else if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
+                if acc.is_none_or(|a| m > a) {
+                    *acc = Some(m);
+                }
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut src = None;
+    for d in ["agw/src", "iq-link/src", "iq-codec/src"] {
+        newest(&root.join(d), &mut src);
+    }
+    let built = std::fs::metadata(bin).and_then(|m| m.modified()).ok();
+    matches!((built, src), (Some(b), Some(s)) if s > b)
 }
 
 /// A running daemon whose stdout lines are collected.
