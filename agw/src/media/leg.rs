@@ -85,6 +85,9 @@ pub enum DropReason {
     Malformed,
     /// The leg's DTLS attempt failed (`DtlsFailed` was emitted): nothing is accepted any more.
     DtlsFailed,
+    /// SRTP/SRTCP of a new SSRC while the leg already knows
+    /// [`MAX_SSRCS`](super::srtp::MAX_SSRCS) SSRCs (dropped before any crypto).
+    SsrcLimit,
 }
 
 /// The DTLS side of the leg.
@@ -386,8 +389,7 @@ impl AccessLeg {
                 peer_cert,
             }) => {
                 let is_client = self.role == DtlsRole::Client;
-                let crypto = self.config.certificate.provider().clone();
-                match SrtpSession::new(profile, &keying_material, is_client, crypto.crypto()) {
+                match SrtpSession::new(profile, &keying_material, is_client) {
                     Ok(s) => {
                         self.srtp = Some(s);
                         self.guard = None;
@@ -453,7 +455,8 @@ impl AccessLeg {
                 self.stats.srtp_replays += 1;
                 Received::Dropped(DropReason::Replay)
             }
-            Err(UnprotectError::Malformed) => Received::Dropped(DropReason::Malformed),
+            Err(UnprotectError::SsrcLimit) => Received::Dropped(DropReason::SsrcLimit),
+            Err(_) => Received::Dropped(DropReason::Malformed),
         }
     }
 
@@ -465,7 +468,9 @@ impl AccessLeg {
             .srtp
             .as_mut()
             .ok_or_else(|| MediaError::Rejected("no keys".into()))?;
-        let n = srtp.protect(buf, len).map_err(MediaError::Rejected)?;
+        let n = srtp
+            .protect(buf, len)
+            .map_err(|e| MediaError::Rejected(e.to_string()))?;
         self.stats.packets_sent += 1;
         self.stats.octets_sent += n as u64;
         Ok(n)
@@ -535,6 +540,11 @@ impl AccessLeg {
                 });
             }
         }
+    }
+
+    /// Inbound SRTP/SRTCP packets of a new SSRC dropped by the per-leg SSRC bound.
+    pub fn srtp_ssrc_limit_drops(&self) -> u64 {
+        self.srtp.as_ref().map_or(0, SrtpSession::ssrc_limit_drops)
     }
 
     /// Counters.
