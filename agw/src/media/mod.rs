@@ -17,4 +17,4 @@ pub mod plain;
 pub mod pool;
 pub mod srtp;
 pub mod stun;
-mod task;
+pub mod task;

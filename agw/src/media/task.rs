@@ -1,7 +1,13 @@
 //! One task per context: owns the context's sockets and legs, relays media between them,
 //! drives access-leg timers, and takes commands from the engine over a channel. No locks and
 //! no allocation on the relay path: one receive buffer and one scratch buffer per task.
-//! OWNER: media-net helper.
+//! OWNER: media-net helper (relay core: srtp helper).
+//!
+//! The relay decisions themselves are sans-IO in [`RelayCore`]: it takes a received datagram
+//! and the context's legs (anything that is a [`RelayLeg`]) and sends through each leg's
+//! [`Egress`]. [`ContextTask`] feeds it from its UDP sockets; tests and benchmarks feed it
+//! from memory with [`DetachedLeg`]s (`tests/relay_alloc.rs` checks that the relay path
+//! does not allocate).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,17 +24,17 @@ use tokio::time::Sleep;
 
 use super::api::{LegId, LegSpec, LegStats, MediaEvent, StreamMode};
 use super::leg::{AccessLeg, Received};
-use super::plain::{PlainLeg, PlainReceived};
+use super::plain::{PlainLeg, PlainReceived, RtpReceiveStats};
 use super::pool::PortLease;
 
 /// Largest datagram relayed (longer ones are truncated by the kernel and dropped here).
-pub(crate) const RECV_MAX: usize = 2048;
+pub const RECV_MAX: usize = 2048;
 /// Room after a packet for SRTP's auth tag (and MKI) when protecting in place.
-pub(crate) const TAIL_ROOM: usize = 64;
+pub const TAIL_ROOM: usize = 64;
 
 /// Counters of one leg, written by its task and read by the engine at any time.
 #[derive(Debug, Default)]
-pub(crate) struct LegCounters {
+pub struct LegCounters {
     packets_received: AtomicU64,
     packets_sent: AtomicU64,
     octets_received: AtomicU64,
@@ -40,7 +46,8 @@ pub(crate) struct LegCounters {
 }
 
 impl LegCounters {
-    pub(crate) fn snapshot(&self) -> LegStats {
+    /// The counters now.
+    pub fn snapshot(&self) -> LegStats {
         LegStats {
             packets_received: self.packets_received.load(Ordering::Relaxed),
             packets_sent: self.packets_sent.load(Ordering::Relaxed),
@@ -67,9 +74,90 @@ impl LegCounters {
 
 /// Kind-specific state of a leg.
 #[derive(Debug)]
-pub(crate) enum LegState {
+#[non_exhaustive]
+pub enum LegState {
+    /// A plain RTP/RTCP leg.
     Plain(Box<PlainLeg>),
+    /// A DTLS-SRTP access leg.
     Access(Box<AccessLeg>),
+}
+
+/// Where a leg's datagrams go out (its UDP socket, or a test double).
+pub trait Egress {
+    /// Send `data` to `to` now, without waiting (a full socket buffer drops the packet).
+    fn try_send_to(&self, data: &[u8], to: SocketAddr) -> std::io::Result<usize>;
+}
+
+impl Egress for UdpSocket {
+    fn try_send_to(&self, data: &[u8], to: SocketAddr) -> std::io::Result<usize> {
+        UdpSocket::try_send_to(self, data, to)
+    }
+}
+
+/// What the relay core touches of a leg.
+pub struct LegParts<'a> {
+    /// The leg's identity.
+    pub id: LegId,
+    /// Its stream mode.
+    pub mode: StreamMode,
+    /// Kind-specific state.
+    pub state: &'a mut LegState,
+    /// Counters the engine reads.
+    pub counters: &'a LegCounters,
+    /// Receiver statistics of an access leg (plain legs keep theirs in [`PlainLeg`]).
+    pub access_rtp: &'a mut RtpReceiveStats,
+    /// Where its datagrams go.
+    pub egress: &'a dyn Egress,
+}
+
+/// A leg the relay core can work with.
+pub trait RelayLeg {
+    /// Borrow the parts the relay needs.
+    fn parts(&mut self) -> LegParts<'_>;
+}
+
+/// A leg outside any context task (tests, benchmarks): the same relay path with any
+/// [`Egress`].
+#[derive(Debug)]
+pub struct DetachedLeg<S> {
+    /// Identity.
+    pub id: LegId,
+    /// Stream mode.
+    pub mode: StreamMode,
+    /// Kind-specific state.
+    pub state: LegState,
+    /// Counters.
+    pub counters: LegCounters,
+    /// Access-leg receiver statistics.
+    pub access_rtp: RtpReceiveStats,
+    /// Where it sends.
+    pub egress: S,
+}
+
+impl<S: Egress> RelayLeg for DetachedLeg<S> {
+    fn parts(&mut self) -> LegParts<'_> {
+        LegParts {
+            id: self.id,
+            mode: self.mode,
+            state: &mut self.state,
+            counters: &self.counters,
+            access_rtp: &mut self.access_rtp,
+            egress: &self.egress,
+        }
+    }
+}
+
+impl RelayLeg for TaskLeg {
+    fn parts(&mut self) -> LegParts<'_> {
+        LegParts {
+            id: self.id,
+            mode: self.spec.mode,
+            state: &mut self.state,
+            counters: &self.counters,
+            access_rtp: &mut self.access_rtp,
+            egress: &self.socket,
+        }
+    }
 }
 
 /// A leg as its task owns it. Field order matters: the socket closes before the lease
@@ -83,7 +171,7 @@ pub(crate) struct TaskLeg {
     pub(crate) counters: Arc<LegCounters>,
     pub(crate) state: LegState,
     /// Receiver statistics for access legs (plain legs keep theirs in [`PlainLeg`]).
-    pub(crate) access_rtp: super::plain::RtpReceiveStats,
+    pub(crate) access_rtp: RtpReceiveStats,
 }
 
 /// What the engine asks of a context task.
@@ -160,9 +248,7 @@ pub(crate) struct ContextTask {
     legs: Vec<TaskLeg>,
     /// Commands for legs that have not arrived yet (a move in flight).
     pending: Vec<Command>,
-    events: UnboundedSender<MediaEvent>,
-    buf: Vec<u8>,
-    scratch: Vec<u8>,
+    core: RelayCore,
     next_leg: usize,
     _guard: TaskGuard,
 }
@@ -173,9 +259,7 @@ impl ContextTask {
             context,
             legs: Vec::with_capacity(2),
             pending: Vec::new(),
-            events,
-            buf: vec![0; RECV_MAX + TAIL_ROOM],
-            scratch: vec![0; RECV_MAX + TAIL_ROOM],
+            core: RelayCore::new(events),
             next_leg: 0,
             _guard: guard,
         }
@@ -208,7 +292,10 @@ impl ContextTask {
                         self.drain(i);
                     }
                 }
-                Wake::Datagram { leg, len, from } => self.datagram(leg, len, from),
+                Wake::Datagram { leg, len, from } => {
+                    self.core
+                        .datagram(&mut self.legs, leg, len, from, Instant::now());
+                }
                 Wake::RecvError { leg, error } => {
                     tracing::debug!(context = self.context, leg = ?self.legs[leg].id, %error, "receive error");
                 }
@@ -250,7 +337,7 @@ impl ContextTask {
         let n = self.legs.len();
         for k in 0..n {
             let i = (self.next_leg + k) % n;
-            let mut rb = ReadBuf::new(&mut self.buf[..RECV_MAX]);
+            let mut rb = ReadBuf::new(self.core.recv_buf());
             match self.legs[i].socket.poll_recv_from(cx, &mut rb) {
                 Poll::Ready(Ok(from)) => {
                     self.next_leg = i + 1;
@@ -330,14 +417,45 @@ impl ContextTask {
         }
     }
 
-    /// Send what an access leg wants sent, pass its events on, copy its SRTP counters.
     fn drain(&mut self, i: usize) {
-        let leg = &mut self.legs[i];
-        let LegState::Access(access) = &mut leg.state else {
+        if let Some(leg) = self.legs.get_mut(i) {
+            self.core.drain(&mut leg.parts());
+        }
+    }
+}
+
+/// The sans-IO relay of one context: a receive buffer, a scratch buffer for protecting,
+/// and the decisions (stream modes, loopback, counters, RTP statistics, SRTP) for each
+/// datagram. Allocation-free per packet.
+#[derive(Debug)]
+pub struct RelayCore {
+    events: UnboundedSender<MediaEvent>,
+    buf: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl RelayCore {
+    /// A core reporting leg events (peer learned, DTLS, consent) on `events`.
+    pub fn new(events: UnboundedSender<MediaEvent>) -> Self {
+        RelayCore {
+            events,
+            buf: vec![0; RECV_MAX + TAIL_ROOM],
+            scratch: vec![0; RECV_MAX + TAIL_ROOM],
+        }
+    }
+
+    /// Where the next datagram is received ([`RECV_MAX`] octets).
+    pub fn recv_buf(&mut self) -> &mut [u8] {
+        &mut self.buf[..RECV_MAX]
+    }
+
+    /// Send what an access leg wants sent, pass its events on, copy its SRTP counters.
+    pub fn drain(&self, leg: &mut LegParts<'_>) {
+        let LegState::Access(access) = &mut *leg.state else {
             return;
         };
         while let Some((to, data)) = access.poll_transmit() {
-            if let Err(e) = leg.socket.try_send_to(&data, to) {
+            if let Err(e) = leg.egress.try_send_to(&data, to) {
                 tracing::debug!(leg = ?leg.id, %to, error = %e, "transmit failed");
             }
         }
@@ -353,10 +471,21 @@ impl ContextTask {
             .store(s.srtp_replays, Ordering::Relaxed);
     }
 
-    fn datagram(&mut self, i: usize, len: usize, from: SocketAddr) {
-        let now = Instant::now();
-        let leg = &mut self.legs[i];
-        let (media, access) = match &mut leg.state {
+    /// The datagram `recv_buf()[..len]` arrived on `legs[i]` from `from`: relay it.
+    pub fn datagram<L: RelayLeg>(
+        &mut self,
+        legs: &mut [L],
+        i: usize,
+        len: usize,
+        from: SocketAddr,
+        now: Instant,
+    ) {
+        let len = len.min(RECV_MAX);
+        let Some(leg) = legs.get_mut(i) else {
+            return;
+        };
+        let mut leg = leg.parts();
+        let (media, access) = match &mut *leg.state {
             LegState::Plain(p) => match p.on_datagram(from, &self.buf[..len]) {
                 PlainReceived::Media { rtcp, learned } => {
                     if let Some(addr) = learned {
@@ -374,44 +503,42 @@ impl ContextTask {
             },
         };
         if access {
-            self.drain(i);
+            self.drain(&mut leg);
         }
         let Some((plain_len, rtcp)) = media else {
             return;
         };
-        let leg = &mut self.legs[i];
-        let mode = leg.spec.mode;
+        let mode = leg.mode;
         if mode == StreamMode::Loopback {
             leg.counters.received(len);
-            Self::record_rtp(leg, rtcp, &self.buf[..plain_len], now);
-            Self::send_to_peer(leg, &mut self.buf, &mut self.scratch, plain_len);
+            Self::record_rtp(&mut leg, rtcp, &self.buf[..plain_len], now);
+            Self::send_to_peer(&mut leg, &self.buf, &mut self.scratch, plain_len);
             return;
         }
         if !takes_from_peer(mode) {
             return;
         }
         leg.counters.received(len);
-        Self::record_rtp(leg, rtcp, &self.buf[..plain_len], now);
-        for j in 0..self.legs.len() {
-            if j == i || !gives_to_peer(self.legs[j].spec.mode) {
+        Self::record_rtp(&mut leg, rtcp, &self.buf[..plain_len], now);
+        for (j, other) in legs.iter_mut().enumerate() {
+            if j == i {
                 continue;
             }
-            Self::send_to_peer(
-                &mut self.legs[j],
-                &mut self.buf,
-                &mut self.scratch,
-                plain_len,
-            );
+            let mut other = other.parts();
+            if !gives_to_peer(other.mode) {
+                continue;
+            }
+            Self::send_to_peer(&mut other, &self.buf, &mut self.scratch, plain_len);
         }
     }
 
-    fn record_rtp(leg: &mut TaskLeg, rtcp: bool, pkt: &[u8], now: Instant) {
+    fn record_rtp(leg: &mut LegParts<'_>, rtcp: bool, pkt: &[u8], now: Instant) {
         if rtcp {
             return;
         }
-        let rtp = match &mut leg.state {
+        let rtp = match &mut *leg.state {
             LegState::Plain(p) => &mut p.rtp,
-            LegState::Access(_) => &mut leg.access_rtp,
+            LegState::Access(_) => &mut *leg.access_rtp,
         };
         if rtp.on_rtp(pkt, now) {
             leg.counters
@@ -423,13 +550,13 @@ impl ContextTask {
 
     /// Send the plain packet `buf[..len]` to `leg`'s peer (protecting it on access legs,
     /// in `scratch` so that `buf` stays plain for further legs).
-    fn send_to_peer(leg: &mut TaskLeg, buf: &mut [u8], scratch: &mut [u8], len: usize) {
-        let sent = match &mut leg.state {
+    fn send_to_peer(leg: &mut LegParts<'_>, buf: &[u8], scratch: &mut [u8], len: usize) {
+        let sent = match &mut *leg.state {
             LegState::Plain(p) => {
                 let Some(dest) = p.destination() else {
                     return;
                 };
-                leg.socket.try_send_to(&buf[..len], dest)
+                leg.egress.try_send_to(&buf[..len], dest)
             }
             LegState::Access(a) => {
                 let Some(dest) = a.media_destination() else {
@@ -444,7 +571,7 @@ impl ContextTask {
                         return;
                     }
                 };
-                leg.socket.try_send_to(&scratch[..n], dest)
+                leg.egress.try_send_to(&scratch[..n], dest)
             }
         };
         match sent {
