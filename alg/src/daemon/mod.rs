@@ -14,6 +14,11 @@
 //!   (`xdtls/estfail` releases it, logged) and acknowledged.
 //! - AGWs ([`agw::AgwPool`]): a new session goes to an in-service AGW chosen by realm and
 //!   weight; an AGW lost (or handed off / taken out of service) releases its sessions.
+//! - An AGW that re-registers having kept its contexts (`Disconnected`, `Failover`,
+//!   `HandOff`) while the ALG holds no session there (the ALG restarted, or released them when
+//!   it declared the AGW lost) holds only contexts nobody knows: the ALG clears them with
+//!   ServiceChange `Forced` on ROOT, then puts the AGW back in service with `Restart`
+//!   (see [`Daemon::clear_unknown_contexts`]); no new session goes there in between.
 //! - Outgoing datagrams: [`Daemon::poll_datagram`]; timers: [`Daemon::poll_timeout`] /
 //!   [`Daemon::handle_timeout`].
 
@@ -123,6 +128,9 @@ pub struct Daemon {
     txns: Vec<(MId, TransactionId, Key, TxToken)>,
     cache: ReplyCache,
     out: VecDeque<(SocketAddr, Vec<u8>)>,
+    /// AGWs whose unknown contexts are being cleared: our ServiceChange (`Forced`, then
+    /// `Restart`) awaiting its reply.
+    clearing: Vec<(MId, TransactionId)>,
 }
 
 fn unix_now() -> u64 {
@@ -143,6 +151,7 @@ impl Daemon {
             txns: Vec::new(),
             cache: ReplyCache::new(config.reply_cache_ttl, 4096),
             out: VecDeque::new(),
+            clearing: Vec::new(),
             config,
         }
     }
@@ -475,17 +484,41 @@ impl Daemon {
                 ref method,
                 ..
             } => {
-                // A Restart means the AGW lost its state: our sessions there are gone.
-                if *method == iq_codec::model::ServiceChangeMethod::Restart {
-                    self.agw_gone(mgc, now, &mid.clone());
+                use iq_codec::model::ServiceChangeMethod as M;
+                match method {
+                    // A Restart means the AGW lost its state: our sessions there are gone.
+                    M::Restart => self.agw_gone(mgc, now, &mid.clone()),
+                    // It kept its contexts: those we no longer know must go.
+                    M::Disconnected | M::Failover | M::HandOff
+                        if self.clear_unknown_contexts(mgc, now, mid) =>
+                    {
+                        return Some(ev);
+                    }
+                    _ => {}
                 }
                 if self.agws.up(mid) {
                     info!(mid = %format_mid(mid), "AGW in service for sessions");
                 }
                 Some(ev)
             }
+            mgc::Event::ServiceChangeDone {
+                ref mid,
+                id,
+                ref method,
+                ref outcome,
+            } if self
+                .clearing
+                .iter()
+                .any(|(m, t)| *t == id && agw::same_mid(m, mid)) =>
+            {
+                self.clearing
+                    .retain(|(m, t)| !(*t == id && agw::same_mid(m, mid)));
+                self.clearing_step(mgc, now, mid, method, outcome);
+                None
+            }
             mgc::Event::MgLost { ref mid, .. } | mgc::Event::MgHandedOff { ref mid, .. } => {
                 self.agws.down(mid);
+                self.clearing.retain(|(m, _)| !agw::same_mid(m, mid));
                 self.agw_gone(mgc, now, &mid.clone());
                 Some(ev)
             }
@@ -607,6 +640,95 @@ impl Daemon {
             }
         }
         iq_link::association::acknowledge_notifies(actions, "the ALG")
+    }
+
+    /// An AGW re-registered with its contexts kept (H.248.1 11.5: `Disconnected` to the same
+    /// MGC, `Failover`/`HandOff` to another). If we hold sessions there, they and their contexts
+    /// carry on. If we hold none, whatever contexts it has are unknown to us (we restarted, or
+    /// we released them when we declared it lost) and would hold ports and media forever.
+    ///
+    /// How they are cleared: H.248.1 7.2.8 makes a ServiceChange `Forced` on ROOT take the
+    /// whole MG out of service at once with every context lost (TS 29.334 lists
+    /// ServiceChange among the Iq commands; TS 23.334 "IMS-AGW Out-of-Service"), and a
+    /// following `Restart` on ROOT (reason 900 Service Restored) puts it back in service. This
+    /// needs nothing beyond what every Iq MG must support. The alternatives need context `*`:
+    /// AuditValue on context ALL to list the contexts and Subtract the unknown ones (H.248.1
+    /// 7.2.5 allows it; our AGW answers 501 to commands on all contexts), or one Subtract on
+    /// context `*` (H.248.1 7.2.3). With sessions still known no context is touched: an AGW
+    /// that cannot list its contexts cannot tell us which of them we forgot.
+    ///
+    /// Returns whether a clearing started (the AGW stays out of the pool until it ends).
+    fn clear_unknown_contexts(&mut self, mgc: &mut Mgc, now: Instant, mid: &MId) -> bool {
+        let known = self
+            .sessions
+            .values()
+            .filter(|e| agw::same_mid(&e.agw, mid))
+            .count();
+        if known > 0 {
+            info!(
+                mid = %format_mid(mid),
+                sessions = known,
+                "AGW re-registered with its contexts: our sessions there continue"
+            );
+            return false;
+        }
+        match mgc.take_out_of_service(
+            now,
+            mid,
+            mgc::OutOfService::Forced,
+            iq_link::association::reason::TERMINATION_OUT_OF_SERVICE,
+        ) {
+            Ok(id) => {
+                warn!(
+                    mid = %format_mid(mid),
+                    "AGW re-registered with contexts we do not know: clearing them \
+                     (ServiceChange Forced on ROOT, then Restart)"
+                );
+                self.agws.down(mid);
+                self.clearing.push((mid.clone(), id));
+                true
+            }
+            Err(e) => {
+                warn!(mid = %format_mid(mid), %e, "cannot clear the AGW's unknown contexts");
+                false
+            }
+        }
+    }
+
+    /// Our clearing ServiceChange `method` to `mid` was answered: after `Forced`, `Restart`;
+    /// after `Restart`, the AGW takes sessions again.
+    fn clearing_step(
+        &mut self,
+        mgc: &mut Mgc,
+        now: Instant,
+        mid: &MId,
+        method: &iq_codec::model::ServiceChangeMethod,
+        outcome: &mgc::ServiceChangeOutcome,
+    ) {
+        use iq_codec::model::ServiceChangeMethod as M;
+        if *outcome != mgc::ServiceChangeOutcome::Accepted {
+            warn!(mid = %format_mid(mid), ?method, ?outcome, "AGW refused our ServiceChange");
+        }
+        match method {
+            M::Forced => {
+                info!(mid = %format_mid(mid), ?outcome, "AGW contexts cleared; restoring service");
+                match mgc.restore_service(
+                    now,
+                    mid,
+                    iq_link::association::reason::SERVICE_RESTORED,
+                ) {
+                    Ok(id) => self.clearing.push((mid.clone(), id)),
+                    Err(e) => {
+                        warn!(mid = %format_mid(mid), %e, "cannot restore the AGW's service");
+                    }
+                }
+            }
+            _ => {
+                if self.agws.up(mid) {
+                    info!(mid = %format_mid(mid), "AGW in service for sessions");
+                }
+            }
+        }
     }
 
     /// An AGW is gone: release its sessions (their Subtracts cannot be sent; the sessions end)
