@@ -494,7 +494,7 @@ fn iq_link_black_holed_shorter_and_longer_than_the_timers() {
     assert_eq!(agw.agw_contexts(), 2);
 
     // --- shorter than the timers: 1.2 s; a call is set up while the link is down.
-    let short = Duration::from_millis(1000);
+    let short = Duration::from_millis(800);
     let t0 = Instant::now();
     ns.hole();
     let pending = std::thread::spawn(move || {

@@ -398,13 +398,18 @@ pub fn until(timeout: Duration, mut f: impl FnMut() -> bool) -> Option<Duration>
     }
 }
 
-/// The one result line of a fault, and its summary table.
+/// The one result line of a fault, and its summary table. Written to stderr directly (not
+/// through `println!`), so that `cargo test` shows it for passing tests too.
 pub fn report(name: &str, kept: usize, released: usize, recover_ms: u128, rows: &[(&str, String)]) {
-    println!("FAULT {name}: kept={kept} released={released} recover_ms={recover_ms}");
+    use std::io::Write;
+    let mut out =
+        format!("FAULT {name}: kept={kept} released={released} recover_ms={recover_ms}\n");
     let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    println!("+-{}-+-{}", "-".repeat(w), "-".repeat(40));
+    let rule = format!("+-{}-+-{}\n", "-".repeat(w), "-".repeat(40));
+    out.push_str(&rule);
     for (k, v) in rows {
-        println!("| {k:w$} | {v}");
+        out.push_str(&format!("| {k:w$} | {v}\n"));
     }
-    println!("+-{}-+-{}", "-".repeat(w), "-".repeat(40));
+    out.push_str(&rule);
+    let _ = std::io::stderr().lock().write_all(out.as_bytes());
 }
