@@ -12,6 +12,7 @@ mod conformance;
 mod lab;
 mod replay;
 mod trace;
+mod trace_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -84,6 +85,10 @@ enum Cmd {
     /// Replay a recorded H.248 trace (pcap, pcapng or text trace) against a gateway under test,
     /// comparing each live reply with the recorded one; `--list` prints the decoded trace.
     Replay(replay::ReplayArgs),
+    /// Print a trace (pcap, pcapng or text trace) as a ladder: time, direction between the two
+    /// mIds, transaction, commands with their contexts and terminations, error codes;
+    /// `--context`/`--termination` keep only the transactions that name them.
+    Trace(trace_cmd::TraceArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
         Cmd::Lab(args) => lab::run(args),
         Cmd::Conformance(args) => conformance::run(args),
         Cmd::Replay(args) => replay::run(args),
+        Cmd::Trace(args) => trace_cmd::run(args),
     }
 }
 

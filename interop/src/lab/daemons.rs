@@ -299,6 +299,7 @@ fn transport_name(k: TransportKind) -> &'static str {
 /// The ALG's configuration.
 pub fn alg_config(
     kind: TransportKind,
+    encoding: super::IqEncoding,
     iq_listen: SocketAddr,
     ng: SocketAddr,
     agw_ip: IpAddr,
@@ -308,7 +309,7 @@ pub fn alg_config(
 [iq]
 transport = "{t}"
 listen = "{iq_listen}"
-encoding = "text"
+encoding = "{e}"
 mid = "<alg.lab.example.net>"
 keepalive_secs = 30
 
@@ -319,13 +320,15 @@ listen = "{ng}"
 mid = "<agw.lab.example.net>"
 address = "{agw_ip}"
 "#,
-        t = transport_name(kind)
+        t = transport_name(kind),
+        e = encoding.config_value()
     )
 }
 
 /// The AGW's configuration.
 pub fn agw_config(
     kind: TransportKind,
+    encoding: super::IqEncoding,
     controller: SocketAddr,
     local: Option<IpAddr>,
     access: (IpAddr, (u16, u16)),
@@ -340,7 +343,7 @@ pub fn agw_config(
 transport = "{t}"
 controller = "{controller}"
 controller_mid = "<alg.lab.example.net>"
-encoding = "text"
+encoding = "{e}"
 mid = "<agw.lab.example.net>"
 {local}
 [reconnect]
@@ -358,6 +361,7 @@ address = "{ci}"
 ports = "{c0}-{c1}"
 "#,
         t = transport_name(kind),
+        e = encoding.config_value(),
         ai = access.0,
         a0 = access.1 .0,
         a1 = access.1 .1,

@@ -165,8 +165,8 @@ fn details(text: &str) -> Vec<String> {
 
 /// One line per transaction of a message, e.g. `Request 7 C=$ Add $ (access, UDP/TLS/RTP/SAVPF, estab)`.
 pub fn summarise(data: &[u8]) -> Vec<String> {
-    let msg = match iq_codec::text::decode(data) {
-        Ok(m) => m,
+    let msg = match crate::trace::decode(data, &iq_codec::binary::BinaryCodec::default()) {
+        Ok((m, _)) => m,
         Err(e) => return vec![format!("(undecodable: {e})")],
     };
     let ts = match &msg.body {

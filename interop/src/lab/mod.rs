@@ -42,6 +42,26 @@ pub enum Transport {
     Udp,
 }
 
+/// H.248 encoding of the Iq association on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum IqEncoding {
+    /// Annex B text.
+    #[default]
+    Text,
+    /// Annex A binary (ASN.1 BER).
+    Binary,
+}
+
+impl IqEncoding {
+    /// The daemons' configuration value.
+    pub fn config_value(self) -> &'static str {
+        match self {
+            IqEncoding::Text => "text",
+            IqEncoding::Binary => "binary",
+        }
+    }
+}
+
 /// `iq-interop lab` options.
 #[derive(Debug, clap::Args)]
 pub struct LabArgs {
@@ -53,6 +73,9 @@ pub struct LabArgs {
     /// Iq transport; default SCTP when the kernel has it, else TCP.
     #[arg(long, value_enum)]
     pub transport: Option<Transport>,
+    /// H.248 encoding of the Iq association (both daemons are configured with it).
+    #[arg(long, value_enum, default_value_t = IqEncoding::Text)]
+    pub encoding: IqEncoding,
     /// Seconds of 20 ms audio per figure.
     #[arg(long, default_value_t = 3.0)]
     pub seconds: f64,
@@ -299,6 +322,7 @@ impl<'a> Lab<'a> {
             &alg_cfg,
             &daemons::alg_config(
                 kind,
+                args.encoding,
                 SocketAddr::new(topo.alg_ip, iq_port),
                 SocketAddr::new(topo.alg_ng_ip, ng_port),
                 agw_seen_ip,
@@ -341,6 +365,7 @@ impl<'a> Lab<'a> {
             &agw_cfg,
             &daemons::agw_config(
                 kind,
+                args.encoding,
                 controller,
                 (!topo.relays).then_some(topo.agw_ctl_ip),
                 (topo.agw_access_ip, access),
@@ -353,8 +378,9 @@ impl<'a> Lab<'a> {
         let ng = ng::Ng::new(topo.lab_ip, ng_addr)?;
         println!("iq-interop lab");
         println!(
-            "  ALG  {} (Iq {kind} {alg_iq}, ng {ng_addr})",
-            alg_bin.display()
+            "  ALG  {} (Iq {kind} {alg_iq}, ng {ng_addr}, H.248 {})",
+            alg_bin.display(),
+            args.encoding.config_value()
         );
         println!(
             "  AGW  {} (access {}:{}-{}, core {}:{}-{})",
@@ -448,10 +474,11 @@ impl<'a> Lab<'a> {
         let n = w.frames;
         std::fs::write(path, w.into_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
         println!(
-            "pcap: {n} frames in {} (Iq on port {} as H.248 {}; media as UDP)",
+            "pcap: {n} frames in {} (Iq on port {} as H.248 {} {}; media as UDP)",
             path.display(),
             iq_link::transport::H248_TEXT_PORT,
-            self.kind
+            self.kind,
+            self.args.encoding.config_value()
         );
         Ok(())
     }

@@ -26,7 +26,15 @@ pub struct Rules {
     pub sdp_roles: Vec<String>,
     /// Keys whose values are IDs chosen by the gateway.
     pub id_keys: Vec<String>,
+    /// A reply (`--as mgc`) that takes longer than this many milliseconds after its request
+    /// is a mismatch (`latency`), whatever its content. `--max-reply-ms` overrides it.
+    pub max_reply_ms: u64,
 }
+
+/// The default of [`Rules::max_reply_ms`]: generous for a gateway on the same host or LAN
+/// (ours answers in a few ms), well below the transaction timers (H.248.1 default
+/// normalMGExecutionTime 200 ms plus retransmissions, `--timeout` 10 s).
+pub const DEFAULT_MAX_REPLY_MS: u64 = 2000;
 
 impl Default for Rules {
     fn default() -> Self {
@@ -55,6 +63,7 @@ impl Default for Rules {
                 .iter()
                 .map(|s| (*s).to_string())
                 .collect(),
+            max_reply_ms: DEFAULT_MAX_REPLY_MS,
         }
     }
 }
@@ -72,6 +81,7 @@ impl Rules {
         if given.contains_key("id_keys") {
             out.id_keys = r.id_keys;
         }
+        out.max_reply_ms = r.max_reply_ms;
         Ok(out)
     }
 

@@ -22,6 +22,8 @@ pub(super) struct Step {
     pub(super) id: TransactionId,
     pub(super) actions: Vec<ActionRequest>,
     pub(super) recorded: Option<TransactionResult>,
+    /// When the recorded reply came (same clock as `time`).
+    pub(super) replied: Option<f64>,
 }
 
 /// The verdict of one step.
@@ -44,12 +46,16 @@ pub(super) fn steps(trace: &Trace) -> Vec<Step> {
         };
         for t in ts {
             match (m.direction, t) {
+                // A retransmission (UDP): same ID and actions as a request already taken.
+                (Direction::MgcToMg, Transaction::Request(r))
+                    if out.iter().any(|s| s.id == r.id && s.actions == r.actions) => {}
                 (Direction::MgcToMg, Transaction::Request(r)) => out.push(Step {
                     frame: m.frame,
                     time: m.time,
                     id: r.id,
                     actions: r.actions.clone(),
                     recorded: None,
+                    replied: None,
                 }),
                 (Direction::MgToMgc, Transaction::Reply(r)) => {
                     if let Some(s) = out
@@ -57,6 +63,7 @@ pub(super) fn steps(trace: &Trace) -> Vec<Step> {
                         .find(|s| s.id == r.id && s.recorded.is_none())
                     {
                         s.recorded = Some(r.result.clone());
+                        s.replied = Some(m.time);
                     }
                 }
                 _ => {}
@@ -76,6 +83,14 @@ pub(super) fn commands(actions: &[ActionRequest]) -> String {
 
 /// The built-in rules and `--rules` (`None`: reported on stderr).
 pub(super) fn load_rules(a: &ReplayArgs) -> Option<Rules> {
+    let mut rules = load_rules_file(a)?;
+    if let Some(ms) = a.max_reply_ms {
+        rules.max_reply_ms = ms;
+    }
+    Some(rules)
+}
+
+fn load_rules_file(a: &ReplayArgs) -> Option<Rules> {
     match &a.rules {
         None => Some(Rules::default()),
         Some(p) => match std::fs::read_to_string(p)
@@ -218,12 +233,18 @@ fn replay(
             map.substitute(&mut req, rules);
             let actions: Vec<ActionRequest> =
                 serde_json::from_value(req).map_err(|e| format!("substitution: {e}"))?;
+            let sent = Instant::now();
             let live = link.request(actions)?;
+            let took = sent.elapsed();
             let Some(rec) = &s.recorded else {
                 return Err("no recorded reply in the trace to compare with".to_string());
             };
             let (r, l) = (to_value(rec)?, to_value(&live)?);
-            Ok(map.compare(&r, &l, rules))
+            let mut d = map.compare(&r, &l, rules);
+            if let Some(late) = latency(s, took, rules) {
+                d.push(late);
+            }
+            Ok(d)
         })();
         if !matches!(&result, Ok(d) if d.is_empty()) {
             failed += 1;
@@ -238,6 +259,25 @@ fn replay(
     }
     progress.finish();
     out
+}
+
+/// The `latency` difference of a reply that took `took`, when that is over the rules' limit.
+fn latency(s: &Step, took: Duration, rules: &Rules) -> Option<Difference> {
+    let ms = took.as_millis();
+    if ms <= u128::from(rules.max_reply_ms) {
+        return None;
+    }
+    let recorded = match s.replied.map(|r| (r - s.time) * 1000.0) {
+        Some(r) if r.is_finite() && r >= 0.0 => format!("recorded {r:.0} ms"),
+        _ => "no recorded time".to_string(),
+    };
+    Some(Difference {
+        path: "latency".into(),
+        what: format!(
+            "reply after {ms} ms, over max_reply_ms {} ({recorded})",
+            rules.max_reply_ms
+        ),
+    })
 }
 
 fn to_value(r: &TransactionResult) -> Result<Value, String> {

@@ -50,6 +50,10 @@ pub struct ReplayArgs {
     /// Comparison rules (TOML), on top of the built-in ones.
     #[arg(long, value_name = "TOML")]
     pub rules: Option<PathBuf>,
+    /// A reply later than this many milliseconds after its request is a mismatch (`latency`);
+    /// overrides `max_reply_ms` of the rules file (default 2000).
+    #[arg(long, value_name = "MS")]
+    pub max_reply_ms: Option<u64>,
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,

@@ -30,7 +30,7 @@ pub enum Transport {
 }
 
 /// Who sent it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]
 pub enum Direction {
     /// Controller to gateway.
