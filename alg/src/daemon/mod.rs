@@ -23,6 +23,8 @@
 //!   [`Daemon::handle_timeout`].
 
 pub mod agw;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};

@@ -1,0 +1,204 @@
+//! The daemon against a real MG association (iq-link's sans-IO `Mg`), in memory: what happens
+//! to an AGW's service and contexts when it registers again.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use iq_codec::model::{MId, ServiceChangeMethod};
+use iq_link::association::{mg, mgc, Mg, MgConfig, MgEntry, Mgc, MgcConfig};
+
+use super::agw::AgwConf;
+use super::{Daemon, DaemonConfig};
+
+fn mid(n: &str) -> MId {
+    MId::Domain {
+        name: n.into(),
+        port: None,
+    }
+}
+
+struct Lab {
+    mg: Mg,
+    mgc: Mgc,
+    daemon: Daemon,
+    addr: SocketAddr,
+    now: Instant,
+    /// Every MG event, in order.
+    mg_events: Vec<mg::Event>,
+    /// The MGC events the daemon handed back, in order.
+    mgc_events: Vec<mgc::Event>,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let addr: SocketAddr = "192.0.2.20:2944".parse().unwrap();
+        let mgc = Mgc::new(MgcConfig::new(
+            mid("alg"),
+            vec![MgEntry::any_port(mid("agw"), addr.ip())],
+        ))
+        .unwrap();
+        let mut mc = MgConfig::new(mid("agw"), mid("alg"));
+        mc.transaction.reliable = true;
+        let mg = Mg::new(mc).unwrap();
+        let daemon = Daemon::new(DaemonConfig {
+            agws: vec![AgwConf {
+                mid: mid("agw"),
+                weight: 1,
+                realms: Vec::new(),
+            }],
+            ..DaemonConfig::default()
+        });
+        Lab {
+            mg,
+            mgc,
+            daemon,
+            addr,
+            now: Instant::now(),
+            mg_events: Vec::new(),
+            mgc_events: Vec::new(),
+        }
+    }
+
+    /// Carry messages and events both ways until nothing moves.
+    fn pump(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(t) = self.mg.poll_transmit() {
+                self.mgc.handle_input(self.now, self.addr, &t.bytes);
+                moved = true;
+            }
+            while let Some(t) = self.mgc.poll_transmit() {
+                self.mg.handle_input(self.now, &t.bytes);
+                moved = true;
+            }
+            while let Some(ev) = self.mgc.poll_event() {
+                if let Some(ev) = self.daemon.handle_event(&mut self.mgc, self.now, ev) {
+                    self.mgc_events.push(ev);
+                }
+                moved = true;
+            }
+            while let Some(ev) = self.mg.poll_event() {
+                if let mg::Event::Connect { .. } = ev {
+                    self.mg.transport_up(self.now);
+                }
+                self.mg_events.push(ev);
+                moved = true;
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn registered_with(&self) -> Vec<ServiceChangeMethod> {
+        self.mgc_events
+            .iter()
+            .filter_map(|e| match e {
+                mgc::Event::MgRegistered { method, .. } => Some(method.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// After a loss the AGW comes back with `Disconnected` (it kept its contexts); the ALG holds
+/// no session there, so it takes the AGW out of service with `Forced` (its contexts go) and
+/// puts it back with `Restart`; the AGW takes sessions again only after that.
+#[test]
+fn disconnected_reregistration_without_sessions_clears_the_agw() {
+    let mut lab = Lab::new();
+    lab.mg.start(lab.now);
+    lab.pump();
+    assert_eq!(lab.registered_with(), [ServiceChangeMethod::Restart]);
+    assert!(lab.daemon.agws.is_up(&mid("agw")));
+    // A first registration (Restart) is not followed by any ServiceChange of ours.
+    assert!(!lab
+        .mg_events
+        .iter()
+        .any(|e| matches!(e, mg::Event::OutOfService { .. })));
+
+    // The link goes; both sides notice.
+    lab.mg.transport_down(lab.now);
+    lab.mgc.transport_down(lab.now, lab.addr);
+    lab.pump();
+    assert!(!lab.daemon.agws.is_up(&mid("agw")));
+
+    // The AGW retries after its backoff and re-registers; stop right after the MGC accepted
+    // the registration: the AGW is not in service for sessions yet.
+    lab.now += Duration::from_secs(5);
+    lab.mg.handle_timeout(lab.now);
+    while let Some(ev) = lab.mg.poll_event() {
+        if let mg::Event::Connect { .. } = ev {
+            lab.mg.transport_up(lab.now);
+        }
+        lab.mg_events.push(ev);
+    }
+    let sc = lab.mg.poll_transmit().expect("the registration");
+    lab.mgc.handle_input(lab.now, lab.addr, &sc.bytes);
+    while let Some(ev) = lab.mgc.poll_event() {
+        if let Some(ev) = lab.daemon.handle_event(&mut lab.mgc, lab.now, ev) {
+            lab.mgc_events.push(ev);
+        }
+    }
+    assert_eq!(
+        lab.registered_with(),
+        [
+            ServiceChangeMethod::Restart,
+            ServiceChangeMethod::Disconnected
+        ]
+    );
+    assert!(
+        !lab.daemon.agws.is_up(&mid("agw")),
+        "in service before its unknown contexts were cleared"
+    );
+    assert_eq!(lab.daemon.clearing.len(), 1);
+
+    lab.pump();
+    let service: Vec<String> = lab
+        .mg_events
+        .iter()
+        .filter_map(|e| match e {
+            mg::Event::OutOfService { method, .. } => Some(format!("out {method:?}")),
+            mg::Event::InService { .. } => Some("in".into()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(service, ["out Forced", "in"]);
+    assert!(lab.daemon.agws.is_up(&mid("agw")));
+    assert!(lab.daemon.clearing.is_empty());
+    // The daemon consumed its own ServiceChange replies.
+    assert!(!lab
+        .mgc_events
+        .iter()
+        .any(|e| matches!(e, mgc::Event::ServiceChangeDone { .. })));
+}
+
+/// An AGW lost while its contexts are being cleared: nothing of the clearing survives.
+#[test]
+fn loss_during_the_clearing_forgets_it() {
+    let mut lab = Lab::new();
+    lab.mg.start(lab.now);
+    lab.pump();
+    lab.mg.transport_down(lab.now);
+    lab.mgc.transport_down(lab.now, lab.addr);
+    lab.pump();
+    lab.now += Duration::from_secs(5);
+    lab.mg.handle_timeout(lab.now);
+    while let Some(ev) = lab.mg.poll_event() {
+        if let mg::Event::Connect { .. } = ev {
+            lab.mg.transport_up(lab.now);
+        }
+    }
+    let sc = lab.mg.poll_transmit().expect("the registration");
+    lab.mgc.handle_input(lab.now, lab.addr, &sc.bytes);
+    while let Some(ev) = lab.mgc.poll_event() {
+        lab.daemon.handle_event(&mut lab.mgc, lab.now, ev);
+    }
+    assert_eq!(lab.daemon.clearing.len(), 1);
+    lab.mgc.transport_down(lab.now, lab.addr);
+    while let Some(ev) = lab.mgc.poll_event() {
+        lab.daemon.handle_event(&mut lab.mgc, lab.now, ev);
+    }
+    assert!(lab.daemon.clearing.is_empty());
+    assert!(!lab.daemon.agws.is_up(&mid("agw")));
+}
