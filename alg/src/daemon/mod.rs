@@ -714,11 +714,8 @@ impl Daemon {
         match method {
             M::Forced => {
                 info!(mid = %format_mid(mid), ?outcome, "AGW contexts cleared; restoring service");
-                match mgc.restore_service(
-                    now,
-                    mid,
-                    iq_link::association::reason::SERVICE_RESTORED,
-                ) {
+                match mgc.restore_service(now, mid, iq_link::association::reason::SERVICE_RESTORED)
+                {
                     Ok(id) => self.clearing.push((mid.clone(), id)),
                     Err(e) => {
                         warn!(mid = %format_mid(mid), %e, "cannot restore the AGW's service");
