@@ -452,6 +452,7 @@ fn iq_link_black_holed_shorter_and_longer_than_the_timers() {
     }
     let ns = Netns::create();
     let dir = test_dir("blackhole");
+    let _rm = RemoveOnDrop(dir.clone());
     // Iq over UDP; the ALG asks the AGW for H.248.14 inactivity notifications every 1 s and
     // declares it lost after 3 s of silence; the AGW declares the ALG lost when a request of
     // its own (the it/ito Notify) is unanswered for 3 s (T-MAX).
@@ -614,7 +615,6 @@ fn iq_link_black_holed_shorter_and_longer_than_the_timers() {
     );
     drop(agw);
     drop(alg);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ------------------------------------------------------------------------------------ 4
@@ -624,6 +624,7 @@ fn udp_with_loss_duplication_and_reordering() {
     const N: usize = 200;
     const WORKERS: usize = 10;
     let dir = test_dir("lossy");
+    let _rm = RemoveOnDrop(dir.clone());
     let alg_cfg = write(
         &dir,
         "alg.toml",
@@ -767,7 +768,6 @@ fn udp_with_loss_duplication_and_reordering() {
     );
     assert_eq!(left, 0);
     drop(relay);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ------------------------------------------------------------------------------------ 5

@@ -169,6 +169,15 @@ pub fn test_dir(test: &str) -> PathBuf {
     d
 }
 
+/// Removes a directory when dropped (also when the test panics).
+pub struct RemoveOnDrop(pub PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// `n` consecutive UDP ports (n even, starting even) that are free on 127.0.0.1 right now.
 /// Each call of this process looks at a different place, so the tests of this binary never
 /// share ports; other processes are avoided by the bind check.
