@@ -130,7 +130,6 @@ pub fn digit_map_name_from_octets(o: [u8; 2]) -> String {
 pub(crate) struct Enc<'a> {
     reg: &'a Registry,
     tids: &'a TermIdMapping,
-    path: Vec<String>,
     transaction: Option<u32>,
 }
 
@@ -139,18 +138,14 @@ impl<'a> Enc<'a> {
         Enc {
             reg,
             tids,
-            path: Vec::new(),
             transaction: None,
         }
     }
 
     fn err(&self, item: impl Into<String>, reason: impl Into<String>) -> EncodeError {
         EncodeError {
-            path: if self.path.is_empty() {
-                "message".to_string()
-            } else {
-                self.path.join(" / ")
-            },
+            // Filled in by `at` on the way out (`message` when nothing is).
+            path: String::new(),
             item: item.into(),
             reason: reason.into(),
             code: ENCODE_ERROR_CODE,
@@ -158,15 +153,17 @@ impl<'a> Enc<'a> {
         }
     }
 
+    /// Runs `f` inside the message part `ctx` names: an error from `f` gets `ctx` in front of
+    /// its path. The label is only built for an error.
     fn at<T>(
         &mut self,
-        ctx: impl Into<String>,
+        ctx: impl FnOnce() -> String,
         f: impl FnOnce(&mut Self) -> R<T, EncodeError>,
     ) -> R<T, EncodeError> {
-        self.path.push(ctx.into());
-        let r = f(self);
-        self.path.pop();
-        r
+        f(self).map_err(|mut e| {
+            e.path = prefix_path(ctx(), &e.path);
+            e
+        })
     }
 
     fn ia5(&self, what: &str, s: &str) -> R<Ia5String, EncodeError> {
@@ -237,7 +234,7 @@ impl<'a> Enc<'a> {
             seq_num: FixedOctetString::from(a.seq_num.to_be_bytes()),
             ad: OctetString::from(a.data.clone()),
         });
-        let m_id = self.at("mId", |e| e.mid(&m.mid))?;
+        let m_id = self.at(|| "mId".to_string(), |e| e.mid(&m.mid))?;
         let message_body =
             match &m.body {
                 MessageBody::Error(ed) => asn::MessageBody::MessageError(self.error(ed)?),
@@ -306,17 +303,20 @@ impl<'a> Enc<'a> {
         Ok(match t {
             Transaction::Request(r) => {
                 self.transaction = Some(r.id);
-                let r = self.at(format!("Transaction {}", r.id), |e| {
-                    Ok(asn::TransactionRequest {
-                        transaction_id: r.id,
-                        actions: r
-                            .actions
-                            .iter()
-                            .map(|a| e.at(ctx_label(&a.context), |e| e.action_request(a)))
-                            .collect::<R<_, EncodeError>>()?,
-                        ext: Default::default(),
-                    })
-                })?;
+                let r = self.at(
+                    || format!("Transaction {}", r.id),
+                    |e| {
+                        Ok(asn::TransactionRequest {
+                            transaction_id: r.id,
+                            actions: r
+                                .actions
+                                .iter()
+                                .map(|a| e.at(|| ctx_label(&a.context), |e| e.action_request(a)))
+                                .collect::<R<_, EncodeError>>()?,
+                            ext: Default::default(),
+                        })
+                    },
+                )?;
                 self.transaction = None;
                 asn::Transaction::TransactionRequest(r)
             }
@@ -328,18 +328,25 @@ impl<'a> Enc<'a> {
             }
             Transaction::Reply(r) => {
                 self.transaction = Some(r.id);
-                let res = self.at(format!("Reply {}", r.id), |e| {
-                    Ok(match &r.result {
-                        TransactionResult::Error(ed) => {
-                            asn::TransactionResult::TransactionError(e.error(ed)?)
-                        }
-                        TransactionResult::Actions(acts) => asn::TransactionResult::ActionReplies(
-                            acts.iter()
-                                .map(|a| e.at(ctx_label(&a.context), |e| e.action_reply(a)))
-                                .collect::<R<_, EncodeError>>()?,
-                        ),
-                    })
-                })?;
+                let res = self.at(
+                    || format!("Reply {}", r.id),
+                    |e| {
+                        Ok(match &r.result {
+                            TransactionResult::Error(ed) => {
+                                asn::TransactionResult::TransactionError(e.error(ed)?)
+                            }
+                            TransactionResult::Actions(acts) => {
+                                asn::TransactionResult::ActionReplies(
+                                    acts.iter()
+                                        .map(|a| {
+                                            e.at(|| ctx_label(&a.context), |e| e.action_reply(a))
+                                        })
+                                        .collect::<R<_, EncodeError>>()?,
+                                )
+                            }
+                        })
+                    },
+                )?;
                 self.transaction = None;
                 asn::Transaction::TransactionReply(asn::TransactionReply {
                     transaction_id: r.id,
@@ -373,26 +380,34 @@ impl<'a> Enc<'a> {
             context_request: a
                 .context_request
                 .as_ref()
-                .map(|c| self.at("context properties", |e| e.context_request(c)))
+                .map(|c| {
+                    self.at(
+                        || "context properties".to_string(),
+                        |e| e.context_request(c),
+                    )
+                })
                 .transpose()?,
             context_attr_audit_req: a
                 .context_audit
                 .as_ref()
-                .map(|c| self.at("ContextAudit", |e| e.context_audit(c)))
+                .map(|c| self.at(|| "ContextAudit".to_string(), |e| e.context_audit(c)))
                 .transpose()?,
             command_requests: a
                 .commands
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    self.at(format!("command {} ({})", i + 1, c.command.name()), |e| {
-                        Ok(asn::CommandRequest {
-                            command: e.command(&c.command)?,
-                            optional: c.optional.then_some(()),
-                            wildcard_return: c.wildcard_return.then_some(()),
-                            ext: Default::default(),
-                        })
-                    })
+                    self.at(
+                        || format!("command {} ({})", i + 1, c.command.name()),
+                        |e| {
+                            Ok(asn::CommandRequest {
+                                command: e.command(&c.command)?,
+                                optional: c.optional.then_some(()),
+                                wildcard_return: c.wildcard_return.then_some(()),
+                                ext: Default::default(),
+                            })
+                        },
+                    )
                 })
                 .collect::<R<_, EncodeError>>()?,
         })
@@ -509,7 +524,7 @@ impl<'a> Enc<'a> {
                 audit_descriptor: s
                     .audit
                     .as_ref()
-                    .map(|a| self.at("Audit", |e| e.audit_descriptor(a)))
+                    .map(|a| self.at(|| "Audit".to_string(), |e| e.audit_descriptor(a)))
                     .transpose()?,
                 ext: Default::default(),
             }),
@@ -520,7 +535,9 @@ impl<'a> Enc<'a> {
                 // ObservedEvents is mandatory in ASN.1: none (a v1 error-only Notify) is
                 // requestId 0 with an empty list, which no text message has.
                 observed_events_descriptor: match &n.observed_events {
-                    Some(o) => self.at("ObservedEvents", |e| e.observed_events(o))?,
+                    Some(o) => {
+                        self.at(|| "ObservedEvents".to_string(), |e| e.observed_events(o))?
+                    }
                     None => asn::ObservedEventsDescriptor {
                         request_id: 0,
                         observed_event_lst: Vec::new(),
@@ -532,7 +549,8 @@ impl<'a> Enc<'a> {
             Command::ServiceChange(s) => {
                 asn::Command::ServiceChangeReq(asn::ServiceChangeRequest {
                     termination_id: self.tids(&s.termination_ids)?,
-                    service_change_parms: self.at("Services", |e| e.sc_parm(&s.parms))?,
+                    service_change_parms: self
+                        .at(|| "Services".to_string(), |e| e.sc_parm(&s.parms))?,
                     ext: Default::default(),
                 })
             }
@@ -548,7 +566,7 @@ impl<'a> Enc<'a> {
         Ok(asn::AuditRequest {
             termination_id: self.tid(first)?,
             audit_descriptor: match &a.audit {
-                Some(d) => self.at("Audit", |e| e.audit_descriptor(d))?,
+                Some(d) => self.at(|| "Audit".to_string(), |e| e.audit_descriptor(d))?,
                 None => asn::AuditDescriptor::default(),
             },
             termination_id_list: if a.termination_ids.len() > 1 {
@@ -574,30 +592,30 @@ impl<'a> Enc<'a> {
 
     fn amm_descriptor(&mut self, d: &AmmDescriptor) -> R<asn::AmmDescriptor, EncodeError> {
         Ok(match d {
-            AmmDescriptor::Media(m) => {
-                asn::AmmDescriptor::MediaDescriptor(self.at("Media", |e| e.media(m))?)
-            }
-            AmmDescriptor::Modem(m) => {
-                asn::AmmDescriptor::ModemDescriptor(self.at("Modem", |e| e.modem(m))?)
-            }
+            AmmDescriptor::Media(m) => asn::AmmDescriptor::MediaDescriptor(
+                self.at(|| "Media".to_string(), |e| e.media(m))?,
+            ),
+            AmmDescriptor::Modem(m) => asn::AmmDescriptor::ModemDescriptor(
+                self.at(|| "Modem".to_string(), |e| e.modem(m))?,
+            ),
             AmmDescriptor::Mux(m) => asn::AmmDescriptor::MuxDescriptor(self.mux(m)?),
-            AmmDescriptor::Events(ev) => {
-                asn::AmmDescriptor::EventsDescriptor(self.at("Events", |e| e.events(ev))?)
-            }
+            AmmDescriptor::Events(ev) => asn::AmmDescriptor::EventsDescriptor(
+                self.at(|| "Events".to_string(), |e| e.events(ev))?,
+            ),
             AmmDescriptor::EventBuffer(eb) => asn::AmmDescriptor::EventBufferDescriptor(
-                self.at("EventBuffer", |e| e.event_buffer(eb))?,
+                self.at(|| "EventBuffer".to_string(), |e| e.event_buffer(eb))?,
             ),
-            AmmDescriptor::Signals(s) => {
-                asn::AmmDescriptor::SignalsDescriptor(self.at("Signals", |e| e.signals(s))?)
-            }
+            AmmDescriptor::Signals(s) => asn::AmmDescriptor::SignalsDescriptor(
+                self.at(|| "Signals".to_string(), |e| e.signals(s))?,
+            ),
             AmmDescriptor::DigitMap(dm) => asn::AmmDescriptor::DigitMapDescriptor(
-                self.at("DigitMap", |e| e.digit_map_descriptor(dm))?,
+                self.at(|| "DigitMap".to_string(), |e| e.digit_map_descriptor(dm))?,
             ),
-            AmmDescriptor::Audit(a) => {
-                asn::AmmDescriptor::AuditDescriptor(self.at("Audit", |e| e.audit_descriptor(a))?)
-            }
+            AmmDescriptor::Audit(a) => asn::AmmDescriptor::AuditDescriptor(
+                self.at(|| "Audit".to_string(), |e| e.audit_descriptor(a))?,
+            ),
             AmmDescriptor::Statistics(s) => asn::AmmDescriptor::StatisticsDescriptor(
-                self.at("Statistics", |e| e.statistics(s))?,
+                self.at(|| "Statistics".to_string(), |e| e.statistics(s))?,
             ),
         })
     }
@@ -607,7 +625,7 @@ impl<'a> Enc<'a> {
             term_state_descr: m
                 .termination_state
                 .as_ref()
-                .map(|t| self.at("TerminationState", |e| e.term_state(t)))
+                .map(|t| self.at(|| "TerminationState".to_string(), |e| e.term_state(t)))
                 .transpose()?,
             streams: match &m.streams {
                 None => None,
@@ -615,12 +633,15 @@ impl<'a> Enc<'a> {
                 Some(Streams::Multi(v)) => Some(asn::Streams::MultiStream(
                     v.iter()
                         .map(|s| {
-                            self.at(format!("Stream {}", s.id), |e| {
-                                Ok(asn::StreamDescriptor {
-                                    stream_id: s.id,
-                                    stream_parms: e.stream_parms(&s.parms)?,
-                                })
-                            })
+                            self.at(
+                                || format!("Stream {}", s.id),
+                                |e| {
+                                    Ok(asn::StreamDescriptor {
+                                        stream_id: s.id,
+                                        stream_parms: e.stream_parms(&s.parms)?,
+                                    })
+                                },
+                            )
                         })
                         .collect::<R<_, EncodeError>>()?,
                 )),
@@ -650,31 +671,34 @@ impl<'a> Enc<'a> {
                 .local_control
                 .as_ref()
                 .map(|lc| {
-                    self.at("LocalControl", |e| {
-                        Ok(asn::LocalControlDescriptor {
-                            stream_mode: lc.mode.map(stream_mode),
-                            reserve_value: lc.reserve_value,
-                            reserve_group: lc.reserve_group,
-                            property_parms: e.props(&lc.props)?,
-                            ext: Default::default(),
-                        })
-                    })
+                    self.at(
+                        || "LocalControl".to_string(),
+                        |e| {
+                            Ok(asn::LocalControlDescriptor {
+                                stream_mode: lc.mode.map(stream_mode),
+                                reserve_value: lc.reserve_value,
+                                reserve_group: lc.reserve_group,
+                                property_parms: e.props(&lc.props)?,
+                                ext: Default::default(),
+                            })
+                        },
+                    )
                 })
                 .transpose()?,
             local_descriptor: sp
                 .local
                 .as_ref()
-                .map(|l| self.at("Local", |e| e.local_remote(l)))
+                .map(|l| self.at(|| "Local".to_string(), |e| e.local_remote(l)))
                 .transpose()?,
             remote_descriptor: sp
                 .remote
                 .as_ref()
-                .map(|l| self.at("Remote", |e| e.local_remote(l)))
+                .map(|l| self.at(|| "Remote".to_string(), |e| e.local_remote(l)))
                 .transpose()?,
             statistics_descriptor: sp
                 .statistics
                 .as_ref()
-                .map(|s| self.at("Statistics", |e| e.statistics(s)))
+                .map(|s| self.at(|| "Statistics".to_string(), |e| e.statistics(s)))
                 .transpose()?,
             ext: Default::default(),
         })
@@ -749,7 +773,7 @@ impl<'a> Enc<'a> {
             event_list: ev
                 .events
                 .iter()
-                .map(|r| self.at(format!("event '{}'", r.name), |e| e.requested_event(r)))
+                .map(|r| self.at(|| format!("event '{}'", r.name), |e| e.requested_event(r)))
                 .collect::<R<_, EncodeError>>()?,
             ext: Default::default(),
         })
@@ -797,12 +821,12 @@ impl<'a> Enc<'a> {
                 second_event: r
                     .embed_events
                     .as_ref()
-                    .map(|ev| self.at("Embed Events", |e| e.second_events(ev)))
+                    .map(|ev| self.at(|| "Embed Events".to_string(), |e| e.second_events(ev)))
                     .transpose()?,
                 signals_descriptor: r
                     .embed_signals
                     .as_ref()
-                    .map(|s| self.at("Embed Signals", |e| e.signals(s)))
+                    .map(|s| self.at(|| "Embed Signals".to_string(), |e| e.signals(s)))
                     .transpose()?,
                 notify_behaviour: r
                     .notify_behaviour
@@ -832,11 +856,18 @@ impl<'a> Enc<'a> {
                 asn::NotifyBehaviour::NotifyRegulated(asn::RegulatedEmbeddedDescriptor {
                     second_event: events
                         .as_ref()
-                        .map(|ev| self.at("RegulatedNotify Events", |e| e.second_events(ev)))
+                        .map(|ev| {
+                            self.at(
+                                || "RegulatedNotify Events".to_string(),
+                                |e| e.second_events(ev),
+                            )
+                        })
                         .transpose()?,
                     signals_descriptor: signals
                         .as_ref()
-                        .map(|s| self.at("RegulatedNotify Signals", |e| e.signals(s)))
+                        .map(|s| {
+                            self.at(|| "RegulatedNotify Signals".to_string(), |e| e.signals(s))
+                        })
                         .transpose()?,
                     ext: Default::default(),
                 })
@@ -855,51 +886,56 @@ impl<'a> Enc<'a> {
                 .events
                 .iter()
                 .map(|r| {
-                    self.at(format!("event '{}'", r.name), |e| {
-                        if r.embed_events.is_some() {
-                            return Err(e.err(
-                                "Embed Events",
-                                "an embedded event cannot embed events again in ASN.1 \
+                    self.at(
+                        || format!("event '{}'", r.name),
+                        |e| {
+                            if r.embed_events.is_some() {
+                                return Err(e.err(
+                                    "Embed Events",
+                                    "an embedded event cannot embed events again in ASN.1 \
                                  (SecondRequestedActions has no secondEvent)",
-                            ));
-                        }
-                        let has_actions = r.keep_active
-                            || r.digit_map.is_some()
-                            || r.embed_signals.is_some()
-                            || r.notify_behaviour.is_some()
-                            || r.reset_events;
-                        let event_action = if has_actions {
-                            Some(asn::SecondRequestedActions {
-                                keep_active: r.keep_active.then_some(true),
-                                event_dm: r
-                                    .digit_map
-                                    .as_ref()
-                                    .map(|d| e.event_dm(d))
-                                    .transpose()?,
-                                signals_descriptor: r
-                                    .embed_signals
-                                    .as_ref()
-                                    .map(|s| e.at("Embed Signals", |e| e.signals(s)))
-                                    .transpose()?,
-                                notify_behaviour: r
-                                    .notify_behaviour
-                                    .as_ref()
-                                    .map(|n| e.notify_behaviour(n))
-                                    .transpose()?,
-                                reset_events_descriptor: r.reset_events.then_some(()),
+                                ));
+                            }
+                            let has_actions = r.keep_active
+                                || r.digit_map.is_some()
+                                || r.embed_signals.is_some()
+                                || r.notify_behaviour.is_some()
+                                || r.reset_events;
+                            let event_action = if has_actions {
+                                Some(asn::SecondRequestedActions {
+                                    keep_active: r.keep_active.then_some(true),
+                                    event_dm: r
+                                        .digit_map
+                                        .as_ref()
+                                        .map(|d| e.event_dm(d))
+                                        .transpose()?,
+                                    signals_descriptor: r
+                                        .embed_signals
+                                        .as_ref()
+                                        .map(|s| {
+                                            e.at(|| "Embed Signals".to_string(), |e| e.signals(s))
+                                        })
+                                        .transpose()?,
+                                    notify_behaviour: r
+                                        .notify_behaviour
+                                        .as_ref()
+                                        .map(|n| e.notify_behaviour(n))
+                                        .transpose()?,
+                                    reset_events_descriptor: r.reset_events.then_some(()),
+                                    ext: Default::default(),
+                                })
+                            } else {
+                                None
+                            };
+                            Ok(asn::SecondRequestedEvent {
+                                pkgd_name: e.pkgd(ItemKind::Event, &r.name)?,
+                                stream_id: r.stream,
+                                event_action,
+                                ev_par_list: e.ev_params(&r.name, &r.params)?,
                                 ext: Default::default(),
                             })
-                        } else {
-                            None
-                        };
-                        Ok(asn::SecondRequestedEvent {
-                            pkgd_name: e.pkgd(ItemKind::Event, &r.name)?,
-                            stream_id: r.stream,
-                            event_action,
-                            ev_par_list: e.ev_params(&r.name, &r.params)?,
-                            ext: Default::default(),
-                        })
-                    })
+                        },
+                    )
                 })
                 .collect::<R<_, EncodeError>>()?,
             ext: Default::default(),
@@ -909,14 +945,17 @@ impl<'a> Enc<'a> {
     fn event_buffer(&mut self, eb: &[EventSpec]) -> R<Vec<asn::EventSpec>, EncodeError> {
         eb.iter()
             .map(|s| {
-                self.at(format!("event '{}'", s.name), |e| {
-                    Ok(asn::EventSpec {
-                        event_name: e.pkgd(ItemKind::Event, &s.name)?,
-                        stream_id: s.stream,
-                        event_par_list: e.ev_params(&s.name, &s.params)?,
-                        ext: Default::default(),
-                    })
-                })
+                self.at(
+                    || format!("event '{}'", s.name),
+                    |e| {
+                        Ok(asn::EventSpec {
+                            event_name: e.pkgd(ItemKind::Event, &s.name)?,
+                            stream_id: s.stream,
+                            event_par_list: e.ev_params(&s.name, &s.params)?,
+                            ext: Default::default(),
+                        })
+                    },
+                )
             })
             .collect()
     }
@@ -926,8 +965,9 @@ impl<'a> Enc<'a> {
             .map(|i| {
                 Ok(match i {
                     SignalsItem::Signal(sig) => asn::SignalRequest::Signal(self.signal(sig)?),
-                    SignalsItem::List { id, signals } => {
-                        self.at(format!("SignalList {id}"), |e| {
+                    SignalsItem::List { id, signals } => self.at(
+                        || format!("SignalList {id}"),
+                        |e| {
                             Ok(asn::SignalRequest::SeqSigList(asn::SeqSigList {
                                 id: *id,
                                 signal_list: signals.iter().map(|s| e.signal(s)).collect::<R<
@@ -936,51 +976,58 @@ impl<'a> Enc<'a> {
                                 >>(
                                 )?,
                             }))
-                        })?
-                    }
+                        },
+                    )?,
                 })
             })
             .collect()
     }
 
     fn signal(&mut self, s: &Signal) -> R<asn::Signal, EncodeError> {
-        self.at(format!("signal '{}'", s.name), |e| {
-            Ok(asn::Signal {
-                signal_name: e.pkgd(ItemKind::Signal, &s.name)?,
-                stream_id: s.stream,
-                sig_type: s.signal_type.map(|t| match t {
-                    SignalType::Brief => asn::SignalType::Brief,
-                    SignalType::OnOff => asn::SignalType::OnOff,
-                    SignalType::TimeOut => asn::SignalType::TimeOut,
-                }),
-                duration: s.duration,
-                notify_completion: s
-                    .notify_completion
-                    .as_ref()
-                    .map(|v| named_bits(v.iter().map(|&n| completion_bit(n)))),
-                keep_active: s.keep_active.then_some(true),
-                sig_par_list: s
-                    .params
-                    .iter()
-                    .map(|p| {
-                        Ok(asn::SigParameter {
-                            sig_parameter_name: e.param_name(ItemKind::Signal, &s.name, &p.name)?,
-                            value: Self::value(&p.value),
-                            extra_info: p.extra.map(extra_info),
-                            ext: Default::default(),
+        self.at(
+            || format!("signal '{}'", s.name),
+            |e| {
+                Ok(asn::Signal {
+                    signal_name: e.pkgd(ItemKind::Signal, &s.name)?,
+                    stream_id: s.stream,
+                    sig_type: s.signal_type.map(|t| match t {
+                        SignalType::Brief => asn::SignalType::Brief,
+                        SignalType::OnOff => asn::SignalType::OnOff,
+                        SignalType::TimeOut => asn::SignalType::TimeOut,
+                    }),
+                    duration: s.duration,
+                    notify_completion: s
+                        .notify_completion
+                        .as_ref()
+                        .map(|v| named_bits(v.iter().map(|&n| completion_bit(n)))),
+                    keep_active: s.keep_active.then_some(true),
+                    sig_par_list: s
+                        .params
+                        .iter()
+                        .map(|p| {
+                            Ok(asn::SigParameter {
+                                sig_parameter_name: e.param_name(
+                                    ItemKind::Signal,
+                                    &s.name,
+                                    &p.name,
+                                )?,
+                                value: Self::value(&p.value),
+                                extra_info: p.extra.map(extra_info),
+                                ext: Default::default(),
+                            })
                         })
-                    })
-                    .collect::<R<_, EncodeError>>()?,
-                direction: s.direction.map(|d| match d {
-                    SignalDirection::Internal => asn::SignalDirection::Internal,
-                    SignalDirection::External => asn::SignalDirection::External,
-                    SignalDirection::Both => asn::SignalDirection::Both,
-                }),
-                request_id: s.request_id,
-                intersig_delay: s.intersig_delay,
-                ext: Default::default(),
-            })
-        })
+                        .collect::<R<_, EncodeError>>()?,
+                    direction: s.direction.map(|d| match d {
+                        SignalDirection::Internal => asn::SignalDirection::Internal,
+                        SignalDirection::External => asn::SignalDirection::External,
+                        SignalDirection::Both => asn::SignalDirection::Both,
+                    }),
+                    request_id: s.request_id,
+                    intersig_delay: s.intersig_delay,
+                    ext: Default::default(),
+                })
+            },
+        )
     }
 
     fn digit_map_name(&self, n: &str) -> R<asn::Name, EncodeError> {
@@ -1058,15 +1105,22 @@ impl<'a> Enc<'a> {
                 .events
                 .iter()
                 .map(|ev| {
-                    self.at(format!("event '{}'", ev.name), |e| {
-                        Ok(asn::ObservedEvent {
-                            event_name: e.pkgd(ItemKind::Event, &ev.name)?,
-                            stream_id: ev.stream,
-                            event_par_list: e.ev_params(&ev.name, &ev.params)?,
-                            time_notation: ev.timestamp.as_ref().map(|t| e.time(t)).transpose()?,
-                            ext: Default::default(),
-                        })
-                    })
+                    self.at(
+                        || format!("event '{}'", ev.name),
+                        |e| {
+                            Ok(asn::ObservedEvent {
+                                event_name: e.pkgd(ItemKind::Event, &ev.name)?,
+                                stream_id: ev.stream,
+                                event_par_list: e.ev_params(&ev.name, &ev.params)?,
+                                time_notation: ev
+                                    .timestamp
+                                    .as_ref()
+                                    .map(|t| e.time(t))
+                                    .transpose()?,
+                                ext: Default::default(),
+                            })
+                        },
+                    )
                 })
                 .collect::<R<_, EncodeError>>()?,
         })
@@ -1122,7 +1176,7 @@ impl<'a> Enc<'a> {
     ) -> R<asn::IndAuditParameter, EncodeError> {
         Ok(match p {
             IndAuditParameter::Media(m) => asn::IndAuditParameter::IndaudmediaDescriptor(
-                self.at("Media", |e| e.ind_aud_media(m))?,
+                self.at(|| "Media".to_string(), |e| e.ind_aud_media(m))?,
             ),
             IndAuditParameter::Events { request_id, name } => {
                 asn::IndAuditParameter::IndaudeventsDescriptor(asn::IndAudEventsDescriptor {
@@ -1214,12 +1268,15 @@ impl<'a> Enc<'a> {
                 m.streams
                     .iter()
                     .map(|(id, sp)| {
-                        self.at(format!("Stream {id}"), |e| {
-                            Ok(asn::IndAudStreamDescriptor {
-                                stream_id: *id,
-                                stream_parms: e.ind_aud_stream(sp)?,
-                            })
-                        })
+                        self.at(
+                            || format!("Stream {id}"),
+                            |e| {
+                                Ok(asn::IndAudStreamDescriptor {
+                                    stream_id: *id,
+                                    stream_parms: e.ind_aud_stream(sp)?,
+                                })
+                            },
+                        )
                     })
                     .collect::<R<_, EncodeError>>()?,
             )),
@@ -1230,25 +1287,28 @@ impl<'a> Enc<'a> {
                 .termination_state
                 .as_ref()
                 .map(|t| {
-                    self.at("TerminationState", |e| {
-                        let service_state_sel = match t.service_state_sel {
-                            None => None,
-                            Some((true, s)) => Some(service_state(s)),
-                            Some((false, _)) => {
-                                return Err(e.err(
-                                    "ServiceStates # ...",
-                                    "ASN.1 selects by equality only (serviceStateSel)",
-                                ))
-                            }
-                        };
-                        Ok(asn::IndAudTerminationStateDescriptor {
-                            property_parms: e.ind_aud_props(&t.props)?,
-                            event_buffer_control: t.event_buffer_control.then_some(()),
-                            service_state: t.service_state.then_some(()),
-                            service_state_sel,
-                            ext: Default::default(),
-                        })
-                    })
+                    self.at(
+                        || "TerminationState".to_string(),
+                        |e| {
+                            let service_state_sel = match t.service_state_sel {
+                                None => None,
+                                Some((true, s)) => Some(service_state(s)),
+                                Some((false, _)) => {
+                                    return Err(e.err(
+                                        "ServiceStates # ...",
+                                        "ASN.1 selects by equality only (serviceStateSel)",
+                                    ))
+                                }
+                            };
+                            Ok(asn::IndAudTerminationStateDescriptor {
+                                property_parms: e.ind_aud_props(&t.props)?,
+                                event_buffer_control: t.event_buffer_control.then_some(()),
+                                service_state: t.service_state.then_some(()),
+                                service_state_sel,
+                                ext: Default::default(),
+                            })
+                        },
+                    )
                 })
                 .transpose()?,
             streams,
@@ -1262,41 +1322,44 @@ impl<'a> Enc<'a> {
                 .local_control
                 .as_ref()
                 .map(|lc| {
-                    self.at("LocalControl", |e| {
-                        let stream_mode_sel = match lc.mode_sel {
-                            None => None,
-                            Some((true, m)) => Some(stream_mode(m)),
-                            Some((false, _)) => {
-                                return Err(e.err(
-                                    "Mode # ...",
-                                    "ASN.1 selects by equality only (streamModeSel)",
-                                ))
-                            }
-                        };
-                        Ok(asn::IndAudLocalControlDescriptor {
-                            stream_mode: lc.mode.then_some(()),
-                            reserve_value: lc.reserve_value.then_some(()),
-                            reserve_group: lc.reserve_group.then_some(()),
-                            property_parms: if lc.props.is_empty() {
-                                None
-                            } else {
-                                Some(e.ind_aud_props(&lc.props)?)
-                            },
-                            stream_mode_sel,
-                            ext: Default::default(),
-                        })
-                    })
+                    self.at(
+                        || "LocalControl".to_string(),
+                        |e| {
+                            let stream_mode_sel = match lc.mode_sel {
+                                None => None,
+                                Some((true, m)) => Some(stream_mode(m)),
+                                Some((false, _)) => {
+                                    return Err(e.err(
+                                        "Mode # ...",
+                                        "ASN.1 selects by equality only (streamModeSel)",
+                                    ))
+                                }
+                            };
+                            Ok(asn::IndAudLocalControlDescriptor {
+                                stream_mode: lc.mode.then_some(()),
+                                reserve_value: lc.reserve_value.then_some(()),
+                                reserve_group: lc.reserve_group.then_some(()),
+                                property_parms: if lc.props.is_empty() {
+                                    None
+                                } else {
+                                    Some(e.ind_aud_props(&lc.props)?)
+                                },
+                                stream_mode_sel,
+                                ext: Default::default(),
+                            })
+                        },
+                    )
                 })
                 .transpose()?,
             local_descriptor: sp
                 .local
                 .as_ref()
-                .map(|l| self.at("Local", |e| e.ind_aud_local_remote(l)))
+                .map(|l| self.at(|| "Local".to_string(), |e| e.ind_aud_local_remote(l)))
                 .transpose()?,
             remote_descriptor: sp
                 .remote
                 .as_ref()
-                .map(|l| self.at("Remote", |e| e.ind_aud_local_remote(l)))
+                .map(|l| self.at(|| "Remote".to_string(), |e| e.ind_aud_local_remote(l)))
                 .transpose()?,
             statistics_descriptor: sp
                 .statistics
@@ -1467,16 +1530,22 @@ impl<'a> Enc<'a> {
             context_reply: a
                 .context_reply
                 .as_ref()
-                .map(|c| self.at("context properties", |e| e.context_request(c)))
+                .map(|c| {
+                    self.at(
+                        || "context properties".to_string(),
+                        |e| e.context_request(c),
+                    )
+                })
                 .transpose()?,
             command_reply: a
                 .commands
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    self.at(format!("reply {} ({})", i + 1, c.name()), |e| {
-                        e.command_reply(c)
-                    })
+                    self.at(
+                        || format!("reply {} ({})", i + 1, c.name()),
+                        |e| e.command_reply(c),
+                    )
                 })
                 .collect::<R<_, EncodeError>>()?,
         })
@@ -1580,37 +1649,37 @@ impl<'a> Enc<'a> {
                 AuditReturnParameter::Error(e) => {
                     asn::AuditReturnParameter::ErrorDescriptor(self.error(e)?)
                 }
-                AuditReturnParameter::Media(m) => {
-                    asn::AuditReturnParameter::MediaDescriptor(self.at("Media", |e| e.media(m))?)
-                }
-                AuditReturnParameter::Modem(m) => {
-                    asn::AuditReturnParameter::ModemDescriptor(self.at("Modem", |e| e.modem(m))?)
-                }
+                AuditReturnParameter::Media(m) => asn::AuditReturnParameter::MediaDescriptor(
+                    self.at(|| "Media".to_string(), |e| e.media(m))?,
+                ),
+                AuditReturnParameter::Modem(m) => asn::AuditReturnParameter::ModemDescriptor(
+                    self.at(|| "Modem".to_string(), |e| e.modem(m))?,
+                ),
                 AuditReturnParameter::Mux(m) => {
                     asn::AuditReturnParameter::MuxDescriptor(self.mux(m)?)
                 }
                 AuditReturnParameter::Events(ev) => asn::AuditReturnParameter::EventsDescriptor(
-                    self.at("Events", |e| e.events(ev))?,
+                    self.at(|| "Events".to_string(), |e| e.events(ev))?,
                 ),
                 AuditReturnParameter::EventBuffer(eb) => {
                     asn::AuditReturnParameter::EventBufferDescriptor(
-                        self.at("EventBuffer", |e| e.event_buffer(eb))?,
+                        self.at(|| "EventBuffer".to_string(), |e| e.event_buffer(eb))?,
                     )
                 }
                 AuditReturnParameter::Signals(s) => asn::AuditReturnParameter::SignalsDescriptor(
-                    self.at("Signals", |e| e.signals(s))?,
+                    self.at(|| "Signals".to_string(), |e| e.signals(s))?,
                 ),
                 AuditReturnParameter::DigitMap(d) => asn::AuditReturnParameter::DigitMapDescriptor(
-                    self.at("DigitMap", |e| e.digit_map_descriptor(d))?,
+                    self.at(|| "DigitMap".to_string(), |e| e.digit_map_descriptor(d))?,
                 ),
                 AuditReturnParameter::ObservedEvents(o) => {
                     asn::AuditReturnParameter::ObservedEventsDescriptor(
-                        self.at("ObservedEvents", |e| e.observed_events(o))?,
+                        self.at(|| "ObservedEvents".to_string(), |e| e.observed_events(o))?,
                     )
                 }
                 AuditReturnParameter::Statistics(s) => {
                     asn::AuditReturnParameter::StatisticsDescriptor(
-                        self.at("Statistics", |e| e.statistics(s))?,
+                        self.at(|| "Statistics".to_string(), |e| e.statistics(s))?,
                     )
                 }
                 AuditReturnParameter::Packages(ps) => {
@@ -1631,6 +1700,25 @@ impl<'a> Enc<'a> {
         }
         flush(&mut empties, &mut out);
         Ok(out)
+    }
+}
+
+/// `outer / inner` (just `outer` for an empty inner path).
+fn prefix_path(outer: String, inner: &str) -> String {
+    if inner.is_empty() {
+        outer
+    } else {
+        let mut p = outer;
+        p.push_str(" / ");
+        p.push_str(inner);
+        p
+    }
+}
+
+/// An error path that no `at` filled in is the message itself.
+pub(crate) fn whole_message_path(path: &mut String) {
+    if path.is_empty() {
+        path.push_str("message");
     }
 }
 
@@ -1718,7 +1806,6 @@ fn extra_info(x: ExtraInfo) -> asn::ExtraInfo {
 pub(crate) struct Dec<'a> {
     reg: &'a Registry,
     tids: &'a TermIdMapping,
-    path: Vec<String>,
     transaction: Option<u32>,
 }
 
@@ -1727,7 +1814,6 @@ impl<'a> Dec<'a> {
         Dec {
             reg,
             tids,
-            path: Vec::new(),
             transaction: None,
         }
     }
@@ -1735,11 +1821,8 @@ impl<'a> Dec<'a> {
     fn fail(&self, code: u16, reason: impl Into<String>) -> BinDecodeError {
         BinDecodeError {
             code,
-            path: if self.path.is_empty() {
-                "message".to_string()
-            } else {
-                self.path.join(" / ")
-            },
+            // Filled in by `at` on the way out (`message` when nothing is).
+            path: String::new(),
             transaction_id: self.transaction,
             reason: reason.into(),
         }
@@ -1753,15 +1836,17 @@ impl<'a> Dec<'a> {
         self.fail(UNSUPPORTED_CODE, reason)
     }
 
+    /// Runs `f` inside the message part `ctx` names: an error from `f` gets `ctx` in front of
+    /// its path. The label is only built for an error.
     fn at<T>(
         &mut self,
-        ctx: impl Into<String>,
+        ctx: impl FnOnce() -> String,
         f: impl FnOnce(&mut Self) -> R<T, BinDecodeError>,
     ) -> R<T, BinDecodeError> {
-        self.path.push(ctx.into());
-        let r = f(self);
-        self.path.pop();
-        r
+        f(self).map_err(|mut e| {
+            e.path = prefix_path(ctx(), &e.path);
+            e
+        })
     }
 
     fn ia5(s: &Ia5String) -> String {
@@ -1819,7 +1904,7 @@ impl<'a> Dec<'a> {
             seq_num: u32::from_be_bytes(*a.seq_num),
             data: a.ad.to_vec(),
         });
-        let mid = self.at("mId", |d| d.mid(&m.mess.m_id))?;
+        let mid = self.at(|| "mId".to_string(), |d| d.mid(&m.mess.m_id))?;
         let body = match &m.mess.message_body {
             asn::MessageBody::MessageError(e) => MessageBody::Error(self.error(e)),
             asn::MessageBody::Transactions(ts) => {
@@ -1875,12 +1960,20 @@ impl<'a> Dec<'a> {
         Ok(match t {
             asn::Transaction::TransactionRequest(r) => {
                 self.transaction = Some(r.transaction_id);
-                let actions = self.at(format!("Transaction {}", r.transaction_id), |d| {
-                    r.actions
-                        .iter()
-                        .map(|a| d.at(ctx_label(&ctx_from(a.context_id)), |d| d.action_request(a)))
-                        .collect::<R<_, BinDecodeError>>()
-                })?;
+                let actions = self.at(
+                    || format!("Transaction {}", r.transaction_id),
+                    |d| {
+                        r.actions
+                            .iter()
+                            .map(|a| {
+                                d.at(
+                                    || ctx_label(&ctx_from(a.context_id)),
+                                    |d| d.action_request(a),
+                                )
+                            })
+                            .collect::<R<_, BinDecodeError>>()
+                    },
+                )?;
                 self.transaction = None;
                 Transaction::Request(TransactionRequest {
                     id: r.transaction_id,
@@ -1890,20 +1983,28 @@ impl<'a> Dec<'a> {
             asn::Transaction::TransactionPending(p) => Transaction::Pending(p.transaction_id),
             asn::Transaction::TransactionReply(r) => {
                 self.transaction = Some(r.transaction_id);
-                let result = self.at(format!("Reply {}", r.transaction_id), |d| {
-                    Ok(match &r.transaction_result {
-                        asn::TransactionResult::TransactionError(e) => {
-                            TransactionResult::Error(d.error(e))
-                        }
-                        asn::TransactionResult::ActionReplies(acts) => TransactionResult::Actions(
-                            acts.iter()
-                                .map(|a| {
-                                    d.at(ctx_label(&ctx_from(a.context_id)), |d| d.action_reply(a))
-                                })
-                                .collect::<R<_, BinDecodeError>>()?,
-                        ),
-                    })
-                })?;
+                let result = self.at(
+                    || format!("Reply {}", r.transaction_id),
+                    |d| {
+                        Ok(match &r.transaction_result {
+                            asn::TransactionResult::TransactionError(e) => {
+                                TransactionResult::Error(d.error(e))
+                            }
+                            asn::TransactionResult::ActionReplies(acts) => {
+                                TransactionResult::Actions(
+                                    acts.iter()
+                                        .map(|a| {
+                                            d.at(
+                                                || ctx_label(&ctx_from(a.context_id)),
+                                                |d| d.action_reply(a),
+                                            )
+                                        })
+                                        .collect::<R<_, BinDecodeError>>()?,
+                                )
+                            }
+                        })
+                    },
+                )?;
                 self.transaction = None;
                 Transaction::Reply(TransactionReply {
                     id: r.transaction_id,
@@ -1935,25 +2036,28 @@ impl<'a> Dec<'a> {
             context_request: a
                 .context_request
                 .as_ref()
-                .map(|c| self.at("contextRequest", |d| d.context_request(c)))
+                .map(|c| self.at(|| "contextRequest".to_string(), |d| d.context_request(c)))
                 .transpose()?,
             context_audit: a
                 .context_attr_audit_req
                 .as_ref()
-                .map(|c| self.at("contextAttrAuditReq", |d| d.context_audit(c)))
+                .map(|c| self.at(|| "contextAttrAuditReq".to_string(), |d| d.context_audit(c)))
                 .transpose()?,
             commands: a
                 .command_requests
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    self.at(format!("command {}", i + 1), |d| {
-                        Ok(CommandRequest {
-                            command: d.command(&c.command)?,
-                            optional: c.optional.is_some(),
-                            wildcard_return: c.wildcard_return.is_some(),
-                        })
-                    })
+                    self.at(
+                        || format!("command {}", i + 1),
+                        |d| {
+                            Ok(CommandRequest {
+                                command: d.command(&c.command)?,
+                                optional: c.optional.is_some(),
+                                wildcard_return: c.wildcard_return.is_some(),
+                            })
+                        },
+                    )
                 })
                 .collect::<R<_, BinDecodeError>>()?,
         })
@@ -2044,43 +2148,56 @@ impl<'a> Dec<'a> {
 
     fn command(&mut self, c: &asn::Command) -> R<Command, BinDecodeError> {
         Ok(match c {
-            asn::Command::AddReq(a) => Command::Add(self.at("Add", |d| d.amm(a))?),
-            asn::Command::MoveReq(a) => Command::Move(self.at("Move", |d| d.amm(a))?),
-            asn::Command::ModReq(a) => Command::Modify(self.at("Modify", |d| d.amm(a))?),
-            asn::Command::SubtractReq(s) => self.at("Subtract", |d| {
-                Ok(Command::Subtract(SubtractRequest {
-                    termination_ids: d.tids(&s.termination_id)?,
-                    audit: s
-                        .audit_descriptor
-                        .as_ref()
-                        .map(|a| d.audit_descriptor(a))
-                        .transpose()?,
-                }))
-            })?,
-            asn::Command::AuditCapRequest(a) => {
-                Command::AuditCapabilities(self.at("AuditCapability", |d| d.audit_request(a))?)
+            asn::Command::AddReq(a) => Command::Add(self.at(|| "Add".to_string(), |d| d.amm(a))?),
+            asn::Command::MoveReq(a) => {
+                Command::Move(self.at(|| "Move".to_string(), |d| d.amm(a))?)
             }
+            asn::Command::ModReq(a) => {
+                Command::Modify(self.at(|| "Modify".to_string(), |d| d.amm(a))?)
+            }
+            asn::Command::SubtractReq(s) => self.at(
+                || "Subtract".to_string(),
+                |d| {
+                    Ok(Command::Subtract(SubtractRequest {
+                        termination_ids: d.tids(&s.termination_id)?,
+                        audit: s
+                            .audit_descriptor
+                            .as_ref()
+                            .map(|a| d.audit_descriptor(a))
+                            .transpose()?,
+                    }))
+                },
+            )?,
+            asn::Command::AuditCapRequest(a) => Command::AuditCapabilities(
+                self.at(|| "AuditCapability".to_string(), |d| d.audit_request(a))?,
+            ),
             asn::Command::AuditValueRequest(a) => {
-                Command::AuditValue(self.at("AuditValue", |d| d.audit_request(a))?)
+                Command::AuditValue(self.at(|| "AuditValue".to_string(), |d| d.audit_request(a))?)
             }
-            asn::Command::NotifyReq(n) => self.at("Notify", |d| {
-                let o = &n.observed_events_descriptor;
-                Ok(Command::Notify(NotifyRequest {
-                    termination_ids: d.tids(&n.termination_id)?,
-                    observed_events: if o.observed_event_lst.is_empty() {
-                        None
-                    } else {
-                        Some(d.observed_events(o)?)
-                    },
-                    error: n.error_descriptor.as_ref().map(|e| d.error(e)),
-                }))
-            })?,
-            asn::Command::ServiceChangeReq(s) => self.at("ServiceChange", |d| {
-                Ok(Command::ServiceChange(ServiceChangeRequest {
-                    termination_ids: d.tids(&s.termination_id)?,
-                    parms: d.sc_parm(&s.service_change_parms)?,
-                }))
-            })?,
+            asn::Command::NotifyReq(n) => self.at(
+                || "Notify".to_string(),
+                |d| {
+                    let o = &n.observed_events_descriptor;
+                    Ok(Command::Notify(NotifyRequest {
+                        termination_ids: d.tids(&n.termination_id)?,
+                        observed_events: if o.observed_event_lst.is_empty() {
+                            None
+                        } else {
+                            Some(d.observed_events(o)?)
+                        },
+                        error: n.error_descriptor.as_ref().map(|e| d.error(e)),
+                    }))
+                },
+            )?,
+            asn::Command::ServiceChangeReq(s) => self.at(
+                || "ServiceChange".to_string(),
+                |d| {
+                    Ok(Command::ServiceChange(ServiceChangeRequest {
+                        termination_ids: d.tids(&s.termination_id)?,
+                        parms: d.sc_parm(&s.service_change_parms)?,
+                    }))
+                },
+            )?,
         })
     }
 
@@ -2118,32 +2235,32 @@ impl<'a> Dec<'a> {
     fn amm_descriptor(&mut self, d: &asn::AmmDescriptor) -> R<AmmDescriptor, BinDecodeError> {
         Ok(match d {
             asn::AmmDescriptor::MediaDescriptor(m) => {
-                AmmDescriptor::Media(self.at("Media", |d| d.media(m))?)
+                AmmDescriptor::Media(self.at(|| "Media".to_string(), |d| d.media(m))?)
             }
             asn::AmmDescriptor::ModemDescriptor(m) => {
-                AmmDescriptor::Modem(self.at("Modem", |d| d.modem(m))?)
+                AmmDescriptor::Modem(self.at(|| "Modem".to_string(), |d| d.modem(m))?)
             }
             asn::AmmDescriptor::MuxDescriptor(m) => {
-                AmmDescriptor::Mux(self.at("Mux", |d| d.mux(m))?)
+                AmmDescriptor::Mux(self.at(|| "Mux".to_string(), |d| d.mux(m))?)
             }
             asn::AmmDescriptor::EventsDescriptor(e) => {
-                AmmDescriptor::Events(self.at("Events", |d| d.events(e))?)
+                AmmDescriptor::Events(self.at(|| "Events".to_string(), |d| d.events(e))?)
             }
-            asn::AmmDescriptor::EventBufferDescriptor(e) => {
-                AmmDescriptor::EventBuffer(self.at("EventBuffer", |d| d.event_buffer(e))?)
-            }
+            asn::AmmDescriptor::EventBufferDescriptor(e) => AmmDescriptor::EventBuffer(
+                self.at(|| "EventBuffer".to_string(), |d| d.event_buffer(e))?,
+            ),
             asn::AmmDescriptor::SignalsDescriptor(s) => {
-                AmmDescriptor::Signals(self.at("Signals", |d| d.signals(s))?)
+                AmmDescriptor::Signals(self.at(|| "Signals".to_string(), |d| d.signals(s))?)
             }
-            asn::AmmDescriptor::DigitMapDescriptor(dm) => {
-                AmmDescriptor::DigitMap(self.at("DigitMap", |d| d.digit_map_descriptor(dm))?)
-            }
+            asn::AmmDescriptor::DigitMapDescriptor(dm) => AmmDescriptor::DigitMap(
+                self.at(|| "DigitMap".to_string(), |d| d.digit_map_descriptor(dm))?,
+            ),
             asn::AmmDescriptor::AuditDescriptor(a) => {
-                AmmDescriptor::Audit(self.at("Audit", |d| d.audit_descriptor(a))?)
+                AmmDescriptor::Audit(self.at(|| "Audit".to_string(), |d| d.audit_descriptor(a))?)
             }
-            asn::AmmDescriptor::StatisticsDescriptor(s) => {
-                AmmDescriptor::Statistics(self.at("Statistics", |d| d.statistics(s))?)
-            }
+            asn::AmmDescriptor::StatisticsDescriptor(s) => AmmDescriptor::Statistics(
+                self.at(|| "Statistics".to_string(), |d| d.statistics(s))?,
+            ),
         })
     }
 
@@ -2153,16 +2270,21 @@ impl<'a> Dec<'a> {
                 .term_state_descr
                 .as_ref()
                 .map(|t| {
-                    self.at("TerminationState", |d| {
-                        Ok(TerminationStateDescriptor {
-                            props: d.props(&t.property_parms)?,
-                            event_buffer_control: t.event_buffer_control.map(|c| match c {
-                                asn::EventBufferControl::Off => EventBufferControl::Off,
-                                asn::EventBufferControl::LockStep => EventBufferControl::LockStep,
-                            }),
-                            service_state: t.service_state.map(service_state_from),
-                        })
-                    })
+                    self.at(
+                        || "TerminationState".to_string(),
+                        |d| {
+                            Ok(TerminationStateDescriptor {
+                                props: d.props(&t.property_parms)?,
+                                event_buffer_control: t.event_buffer_control.map(|c| match c {
+                                    asn::EventBufferControl::Off => EventBufferControl::Off,
+                                    asn::EventBufferControl::LockStep => {
+                                        EventBufferControl::LockStep
+                                    }
+                                }),
+                                service_state: t.service_state.map(service_state_from),
+                            })
+                        },
+                    )
                 })
                 .transpose()?,
             streams: match &m.streams {
@@ -2171,12 +2293,15 @@ impl<'a> Dec<'a> {
                 Some(asn::Streams::MultiStream(v)) => Some(Streams::Multi(
                     v.iter()
                         .map(|s| {
-                            self.at(format!("Stream {}", s.stream_id), |d| {
-                                Ok(StreamDescriptor {
-                                    id: s.stream_id,
-                                    parms: d.stream_parms(&s.stream_parms)?,
-                                })
-                            })
+                            self.at(
+                                || format!("Stream {}", s.stream_id),
+                                |d| {
+                                    Ok(StreamDescriptor {
+                                        id: s.stream_id,
+                                        parms: d.stream_parms(&s.stream_parms)?,
+                                    })
+                                },
+                            )
                         })
                         .collect::<R<_, BinDecodeError>>()?,
                 )),
@@ -2190,30 +2315,33 @@ impl<'a> Dec<'a> {
                 .local_control_descriptor
                 .as_ref()
                 .map(|lc| {
-                    self.at("LocalControl", |d| {
-                        Ok(LocalControlDescriptor {
-                            mode: lc.stream_mode.map(stream_mode_from),
-                            reserve_group: lc.reserve_group,
-                            reserve_value: lc.reserve_value,
-                            props: d.props(&lc.property_parms)?,
-                        })
-                    })
+                    self.at(
+                        || "LocalControl".to_string(),
+                        |d| {
+                            Ok(LocalControlDescriptor {
+                                mode: lc.stream_mode.map(stream_mode_from),
+                                reserve_group: lc.reserve_group,
+                                reserve_value: lc.reserve_value,
+                                props: d.props(&lc.property_parms)?,
+                            })
+                        },
+                    )
                 })
                 .transpose()?,
             local: sp
                 .local_descriptor
                 .as_ref()
-                .map(|l| self.at("Local", |d| d.local_remote(l)))
+                .map(|l| self.at(|| "Local".to_string(), |d| d.local_remote(l)))
                 .transpose()?,
             remote: sp
                 .remote_descriptor
                 .as_ref()
-                .map(|l| self.at("Remote", |d| d.local_remote(l)))
+                .map(|l| self.at(|| "Remote".to_string(), |d| d.local_remote(l)))
                 .transpose()?,
             statistics: sp
                 .statistics_descriptor
                 .as_ref()
-                .map(|s| self.at("Statistics", |d| d.statistics(s)))
+                .map(|s| self.at(|| "Statistics".to_string(), |d| d.statistics(s)))
                 .transpose()?,
         })
     }
@@ -2287,7 +2415,7 @@ impl<'a> Dec<'a> {
                 .event_list
                 .iter()
                 .enumerate()
-                .map(|(i, r)| self.at(format!("event {}", i + 1), |d| d.requested_event(r)))
+                .map(|(i, r)| self.at(|| format!("event {}", i + 1), |d| d.requested_event(r)))
                 .collect::<R<_, BinDecodeError>>()?,
         })
     }
@@ -2333,13 +2461,13 @@ impl<'a> Dec<'a> {
             ev.embed_events = a
                 .second_event
                 .as_ref()
-                .map(|s| self.at("Embed Events", |d| d.second_events(s)))
+                .map(|s| self.at(|| "Embed Events".to_string(), |d| d.second_events(s)))
                 .transpose()?
                 .map(Box::new);
             ev.embed_signals = a
                 .signals_descriptor
                 .as_ref()
-                .map(|s| self.at("Embed Signals", |d| d.signals(s)))
+                .map(|s| self.at(|| "Embed Signals".to_string(), |d| d.signals(s)))
                 .transpose()?;
             ev.notify_behaviour = a
                 .notify_behaviour
@@ -2360,13 +2488,18 @@ impl<'a> Dec<'a> {
                 events: r
                     .second_event
                     .as_ref()
-                    .map(|s| self.at("RegulatedNotify Events", |d| d.second_events(s)))
+                    .map(|s| {
+                        self.at(
+                            || "RegulatedNotify Events".to_string(),
+                            |d| d.second_events(s),
+                        )
+                    })
                     .transpose()?
                     .map(Box::new),
                 signals: r
                     .signals_descriptor
                     .as_ref()
-                    .map(|s| self.at("RegulatedNotify Signals", |d| d.signals(s)))
+                    .map(|s| self.at(|| "RegulatedNotify Signals".to_string(), |d| d.signals(s)))
                     .transpose()?,
             },
         })
@@ -2383,29 +2516,32 @@ impl<'a> Dec<'a> {
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
-                    self.at(format!("event {}", i + 1), |d| {
-                        let name = d.name(ItemKind::Event, &r.pkgd_name)?;
-                        let mut ev = RequestedEvent::new(&name);
-                        ev.name = name;
-                        ev.stream = r.stream_id;
-                        ev.params = d.ev_params(&r.pkgd_name, &r.ev_par_list)?;
-                        if let Some(a) = &r.event_action {
-                            ev.keep_active = a.keep_active == Some(true);
-                            ev.digit_map = a.event_dm.as_ref().map(|dm| d.event_dm(dm));
-                            ev.embed_signals = a
-                                .signals_descriptor
-                                .as_ref()
-                                .map(|s| d.at("Embed Signals", |d| d.signals(s)))
-                                .transpose()?;
-                            ev.notify_behaviour = a
-                                .notify_behaviour
-                                .as_ref()
-                                .map(|n| d.notify_behaviour(n))
-                                .transpose()?;
-                            ev.reset_events = a.reset_events_descriptor.is_some();
-                        }
-                        Ok(ev)
-                    })
+                    self.at(
+                        || format!("event {}", i + 1),
+                        |d| {
+                            let name = d.name(ItemKind::Event, &r.pkgd_name)?;
+                            let mut ev = RequestedEvent::new(&name);
+                            ev.name = name;
+                            ev.stream = r.stream_id;
+                            ev.params = d.ev_params(&r.pkgd_name, &r.ev_par_list)?;
+                            if let Some(a) = &r.event_action {
+                                ev.keep_active = a.keep_active == Some(true);
+                                ev.digit_map = a.event_dm.as_ref().map(|dm| d.event_dm(dm));
+                                ev.embed_signals = a
+                                    .signals_descriptor
+                                    .as_ref()
+                                    .map(|s| d.at(|| "Embed Signals".to_string(), |d| d.signals(s)))
+                                    .transpose()?;
+                                ev.notify_behaviour = a
+                                    .notify_behaviour
+                                    .as_ref()
+                                    .map(|n| d.notify_behaviour(n))
+                                    .transpose()?;
+                                ev.reset_events = a.reset_events_descriptor.is_some();
+                            }
+                            Ok(ev)
+                        },
+                    )
                 })
                 .collect::<R<_, BinDecodeError>>()?,
         })
@@ -2430,9 +2566,10 @@ impl<'a> Dec<'a> {
                     asn::SignalRequest::Signal(sig) => SignalsItem::Signal(self.signal(sig)?),
                     asn::SignalRequest::SeqSigList(l) => SignalsItem::List {
                         id: l.id,
-                        signals: self.at(format!("SignalList {}", l.id), |d| {
-                            l.signal_list.iter().map(|s| d.signal(s)).collect()
-                        })?,
+                        signals: self.at(
+                            || format!("SignalList {}", l.id),
+                            |d| l.signal_list.iter().map(|s| d.signal(s)).collect(),
+                        )?,
                     },
                 })
             })
@@ -2591,7 +2728,7 @@ impl<'a> Dec<'a> {
     ) -> R<IndAuditParameter, BinDecodeError> {
         Ok(match p {
             asn::IndAuditParameter::IndaudmediaDescriptor(m) => {
-                IndAuditParameter::Media(self.at("Media", |d| d.ind_aud_media(m))?)
+                IndAuditParameter::Media(self.at(|| "Media".to_string(), |d| d.ind_aud_media(m))?)
             }
             asn::IndAuditParameter::IndaudeventsDescriptor(e) => {
                 if e.stream_id.is_some() {
@@ -2661,9 +2798,10 @@ impl<'a> Dec<'a> {
                 None,
                 v.iter()
                     .map(|s| {
-                        self.at(format!("Stream {}", s.stream_id), |d| {
-                            Ok((s.stream_id, d.ind_aud_stream(&s.stream_parms)?))
-                        })
+                        self.at(
+                            || format!("Stream {}", s.stream_id),
+                            |d| Ok((s.stream_id, d.ind_aud_stream(&s.stream_parms)?)),
+                        )
                     })
                     .collect::<R<_, BinDecodeError>>()?,
             ),
@@ -2710,12 +2848,12 @@ impl<'a> Dec<'a> {
             local: sp
                 .local_descriptor
                 .as_ref()
-                .map(|l| self.at("Local", |d| d.ind_aud_local_remote(l)))
+                .map(|l| self.at(|| "Local".to_string(), |d| d.ind_aud_local_remote(l)))
                 .transpose()?,
             remote: sp
                 .remote_descriptor
                 .as_ref()
-                .map(|l| self.at("Remote", |d| d.ind_aud_local_remote(l)))
+                .map(|l| self.at(|| "Remote".to_string(), |d| d.ind_aud_local_remote(l)))
                 .transpose()?,
             statistics: sp
                 .statistics_descriptor
@@ -2901,13 +3039,13 @@ impl<'a> Dec<'a> {
             context_reply: a
                 .context_reply
                 .as_ref()
-                .map(|c| self.at("contextReply", |d| d.context_request(c)))
+                .map(|c| self.at(|| "contextReply".to_string(), |d| d.context_request(c)))
                 .transpose()?,
             commands: a
                 .command_reply
                 .iter()
                 .enumerate()
-                .map(|(i, c)| self.at(format!("reply {}", i + 1), |d| d.command_reply(c)))
+                .map(|(i, c)| self.at(|| format!("reply {}", i + 1), |d| d.command_reply(c)))
                 .collect::<R<_, BinDecodeError>>()?,
         })
     }
@@ -2984,38 +3122,44 @@ impl<'a> Dec<'a> {
                     out.push(AuditReturnParameter::Error(self.error(e)))
                 }
                 asn::AuditReturnParameter::MediaDescriptor(m) => out.push(
-                    AuditReturnParameter::Media(self.at("Media", |d| d.media(m))?),
+                    AuditReturnParameter::Media(self.at(|| "Media".to_string(), |d| d.media(m))?),
                 ),
                 asn::AuditReturnParameter::ModemDescriptor(m) => out.push(
-                    AuditReturnParameter::Modem(self.at("Modem", |d| d.modem(m))?),
+                    AuditReturnParameter::Modem(self.at(|| "Modem".to_string(), |d| d.modem(m))?),
                 ),
-                asn::AuditReturnParameter::MuxDescriptor(m) => {
-                    out.push(AuditReturnParameter::Mux(self.at("Mux", |d| d.mux(m))?))
-                }
-                asn::AuditReturnParameter::EventsDescriptor(e) => out.push(
-                    AuditReturnParameter::Events(self.at("Events", |d| d.events(e))?),
-                ),
-                asn::AuditReturnParameter::EventBufferDescriptor(e) => {
-                    out.push(AuditReturnParameter::EventBuffer(
-                        self.at("EventBuffer", |d| d.event_buffer(e))?,
+                asn::AuditReturnParameter::MuxDescriptor(m) => out.push(AuditReturnParameter::Mux(
+                    self.at(|| "Mux".to_string(), |d| d.mux(m))?,
+                )),
+                asn::AuditReturnParameter::EventsDescriptor(e) => {
+                    out.push(AuditReturnParameter::Events(
+                        self.at(|| "Events".to_string(), |d| d.events(e))?,
                     ))
                 }
-                asn::AuditReturnParameter::SignalsDescriptor(s) => out.push(
-                    AuditReturnParameter::Signals(self.at("Signals", |d| d.signals(s))?),
-                ),
+                asn::AuditReturnParameter::EventBufferDescriptor(e) => {
+                    out.push(AuditReturnParameter::EventBuffer(
+                        self.at(|| "EventBuffer".to_string(), |d| d.event_buffer(e))?,
+                    ))
+                }
+                asn::AuditReturnParameter::SignalsDescriptor(s) => {
+                    out.push(AuditReturnParameter::Signals(
+                        self.at(|| "Signals".to_string(), |d| d.signals(s))?,
+                    ))
+                }
                 asn::AuditReturnParameter::DigitMapDescriptor(dm) => {
                     out.push(AuditReturnParameter::DigitMap(
-                        self.at("DigitMap", |d| d.digit_map_descriptor(dm))?,
+                        self.at(|| "DigitMap".to_string(), |d| d.digit_map_descriptor(dm))?,
                     ))
                 }
                 asn::AuditReturnParameter::ObservedEventsDescriptor(o) => {
                     out.push(AuditReturnParameter::ObservedEvents(
-                        self.at("ObservedEvents", |d| d.observed_events(o))?,
+                        self.at(|| "ObservedEvents".to_string(), |d| d.observed_events(o))?,
                     ))
                 }
-                asn::AuditReturnParameter::StatisticsDescriptor(s) => out.push(
-                    AuditReturnParameter::Statistics(self.at("Statistics", |d| d.statistics(s))?),
-                ),
+                asn::AuditReturnParameter::StatisticsDescriptor(s) => {
+                    out.push(AuditReturnParameter::Statistics(
+                        self.at(|| "Statistics".to_string(), |d| d.statistics(s))?,
+                    ))
+                }
                 asn::AuditReturnParameter::PackagesDescriptor(ps) => {
                     out.push(AuditReturnParameter::Packages(
                         ps.iter()

@@ -327,12 +327,22 @@ impl BinaryCodec {
 
     /// Model → ASN.1 value.
     pub fn to_asn(&self, msg: &Message) -> Result<asn::MegacoMessage, EncodeError> {
-        map::Enc::new(&self.registry, &self.term_ids).message(msg)
+        map::Enc::new(&self.registry, &self.term_ids)
+            .message(msg)
+            .map_err(|mut e| {
+                map::whole_message_path(&mut e.path);
+                e
+            })
     }
 
     /// ASN.1 value → model.
     pub fn from_asn(&self, msg: &asn::MegacoMessage) -> Result<Message, BinDecodeError> {
-        map::Dec::new(&self.registry, &self.term_ids).message(msg)
+        map::Dec::new(&self.registry, &self.term_ids)
+            .message(msg)
+            .map_err(|mut e| {
+                map::whole_message_path(&mut e.path);
+                e
+            })
     }
 
     /// Model → BER (definite lengths).

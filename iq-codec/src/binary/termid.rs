@@ -363,7 +363,10 @@ impl TermIdMapping {
 
     /// Text → binary. The error says why no form applies (the caller answers 500).
     pub fn encode(&self, tid: &TerminationId) -> Result<BinaryTermId, String> {
-        let text = tid.as_str();
+        self.encode_text(tid.as_str())
+    }
+
+    fn encode_text(&self, text: &str) -> Result<BinaryTermId, String> {
         if text.eq_ignore_ascii_case("root") {
             return Ok(BinaryTermId {
                 wildcard: Vec::new(),
@@ -409,7 +412,7 @@ impl TermIdMapping {
             return Ok(TerminationId::root());
         }
         let same = |text: &str| {
-            self.encode(&TerminationId(text.to_string()))
+            self.encode_text(text)
                 .is_ok_and(|b| b.wildcard == wildcard && b.id == id)
         };
         for r in &self.rules {
@@ -426,39 +429,56 @@ impl TermIdMapping {
         }
         let mut t = String::with_capacity(1 + 2 * id.len() + 4 * wildcard.len());
         t.push('x');
-        for b in id {
-            t.push_str(&format!("{b:02x}"));
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let push_hex = |t: &mut String, b: u8| {
+            t.push(char::from(HEX[usize::from(b >> 4)]));
+            t.push(char::from(HEX[usize::from(b & 15)]));
+        };
+        for &b in id {
+            push_hex(&mut t, b);
         }
-        for w in wildcard {
-            t.push_str(&format!("_w{w:02x}"));
+        for &w in wildcard {
+            t.push_str("_w");
+            push_hex(&mut t, w);
         }
         Ok(TerminationId(t))
     }
 
     /// The binary-digit convention; `None` if the text is not of its form at all.
     fn encode_digits(&self, text: &str) -> Option<Result<BinaryTermId, String>> {
-        if self.levels.is_empty() {
+        if self.levels.is_empty()
+            || !text
+                .bytes()
+                .all(|b| matches!(b, b'0' | b'1' | b'/' | b'$' | b'*'))
+        {
             return None;
         }
-        let parts: Vec<&str> = text.split('/').collect();
-        let form_ok = parts.iter().all(|p| {
+        let form_ok = text.split('/').all(|p| {
             let body = p.strip_suffix(['$', '*']).unwrap_or(p);
             !p.is_empty() && body.bytes().all(|b| b == b'0' || b == b'1')
         });
         if !form_ok {
             return None;
         }
-        if parts.len() > self.levels.len() {
+        let n_parts = text.bytes().filter(|&b| b == b'/').count() + 1;
+        if n_parts > self.levels.len() {
             return Some(Err(format!(
                 "{} binary-digit levels, {} configured",
-                parts.len(),
+                n_parts,
                 self.levels.len()
             )));
         }
-        let mut bits: Vec<bool> = Vec::new();
+        // The levels add up to at most 64 bits (`validate`), and no more are ever pushed:
+        // a level's bits are checked against its width before they are added.
+        let mut bits = 0u64;
+        let mut n_bits = 0usize;
+        let mut push = |bit: bool, n_bits: &mut usize| {
+            bits = bits << 1 | u64::from(bit);
+            *n_bits += 1;
+        };
         let mut wildcard = Vec::new();
-        let last = parts.len() - 1;
-        for (i, p) in parts.iter().enumerate() {
+        let last = n_parts - 1;
+        for (i, p) in text.split('/').enumerate() {
             let c = usize::from(self.levels[i]);
             let wc = p.chars().last().filter(|&c| c == '$' || c == '*');
             let body = if wc.is_some() { &p[..p.len() - 1] } else { p };
@@ -471,7 +491,7 @@ impl TermIdMapping {
                             body.len()
                         )));
                     }
-                    bits.extend(body.bytes().map(|b| b == b'1'));
+                    body.bytes().for_each(|b| push(b == b'1', &mut n_bits));
                 }
                 Some(w) => {
                     if body.len() >= c {
@@ -480,31 +500,28 @@ impl TermIdMapping {
                             i + 1
                         )));
                     }
-                    bits.extend(body.bytes().map(|b| b == b'1'));
-                    bits.extend(std::iter::repeat_n(false, c - body.len()));
+                    body.bytes().for_each(|b| push(b == b'1', &mut n_bits));
+                    (body.len()..c).for_each(|_| push(false, &mut n_bits));
                     let rest: usize = self.levels[i + 1..].iter().map(|&l| usize::from(l)).sum();
                     let pos = (c - body.len() - 1 + rest) as u8;
                     let all = if w == '*' { 0x80 } else { 0x00 };
                     let recursive = if i == last && rest > 0 { 0x40 } else { 0x00 };
                     wildcard.push(all | recursive | pos);
                     if i == last {
-                        bits.extend(std::iter::repeat_n(false, rest));
+                        (0..rest).for_each(|_| push(false, &mut n_bits));
                     }
                 }
             }
         }
         let total: usize = self.levels.iter().map(|&l| usize::from(l)).sum();
-        if bits.len() != total {
+        if n_bits != total {
             return Some(Err(format!(
                 "{} binary-digit levels without a wildcard, {} configured",
-                parts.len(),
+                n_parts,
                 self.levels.len()
             )));
         }
-        let id = bits
-            .chunks(8)
-            .map(|ch| ch.iter().fold(0u8, |a, &b| a << 1 | u8::from(b)))
-            .collect();
+        let id = bits.to_be_bytes()[8 - total / 8..].to_vec();
         Some(Ok(BinaryTermId { wildcard, id }))
     }
 
@@ -514,24 +531,13 @@ impl TermIdMapping {
         if self.levels.is_empty() || id.len() * 8 != total {
             return None;
         }
-        let bits: Vec<bool> = id
+        // Per level: how many of its digits are written, and the wildcard after them.
+        let mut shown: Vec<(usize, Option<char>)> = self
+            .levels
             .iter()
-            .flat_map(|&b| (0..8).rev().map(move |i| b >> i & 1 == 1))
+            .map(|&l| (usize::from(l), None))
             .collect();
-        let mut levels: Vec<String> = Vec::with_capacity(self.levels.len());
-        let mut start = 0;
-        for &l in &self.levels {
-            let l = usize::from(l);
-            levels.push(
-                bits[start..start + l]
-                    .iter()
-                    .map(|&b| if b { '1' } else { '0' })
-                    .collect(),
-            );
-            start += l;
-        }
-        let mut cut = levels.len();
-        let mut seen = vec![false; levels.len()];
+        let mut cut = self.levels.len();
         for &w in wildcard {
             let pos = usize::from(w & 0x3F);
             if pos >= total {
@@ -545,18 +551,29 @@ impl TermIdMapping {
                 s += l;
                 r
             })?;
-            if seen[i] {
+            if shown[i].1.is_some() {
                 return None;
             }
-            seen[i] = true;
-            levels[i].truncate(k);
-            levels[i].push(if w & 0x80 != 0 { '*' } else { '$' });
+            shown[i] = (k, Some(if w & 0x80 != 0 { '*' } else { '$' }));
             if w & 0x40 != 0 {
                 cut = cut.min(i + 1);
             }
         }
-        levels.truncate(cut);
-        Some(levels.join("/"))
+        let bit = |n: usize| id[n / 8] >> (7 - n % 8) & 1 == 1;
+        let mut out = String::with_capacity(total + 2 * self.levels.len());
+        let mut start = 0;
+        for (i, (&l, &(n, wc))) in self.levels.iter().zip(&shown).enumerate() {
+            if i == cut {
+                break;
+            }
+            if i > 0 {
+                out.push('/');
+            }
+            out.extend((start..start + n).map(|b| if bit(b) { '1' } else { '0' }));
+            out.extend(wc);
+            start += usize::from(l);
+        }
+        Some(out)
     }
 }
 

@@ -91,6 +91,63 @@ pub use profile::ProfileError;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The lookup maps: every BER name goes through several lookups, and SipHash's DoS resistance
+/// buys nothing here (the keys are the table's own; lookups never insert).
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// A multiply-rotate hasher (the scheme of rustc's FxHasher), for short keys.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -477,8 +534,8 @@ struct ItemRef {
 /// Effective items of one kind of one package (own and inherited).
 #[derive(Debug, Clone, Default)]
 struct KindIndex {
-    by_name: HashMap<String, ItemRef>,
-    by_id: HashMap<u16, ItemRef>,
+    by_name: Map<String, ItemRef>,
+    by_id: Map<u16, ItemRef>,
 }
 
 /// The package registry: all package definitions with lookup tables both ways.
@@ -488,9 +545,9 @@ struct KindIndex {
 #[derive(Clone)]
 pub struct Registry {
     packages: Vec<PackageDef>,
-    pkg_by_name: HashMap<String, usize>,
-    pkg_by_id: HashMap<u16, usize>,
-    items: HashMap<(u16, ItemKind), KindIndex>,
+    pkg_by_name: Map<String, usize>,
+    pkg_by_id: Map<u16, usize>,
+    items: Map<(u16, ItemKind), KindIndex>,
 }
 
 impl PartialEq for Registry {
@@ -538,6 +595,15 @@ fn parse_hex_name(s: &str, prefix: u8) -> Option<u16> {
         return None;
     }
     u16::from_str_radix(&s[1..], 16).ok()
+}
+
+/// `prefix` + 4 lower-case hex digits of `id`, appended to `out`.
+fn push_hex_name(out: &mut String, prefix: char, id: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(prefix);
+    for shift in [12, 8, 4, 0] {
+        out.push(char::from(HEX[usize::from(id >> shift & 15)]));
+    }
 }
 
 /// Text name for a package ID without a table entry: `p` + 4 hex digits.
@@ -622,8 +688,8 @@ impl Registry {
     /// Builds the indexes; the error text names the conflict.
     pub(crate) fn from_packages(packages: Vec<PackageDef>) -> Result<Registry, String> {
         validate_packages(&packages)?;
-        let mut pkg_by_name = HashMap::with_capacity(packages.len());
-        let mut pkg_by_id = HashMap::with_capacity(packages.len());
+        let mut pkg_by_name = Map::with_capacity_and_hasher(packages.len(), Default::default());
+        let mut pkg_by_id = Map::with_capacity_and_hasher(packages.len(), Default::default());
         for (i, p) in packages.iter().enumerate() {
             if let Some(j) = pkg_by_name.insert(p.name.clone(), i) {
                 return Err(format!(
@@ -638,7 +704,7 @@ impl Registry {
                 ));
             }
         }
-        let mut items: HashMap<(u16, ItemKind), KindIndex> = HashMap::new();
+        let mut items: Map<(u16, ItemKind), KindIndex> = Map::default();
         for (i, p) in packages.iter().enumerate() {
             // The extension chain: this package, its base, the base's base, ...
             let mut chain = vec![i];
@@ -797,14 +863,25 @@ impl Registry {
                 return Some(n.to_string());
             }
         }
-        let pname = self.package_name(pkg_id);
-        if item_id == WILDCARD_ID {
-            return Some(format!("{pname}/*"));
+        // One allocation: this runs for every name of every decoded BER message.
+        let pkg = self.package_by_id(pkg_id);
+        let def = (item_id != WILDCARD_ID)
+            .then(|| self.lookup_by_id(kind, pkg_id, item_id))
+            .flatten();
+        let mut out = String::with_capacity(
+            pkg.map_or(5, |p| p.name.len()) + 1 + def.map_or(5, |d| d.name.len()),
+        );
+        match pkg {
+            Some(p) => out.push_str(&p.name),
+            None => push_hex_name(&mut out, 'p', pkg_id),
         }
-        Some(match self.lookup_by_id(kind, pkg_id, item_id) {
-            Some(def) => format!("{pname}/{}", def.name),
-            None => format!("{pname}/{}", hex_item_name(item_id)),
-        })
+        out.push('/');
+        match def {
+            Some(d) => out.push_str(&d.name),
+            None if item_id == WILDCARD_ID => out.push('*'),
+            None => push_hex_name(&mut out, 'i', item_id),
+        }
+        Some(out)
     }
 
     /// Binary ID of parameter `param` of item `pkgd_name` (event or signal parameter, or

@@ -25,6 +25,10 @@ pub(crate) struct Parser<'a> {
     /// Transaction being parsed, for errors.
     txn: Option<u32>,
     depth: usize,
+    /// The last word scanned: (position the scan started at, word start, word end). The
+    /// parser often peeks at a word and then reads it; the input never changes, so a scan from
+    /// the same position gives the same word.
+    last_word: (usize, usize, usize),
 }
 
 /// SafeChar lookup (ABNF `SafeChar`), one entry per octet.
@@ -77,6 +81,7 @@ impl<'a> Parser<'a> {
             code: 400,
             txn: None,
             depth: 0,
+            last_word: (usize::MAX, usize::MAX, usize::MAX),
         }
     }
 
@@ -184,11 +189,21 @@ impl<'a> Parser<'a> {
 
     /// The next run of SafeChars, consumed; `None` (consuming only white space) if there is none.
     fn scan_word(&mut self) -> Option<&'a str> {
-        self.ws();
-        let start = self.pos;
-        let rest = self.s.get(start..).unwrap_or_default();
-        let end = start + rest.iter().position(|&c| !is_safe(c)).unwrap_or(rest.len());
+        // A scan from the last scan's position, or from the start of its word (after the white
+        // space it skipped), finds the same word.
+        let (start, end) = if self.last_word.0 == self.pos || self.last_word.1 == self.pos {
+            (self.last_word.1, self.last_word.2)
+        } else {
+            let from = self.pos;
+            self.ws();
+            let start = self.pos;
+            let rest = self.s.get(start..).unwrap_or_default();
+            let end = start + rest.iter().position(|&c| !is_safe(c)).unwrap_or(rest.len());
+            self.last_word = (from, start, end);
+            (start, end)
+        };
         if end == start {
+            self.pos = start;
             return None;
         }
         self.pos = end;
@@ -264,7 +279,7 @@ impl<'a> Parser<'a> {
         let body = self.pos;
         while let Some(&c) = self.s.get(self.pos) {
             if c == b'"' {
-                let v = String::from_utf8_lossy(&self.s[body..self.pos]).into_owned();
+                let v = self.text(body, self.pos).into_owned();
                 self.pos += 1;
                 return Ok(v);
             }
@@ -283,8 +298,17 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `s[start..end]` as text (lossy for invalid UTF-8); borrowed when the input is UTF-8.
+    /// Both ends must be at ASCII octets (or the input's ends).
+    fn text(&self, start: usize, end: usize) -> std::borrow::Cow<'a, str> {
+        match self.utf8.and_then(|t| t.get(start..end)) {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => String::from_utf8_lossy(&self.s[start..end]),
+        }
+    }
+
     /// Read the raw octets of a `{ ... }` body (Local, Remote): `\}` stands for `}`.
-    fn raw_braced(&mut self) -> R<String> {
+    fn raw_braced(&mut self) -> R<std::borrow::Cow<'a, str>> {
         self.expect(b'{')?;
         let start = self.pos;
         // Fast path: no `\}` escape before the closing brace, so the body is a slice.
@@ -294,7 +318,7 @@ impl<'a> Parser<'a> {
         {
             if self.s[start + len] == b'}' {
                 self.pos = start + len + 1;
-                return Ok(String::from_utf8_lossy(&self.s[start..start + len]).into_owned());
+                return Ok(self.text(start, start + len));
             }
         }
         let mut out = Vec::new();
@@ -306,7 +330,7 @@ impl<'a> Parser<'a> {
                 }
                 b'}' => {
                     self.pos += 1;
-                    return Ok(String::from_utf8_lossy(&out).into_owned());
+                    return Ok(String::from_utf8_lossy(&out).into_owned().into());
                 }
                 _ => {
                     out.push(c);

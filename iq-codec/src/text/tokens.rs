@@ -11,10 +11,16 @@ pub(crate) struct Kw {
 
 impl Kw {
     /// Does `word` spell this keyword (any case, any form)?
+    ///
+    /// Always inlined: the keyword is a constant at every call site, so the length tests and
+    /// the byte comparisons fold into a few instructions (the parser asks this for nearly every
+    /// word, often for a chain of keywords).
+    #[inline(always)]
     pub(crate) fn is(&self, word: &str) -> bool {
-        word.eq_ignore_ascii_case(self.long)
-            || word.eq_ignore_ascii_case(self.short)
-            || (!self.alias.is_empty() && word.eq_ignore_ascii_case(self.alias))
+        let w = word.as_bytes();
+        eq_fold(w, self.long)
+            || eq_fold(w, self.short)
+            || (!self.alias.is_empty() && eq_fold(w, self.alias))
     }
     /// Spelling for the chosen style.
     pub(crate) fn get(&self, compact: bool) -> &'static str {
@@ -24,6 +30,13 @@ impl Kw {
             self.long
         }
     }
+}
+
+/// ASCII case-insensitive equality of a word and a keyword spelling.
+#[inline(always)]
+fn eq_fold(w: &[u8], k: &str) -> bool {
+    let k = k.as_bytes();
+    w.len() == k.len() && w.iter().zip(k).all(|(a, b)| a.eq_ignore_ascii_case(b))
 }
 
 macro_rules! kws {

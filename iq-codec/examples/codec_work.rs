@@ -1,0 +1,92 @@
+//! A fixed codec workload for instruction counts (`perf stat -e instructions:u`, `valgrind
+//! --tool=callgrind`), which unlike wall-clock timings do not depend on what else runs on the
+//! machine. Used for the before/after figures of the codec profile.
+//!
+//! `cargo run --release -p iq-codec --example codec_work -- OP N`
+//!
+//! OP: `text-decode` (decode of every corpus file), `compact-decode`, `pretty-encode`,
+//! `compact-encode`, `ber-decode` (decode_message of megaco's BER files
+//! `fuzz/corpus/ber_decode/megaco_*.ber`), `ber-encode`, `asn-decode` (decode_ber only),
+//! `asn-encode`; N rounds over all messages (default 100). Prints the message count and a
+//! checksum so that the work cannot be optimised away.
+
+use iq_codec::binary::{decode_ber, decode_message, encode_ber, encode_message};
+use iq_codec::text::{decode, encode, Style};
+use std::path::Path;
+
+fn files(dir: &str, prefix: &str, ext: &str) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| std::fs::read(p).expect("read file"))
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let op = args.get(1).map_or("text-decode", String::as_str);
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100);
+    let text: Vec<Vec<u8>> = files("tests/corpus", "", "txt")
+        .into_iter()
+        .filter(|t| decode(t).is_ok())
+        .collect();
+    let ber: Vec<Vec<u8>> = files("fuzz/corpus/ber_decode", "megaco_", "ber")
+        .into_iter()
+        .filter(|b| decode_message(b).is_ok_and(|m| encode_message(&m).is_ok()))
+        .collect();
+    let models: Vec<_> = text.iter().map(|t| decode(t).expect("decodes")).collect();
+    let compact: Vec<String> = models.iter().map(|m| encode(m, Style::Compact)).collect();
+    let ber_models: Vec<_> = ber
+        .iter()
+        .map(|b| decode_message(b).expect("decodes"))
+        .collect();
+    let asn: Vec<_> = ber
+        .iter()
+        .map(|b| decode_ber(b).expect("decodes"))
+        .collect();
+    let mut sum = 0usize;
+    let mut count = 0usize;
+    for _ in 0..n {
+        match op {
+            "text-decode" => text.iter().for_each(|t| sum += decode(t).is_ok() as usize),
+            "compact-decode" => compact
+                .iter()
+                .for_each(|t| sum += decode(t.as_bytes()).is_ok() as usize),
+            "pretty-encode" => models
+                .iter()
+                .for_each(|m| sum += encode(m, Style::Pretty).len()),
+            "compact-encode" => models
+                .iter()
+                .for_each(|m| sum += encode(m, Style::Compact).len()),
+            "ber-decode" => ber
+                .iter()
+                .for_each(|b| sum += decode_message(b).is_ok() as usize),
+            "ber-encode" => ber_models
+                .iter()
+                .for_each(|m| sum += encode_message(m).map_or(0, |b| b.len())),
+            "asn-decode" => ber
+                .iter()
+                .for_each(|b| sum += decode_ber(b).is_ok() as usize),
+            "asn-encode" => asn.iter().for_each(|a| sum += encode_ber(a).len()),
+            other => {
+                eprintln!("unknown OP {other}");
+                std::process::exit(2);
+            }
+        }
+        count += match op {
+            "text-decode" | "compact-decode" | "pretty-encode" | "compact-encode" => text.len(),
+            _ => ber.len(),
+        };
+    }
+    println!("{op}: {count} messages, checksum {sum}");
+}
