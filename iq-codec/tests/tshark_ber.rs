@@ -138,6 +138,9 @@ const TSHARK_PACKAGE_NAMES: &[(&str, &str)] = &[
     ("hangterm", "Hanging Termination Package"),
     ("ipnapt", "IP NAPT Traversal Package"),
     ("ipdc", "Domain Connection Package"),
+    ("ds", "Differentiated Services Package"),
+    ("gm", "Gate Management Package"),
+    ("an", "Generic Announcement Package (an) (H.248.7)"),
 ];
 
 /// tshark's words when a dissector throws (a BER length or value it cannot read).

@@ -497,6 +497,29 @@ fn other_packages() -> Vec<PackageDef> {
             }))
             .unconfirmed("text name 'seg' recalled; not used on Iq over SCTP (TS 29.334 Table 5.12.2)"),
     ];
+    // H.248.7 Generic announcement: package, signal and parameter IDs as Wireshark's H.248.7
+    // dissector (packet-h248_7.c) has them; `di` values ext/int/both = 1/2/3 there.
+    let an_source = "H.248.7 Generic Announcement package; IDs from Wireshark packet-h248_7.c";
+    let an_dir = || V::enumeration(&[("ext", 0x0001), ("int", 0x0002), ("both", 0x0003)]);
+    v.push(
+        PackageDef::new("an", 0x001d)
+            .with_source(an_source)
+            .with_items([
+                signal("apf", 0x0001)
+                    .with_param(par("an", 0x0001, V::integer()))
+                    .with_param(par("noc", 0x0002, V::integer()))
+                    .with_param(par("av", 0x0003, V::String))
+                    .with_param(par("di", 0x0004, an_dir())),
+                signal("apv", 0x0002)
+                    .with_param(par("an", 0x0001, V::integer()))
+                    .with_param(par("noc", 0x0002, V::integer()))
+                    .with_param(par("av", 0x0003, V::String))
+                    .with_param(par("num", 0x0004, V::integer()))
+                    .with_param(par("spi", 0x0005, V::integer()))
+                    .with_param(par("sp", 0x0006, V::String))
+                    .with_param(par("di", 0x0007, an_dir())),
+            ]),
+    );
     // H.248.50 NAT traversal toolkit (STUN/ICE): IDs verified, names guessed, no items.
     for (name, id, what) in [
         ("stunbase", 0x00bd, "STUN base (H.248.50 7.1)"),

@@ -26,6 +26,7 @@
 //! | `ipnapt gm tman ipdc hangterm ds rtcph` (Iq mandatory, TS 29.334 Table 5.14.1.1) | 0x0099 0x008c 0x008d 0x009d 0x0098 0x008b 0x00b5 | package names/IDs/versions: TS 29.334 table (via the digest) and the IANA-derived Wireshark package table | package IDs confirmed; **items unconfirmed** except `hangterm/thb` (event 0x0001, Wireshark) |
 //! | `it ocp chp ipra adid` (Iq optional, TS 29.334 Table 5.14.2.1) | 0x0045 0x0051 0x0029 0x00e0 0x009c | same | package IDs confirmed; `it/ito` (Wireshark) and `chp/mgcon{reduction}` (Wireshark `packet-h248_10.c`) confirmed; other items unconfirmed; `ipra` has no items yet |
 //! | `srtp`, H.248.50 STUN/ICE packages, `seg` | 0x0107, 0x00bd–0x00c5, 0x00a3 | Wireshark package table for the IDs | **text names unconfirmed** (the IANA rows could not be read); `seg` items from megaco (which files them under `root`) |
+//! | `an` (H.248.7 generic announcement: signals `apf`, `apv` and their parameters) | 0x001d | Wireshark `packet-h248_7.c` | confirmed |
 //! | `xdtls` | 0x8f01 (private range) | digest section 2.4 placeholder | **everything unconfirmed** |
 //! | Annex C (package 0x0000) | SDP tags 0xB001–0xB00F, C.1/C.2/C.3/C.5/C.6/C.12 tags | RFC 3525 Annex C (= H.248.1 Annex C), megaco resolver | tags confirmed; text names of non-SDP Annex C properties are ours |
 //!

@@ -5,6 +5,7 @@
 
 use iq_codec::binary::{BinaryCodec, TermIdMapping};
 use iq_codec::model::Message;
+use iq_codec::packages::Registry;
 use serde_json::Value;
 
 /// Rules for the text-style termination IDs of the corpus (the default mapping knows only
@@ -57,9 +58,15 @@ id_prefix = [0x60]
 width = 3
 "#;
 
-/// The default codec with [`CORPUS_TERM_IDS`] (after the default rules).
+/// Binary IDs for the corpus' invented packages and items (`tst`, `cx`, `md`, `gm/rsb`,
+/// parameters of `cg/bt`), applied on top of the built-in table like a vendor profile.
+pub const CORPUS_PROFILE: &str = include_str!("corpus-profile.toml");
+
+/// The default codec with [`CORPUS_TERM_IDS`] (after the default rules) and the built-in
+/// package table plus [`CORPUS_PROFILE`].
 pub fn corpus_codec() -> BinaryCodec {
     BinaryCodec::default()
+        .with_registry(Registry::with_profile(CORPUS_PROFILE).expect("test profile is valid"))
         .with_term_ids(TermIdMapping::from_toml(CORPUS_TERM_IDS).expect("test mapping is valid"))
 }
 
