@@ -89,7 +89,10 @@ fn write_trace() -> std::path::PathBuf {
             p.body
         ));
     }
-    let path = dir.join("ladder.txt");
+    // one file per call: the tests run in parallel
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("ladder-{n}.txt"));
     std::fs::write(&path, s).unwrap();
     path
 }
@@ -256,4 +259,53 @@ fn json_lines_name_direction_transaction_contexts_and_errors() {
         .map(|c| c["terminations"][0].as_str().unwrap())
         .collect();
     assert_eq!(terms, ["ip/acc/t1", "ip/core/t3"]);
+}
+
+/// The committed capture of megaco_mgc vs megaco_mg (compact text over UDP, recorded by
+/// `replay_megaco.rs`): megaco's default MGC scenario (README of interop/peers/megaco) is
+/// register (T1 from the MG), Add (T1), Modify with events (T2), the MG's Notify (its own T2),
+/// AuditValue ROOT (T3), AuditValue on the termination (T4), Subtract (T5); megaco's MG chose
+/// `rtp/1` in context 1. Filtering on `rtp/1` keeps everything but the registration and the
+/// ROOT audit, and tells the MGC's T2 (Modify) from the MG's T2 (Notify).
+#[test]
+fn megaco_capture_filtered_by_termination() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/traces/megaco-udp-compact.pcap");
+    let out = Command::new(env!("CARGO_BIN_EXE_iq-interop"))
+        .args(["trace", "--termination", "rtp/1"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let got: Vec<(String, u32, bool)> = lines(&text)
+        .into_iter()
+        .zip(text.lines())
+        .map(|((k, id), l)| (k, id, l.contains("<------")))
+        .collect();
+    let want: Vec<(String, u32, bool)> = [
+        ("request", 1, false),
+        ("reply", 1, true),
+        ("request", 2, false),
+        ("reply", 2, true),
+        ("request", 2, true),
+        ("reply", 2, false),
+        ("request", 4, false),
+        ("reply", 4, true),
+        ("request", 5, false),
+        ("reply", 5, true),
+    ]
+    .iter()
+    .map(|(k, id, from_mg)| (k.to_string(), *id, *from_mg))
+    .collect();
+    assert_eq!(got, want, "{text}");
+    assert!(text.contains("C=1: Add rtp/1"), "{text}");
+    assert!(text.contains("Notify rtp/1 [g/cause]"), "{text}");
+    // the context filter finds the same transactions plus nothing else in context 1
+    let out = Command::new(env!("CARGO_BIN_EXE_iq-interop"))
+        .args(["trace", "--context", "1"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let by_ctx = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(lines(&by_ctx), lines(&text), "{by_ctx}");
 }
