@@ -51,6 +51,12 @@ use tracing::{error, info, warn};
 ///   mid = "<agw1.example.net>"
 ///   profile = "threegiq/1"                 # optional ("" for none)
 ///   local = "127.0.0.1:0"                  # optional source address
+///   max_message = 65531                    # largest H.248 message accepted (octets; TCP:
+///                                          # a larger TPKT length closes the connection,
+///                                          # UDP/SCTP: dropped and logged)
+///   The AGW opens the association itself and takes control only from that peer: its UDP
+///   socket is connected to the controller (the kernel drops other sources), TCP and SCTP
+///   are its own outgoing connection; it listens on no Iq port.
 ///
 ///   [reconnect]                            # optional
 ///   initial_ms = 1000
@@ -69,7 +75,9 @@ use tracing::{error, info, warn};
 ///   termination_names = "text"             # "text": ip/acc/t5, ip/core/t6;
 ///                                          # "binary": 00000001/00000000/00000101
 ///                                          # (binary-digit levels, as megaco's BER expects)
-///   max_contexts = 10000                   # optional cap (error 412 beyond)
+///   max_contexts = 10000                   # optional cap: a new context beyond is refused
+///                                          # with 510 and, if the ALG set Events
+///                                          # ocp/mg_overload on ROOT, notified (H.248.11)
 ///
 ///   [[media.realm]]                        # optional, repeatable; replaces the default
 ///   name = "access"                        # realms access and core; the first one is used
@@ -158,6 +166,7 @@ struct IqSection {
     mid: String,
     profile: Option<String>,
     local: Option<SocketAddr>,
+    max_message: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -367,6 +376,11 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     let mg = Mg::new(mc).map_err(|e| e.to_string())?;
     let mut transport = TransportConfig::new(kind);
     transport.encoding = EncodingMode::Fixed(tenc);
+    match cfg.iq.max_message {
+        Some(0) => return Err("[iq] max_message must be above zero".into()),
+        Some(n) => transport.max_message = n.min(transport::DEFAULT_MAX_MESSAGE),
+        None => {}
+    }
     let realms = realms(&cfg.media)?;
     let certificate = match (&cfg.dtls.cert, &cfg.dtls.key) {
         (Some(c), Some(k)) => Certificate::load(c, k).map_err(|e| format!("[dtls]: {e}"))?,
@@ -488,6 +502,14 @@ impl App {
                 );
                 if let Err(e) = mg.send_reply(now, id, result) {
                     warn!(%e, "cannot reply");
+                }
+                // H.248.11: a context refused for capacity is notified (ocp/mg_overload) when
+                // the ALG asked for it.
+                while let Some(actions) = self.control.poll_notify() {
+                    match mg.send_request(now, actions) {
+                        Ok(id) => info!(id, "Notify sent: ocp/mg_overload"),
+                        Err(e) => warn!(%e, "cannot send the overload Notify"),
+                    }
                 }
             }
             mg::Event::Reply { id, result } => info!(id, ?result, "reply"),

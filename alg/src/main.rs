@@ -32,7 +32,9 @@ use iq_link::association::{mgc, Keepalive, MgEntry, Mgc, MgcConfig};
 use iq_link::driver::{format_mid, parse_mid, MgcApp, MgcDriver};
 use iq_link::driver::{init_logs, shutdown_signal};
 use iq_link::transaction::Encoding;
-use iq_link::transport::{self, EncodingMode, TransportConfig, TransportKind};
+use iq_link::transport::{
+    self, AllowList, DropLog, EncodingMode, IpNet, TransportConfig, TransportKind,
+};
 use serde::Deserialize;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -61,6 +63,14 @@ use tracing::{debug, error, info, warn};
 ///   keepalive_secs = 30          # AuditValue ROOT after this idle time; 0 = off
 ///   inactivity_ms = 0            # >0: instead ask each AGW for H.248.14 inactivity
 ///                                # notifications (it/ito, mit = this), the MG-driven keepalive
+///   max_message = 65531          # largest H.248 message accepted (octets); TCP: a larger
+///                                # TPKT length closes the connection; UDP and SCTP: a larger
+///                                # message is dropped (logged)
+///
+///   Only the addresses of the [[agw]] entries may open an Iq association (TCP connection,
+///   SCTP association, UDP datagrams): anyone else is closed/dropped before a byte of H.248 is
+///   read, logged at most once a minute per address. A configured address with an unknown
+///   mId is answered with error 504.
 ///
 ///   [[agw]]                      # one per AGW allowed to register
 ///   mid = "<agw1.example.net>"
@@ -73,6 +83,15 @@ use tracing::{debug, error, info, warn};
 ///   listen = "127.0.0.1:2223"    # default; "" disables the ng front. If the default
 ///                                # address is taken, the daemon runs without it (warning);
 ///                                # an explicit address that cannot be bound is an error
+///   allow = ["127.0.0.0/8", "::1"]  # default (loopback only): ng clients (the SIP
+///                                # proxies), CIDR prefixes or addresses; datagrams from
+///                                # elsewhere are dropped unanswered (logged at most once a
+///                                # minute per address)
+///   max_message = 32768          # largest ng datagram read (octets); a larger one is
+///                                # answered with an error when its cookie is readable
+///   max_sessions = 100000        # new offers beyond this many sessions are refused with
+///                                # "overloaded" (established sessions are kept); 0 = no cap
+///   max_sessions_per_client = 0  # the same per ng client address; 0 = no cap
 ///
 ///   [procedures]
 ///   actpass = "agw-client"       # UE offers a=setup:actpass: AGW is DTLS "agw-client"
@@ -137,14 +156,37 @@ struct NgSection {
     /// Empty = disabled.
     #[serde(default = "default_ng_listen")]
     listen: String,
+    /// ng clients allowed (CIDR); `None` = loopback only.
+    #[serde(default)]
+    allow: Option<Vec<String>>,
+    #[serde(default = "default_ng_max_message")]
+    max_message: usize,
+    #[serde(default = "default_max_sessions")]
+    max_sessions: usize,
+    #[serde(default)]
+    max_sessions_per_client: usize,
 }
 
 impl Default for NgSection {
     fn default() -> Self {
         NgSection {
             listen: default_ng_listen(),
+            allow: None,
+            max_message: default_ng_max_message(),
+            max_sessions: default_max_sessions(),
+            max_sessions_per_client: 0,
         }
     }
+}
+
+fn default_ng_max_message() -> usize {
+    32_768
+}
+fn default_max_sessions() -> usize {
+    100_000
+}
+fn default_iq_max_message() -> usize {
+    transport::DEFAULT_MAX_MESSAGE
 }
 
 const DEFAULT_NG_LISTEN: &str = "127.0.0.1:2223";
@@ -222,6 +264,8 @@ struct IqSection {
     keepalive_secs: u64,
     #[serde(default)]
     inactivity_ms: u64,
+    #[serde(default = "default_iq_max_message")]
+    max_message: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,6 +333,15 @@ struct Setup {
     daemon: DaemonConfig,
     /// The ng socket address, and whether it was asked for explicitly.
     ng: Option<(SocketAddr, bool)>,
+    /// Who may send ng requests, and how large they may be.
+    ng_limits: NgLimits,
+}
+
+/// What the ng socket's reader lets through.
+#[derive(Debug, Clone)]
+struct NgLimits {
+    allow: AllowList,
+    max_message: usize,
 }
 
 fn procedures_config(p: &ProceduresSection) -> Result<(SessionConfig, RealmNames), String> {
@@ -338,9 +391,11 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     let mid = parse_mid(&cfg.iq.mid).map_err(|e| format!("[iq] mid: {e}"))?;
     let mut mgs = Vec::new();
     let mut agws = Vec::new();
+    let mut iq_allow = Vec::new();
     for a in &cfg.agw {
         let m = parse_mid(&a.mid).map_err(|e| format!("[[agw]] mid: {e}"))?;
         mgs.push(MgEntry::any_port(m.clone(), a.address));
+        iq_allow.push(IpNet::host(a.address));
         let mut realms = a.realms.clone();
         realms.extend(a.realm.clone());
         agws.push(AgwConf {
@@ -382,6 +437,20 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     let mgc = Mgc::new(mc).map_err(|e| e.to_string())?;
     let mut transport = TransportConfig::new(kind);
     transport.encoding = EncodingMode::Fixed(tenc);
+    if cfg.iq.max_message == 0 {
+        return Err("[iq] max_message must be above zero".into());
+    }
+    transport.max_message = cfg.iq.max_message.min(transport::DEFAULT_MAX_MESSAGE);
+    // Only the configured AGWs' addresses reach the association layer at all.
+    transport.allow = Some(AllowList::new(iq_allow));
+    let ng_allow = match &cfg.ng.allow {
+        None => AllowList::loopback(),
+        Some(items) => AllowList::parse_all(items).map_err(|e| format!("[ng] allow: {e}"))?,
+    };
+    if cfg.ng.max_message < 16 {
+        return Err("[ng] max_message must be at least 16 octets".into());
+    }
+    let cap = |n: usize| (n > 0).then_some(n);
     Ok(Setup {
         mgc,
         transport,
@@ -393,9 +462,15 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
             session,
             realms,
             agws,
+            max_sessions: cap(cfg.ng.max_sessions),
+            max_sessions_per_client: cap(cfg.ng.max_sessions_per_client),
             ..DaemonConfig::default()
         },
         ng,
+        ng_limits: NgLimits {
+            allow: ng_allow,
+            max_message: cfg.ng.max_message.min(65_507),
+        },
     })
 }
 
@@ -421,6 +496,54 @@ fn audit_root_packages() -> Vec<ActionRequest> {
 /// Notify is acknowledged, anything else gets 501 (see `acknowledge_notifies`).
 fn answer(actions: &[ActionRequest]) -> TransactionResult {
     iq_link::association::acknowledge_notifies(actions, "the ALG")
+}
+
+/// Reads the ng socket: datagrams from allowed clients, at most `max_message` octets, go to
+/// the daemon; others are dropped here (a stranger's unanswered, an oversized one answered
+/// with an error when its cookie is readable), logged at most once a minute per address.
+async fn ng_reader(
+    sock: Arc<UdpSocket>,
+    tx: mpsc::UnboundedSender<(SocketAddr, Vec<u8>)>,
+    limits: NgLimits,
+) {
+    // One octet more than the limit, so that a larger datagram is seen as such (the kernel
+    // truncates it to the buffer).
+    let mut buf = vec![0u8; limits.max_message + 1];
+    let mut strangers = DropLog::default();
+    let mut oversized = DropLog::default();
+    loop {
+        let (n, peer) = match sock.recv_from(&mut buf).await {
+            Ok(x) => x,
+            Err(e) => {
+                debug!(%e, "ng receive error");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        if !limits.allow.allows(peer.ip()) {
+            if let Some(count) = strangers.note(Instant::now(), peer.ip()) {
+                warn!(%peer, dropped = count, "ng: client not in [ng] allow, datagram dropped");
+            }
+            continue;
+        }
+        if n > limits.max_message {
+            if let Some(count) = oversized.note(Instant::now(), peer.ip()) {
+                warn!(%peer, max = limits.max_message, dropped = count, "ng: datagram larger than [ng] max_message");
+            }
+            if let Some(cookie) = iq_alg::ng::wire::cookie_of(&buf[..n]) {
+                let reply = iq_alg::ng::wire::encode(
+                    cookie,
+                    &iq_alg::ng::reply::error("Message too large"),
+                    iq_alg::ng::wire::Format::Bencode,
+                );
+                let _ = sock.try_send_to(&reply, peer);
+            }
+            continue;
+        }
+        if tx.send((peer, buf[..n].to_vec())).is_err() {
+            break;
+        }
+    }
 }
 
 /// What the event handler keeps between events.
@@ -671,23 +794,8 @@ fn main() -> ExitCode {
                     let sock = Arc::new(sock);
                     let at = sock.local_addr().unwrap_or(addr);
                     info!(ng = %at, "ng control on {at}");
-                    let reader = sock.clone();
-                    tokio::spawn(async move {
-                        let mut buf = vec![0u8; 65_536];
-                        loop {
-                            match reader.recv_from(&mut buf).await {
-                                Ok((n, peer)) => {
-                                    if ng_tx.send((peer, buf[..n].to_vec())).is_err() {
-                                        break;
-                                    }
-                                }
-                                Err(e) => {
-                                    debug!(%e, "ng receive error");
-                                    tokio::time::sleep(Duration::from_millis(10)).await;
-                                }
-                            }
-                        }
-                    });
+                    info!(allow = %s.ng_limits.allow, max_message = s.ng_limits.max_message, "ng clients allowed");
+                    tokio::spawn(ng_reader(sock.clone(), ng_tx, s.ng_limits.clone()));
                     Some(sock)
                 }
                 Err(e) if explicit => {

@@ -91,12 +91,21 @@ pub mod stats {
 /// `ipdc/realm` and `ipnapt/latch` have an effect).
 const PROPERTY_PACKAGES: &[&str] = &["ipdc", "ipnapt", "gm", "tman", "ds", "rtcph"];
 /// Events accepted in an Events descriptor.
-const SUPPORTED_EVENTS: &[&str] = &[EVENT_DTLS_FAILURE, EVENT_HEARTBEAT, "g/cause", "it/ito"];
+const SUPPORTED_EVENTS: &[&str] = &[
+    EVENT_DTLS_FAILURE,
+    EVENT_HEARTBEAT,
+    "g/cause",
+    "it/ito",
+    EVENT_MG_OVERLOAD,
+];
+/// H.248.11 MG overload event, requested on ROOT: notified for each new context refused for
+/// capacity.
+pub const EVENT_MG_OVERLOAD: &str = "ocp/mg_overload";
 /// Signals accepted in a Signals descriptor.
 const SUPPORTED_SIGNALS: &[&str] = &[SIGNAL_ESTABLISH];
 /// Packages reported by AuditValue `Packages`.
 const AUDIT_PACKAGES: &[&str] = &[
-    "root", "g", "nt", "rtp", "ipdc", "ipnapt", "hangterm", "it", "xdtls",
+    "root", "g", "nt", "rtp", "ipdc", "ipnapt", "hangterm", "it", "xdtls", "ocp",
 ];
 
 /// Configuration of the control.
@@ -108,7 +117,10 @@ pub struct ControlConfig {
     /// realm 1 access / 2 core, then the number in two 8-bit levels) instead of `ip/acc/t5`,
     /// for stacks (megaco's BER) that carry only such IDs.
     pub binary_names: bool,
-    /// At most this many contexts (412 beyond); `None` = only the ID space limits.
+    /// At most this many contexts: a new context beyond is refused with 510 (insufficient
+    /// resources: the gateway is at capacity, H.248.11 overload) and, when the MGC asked for
+    /// `ocp/mg_overload` on ROOT, notified. `None` = only the ID space limits (412 when it is
+    /// exhausted).
     pub max_contexts: Option<usize>,
 }
 
@@ -185,6 +197,10 @@ pub struct Control<M: MediaPlane> {
     next_leg: u64,
     root_events: Option<EventsDescriptor>,
     wall_clock: fn() -> SystemTime,
+    /// Notify requests produced while executing requests (H.248.11 `ocp/mg_overload`).
+    notifies: std::collections::VecDeque<Vec<ActionRequest>>,
+    /// New contexts refused for capacity since start.
+    overloads: u64,
 }
 
 impl<M: MediaPlane> std::fmt::Debug for Control<M> {
@@ -284,6 +300,8 @@ impl<M: MediaPlane> Control<M> {
             next_leg: 1,
             root_events: None,
             wall_clock: SystemTime::now,
+            notifies: std::collections::VecDeque::new(),
+            overloads: 0,
         }
     }
 
@@ -465,9 +483,10 @@ impl<M: MediaPlane> Control<M> {
             .max_contexts
             .is_some_and(|m| self.contexts.len() >= m)
         {
+            self.overloaded();
             return Err(err(
-                NO_CONTEXT_ID,
-                "no context ID available (limit reached)",
+                INSUFFICIENT_RESOURCES,
+                "overloaded: the context limit is reached",
             ));
         }
         for _ in 0..=u32::MAX {
@@ -478,6 +497,65 @@ impl<M: MediaPlane> Control<M> {
             }
         }
         Err(err(NO_CONTEXT_ID, "no context ID available"))
+    }
+
+    /// A new context was refused for capacity: count it and, when the MGC asked for
+    /// `ocp/mg_overload` on ROOT (H.248.11), queue the Notify for [`Control::poll_notify`].
+    fn overloaded(&mut self) {
+        self.overloads += 1;
+        let Some(events) = &self.root_events else {
+            warn!(
+                overloads = self.overloads,
+                "overloaded: new context refused (510)"
+            );
+            return;
+        };
+        let Some(request_id) = events.request_id else {
+            return;
+        };
+        if !events.events.iter().any(|e| e.name == EVENT_MG_OVERLOAD) {
+            warn!(
+                overloads = self.overloads,
+                "overloaded: new context refused (510)"
+            );
+            return;
+        }
+        warn!(
+            overloads = self.overloads,
+            "overloaded: new context refused (510), notifying ocp/mg_overload"
+        );
+        self.notifies.push_back(vec![ActionRequest {
+            context: ContextId::Null,
+            context_request: None,
+            context_audit: None,
+            commands: vec![CommandRequest {
+                command: Command::Notify(NotifyRequest {
+                    termination_ids: vec![TerminationId::root()],
+                    observed_events: Some(ObservedEventsDescriptor {
+                        request_id,
+                        events: vec![ObservedEvent {
+                            name: EVENT_MG_OVERLOAD.into(),
+                            stream: None,
+                            params: Vec::new(),
+                            timestamp: Some(time_notation((self.wall_clock)())),
+                        }],
+                    }),
+                    error: None,
+                }),
+                optional: false,
+                wildcard_return: false,
+            }],
+        }]);
+    }
+
+    /// The next Notify request the last requests produced (send it to the MGC).
+    pub fn poll_notify(&mut self) -> Option<Vec<ActionRequest>> {
+        self.notifies.pop_front()
+    }
+
+    /// New contexts refused because the context limit was reached, since start.
+    pub fn overload_count(&self) -> u64 {
+        self.overloads
     }
 
     fn choose_name(&mut self, realm: &str) -> Res<TerminationId> {

@@ -681,7 +681,7 @@ fn command_and_context_errors() {
 }
 
 #[test]
-fn context_cap_is_412() {
+fn context_cap_is_510_and_leaves_nothing() {
     let mut cfg = ControlConfig::new(vec!["access".into()]);
     cfg.max_contexts = Some(1);
     let mut c = Control::new(Mock::default(), cfg);
@@ -692,9 +692,82 @@ fn context_cap_is_412() {
             "Context = $ {{ Add = $ {{ Media {{ Stream = 1 {{ {PLAIN_LOCAL} }} }} }} }}"
         )),
     );
-    assert_eq!(e, NO_CONTEXT_ID);
+    assert_eq!(e, INSUFFICIENT_RESOURCES);
     assert_eq!(c.context_count(), 1);
     assert_eq!(c.media().open.len(), 1);
+    assert_eq!(c.overload_count(), 1);
+    // Nobody asked for ocp/mg_overload: nothing to notify.
+    assert!(c.poll_notify().is_none());
+}
+
+#[test]
+fn overload_is_notified_when_ocp_was_requested_on_root() {
+    let mut cfg = ControlConfig::new(vec!["access".into()]);
+    cfg.max_contexts = Some(1);
+    let mut c = Control::new(Mock::default(), cfg);
+    // The MGC asks for H.248.11 overload notifications on ROOT.
+    let r = c.execute(
+        Instant::now(),
+        &req("Context = - { Modify = ROOT { Events = 77 { ocp/mg_overload } } }"),
+    );
+    assert!(
+        matches!(&r, TransactionResult::Actions(a) if a.iter().all(|a| a.error.is_none())),
+        "{r:?}"
+    );
+    let (ctx, _) = add_plain(&mut c, "access");
+    assert!(c.poll_notify().is_none(), "no overload yet");
+    for _ in 0..2 {
+        let e = code(
+            &mut c,
+            &req(&format!(
+                "Context = $ {{ Add = $ {{ Media {{ Stream = 1 {{ {PLAIN_LOCAL} }} }} }} }}"
+            )),
+        );
+        assert_eq!(e, INSUFFICIENT_RESOURCES);
+    }
+    // One Notify per refused context, on ROOT in the NULL context, with the requestID.
+    for _ in 0..2 {
+        let n = c.poll_notify().expect("a Notify per refusal");
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].context, ContextId::Null);
+        let Command::Notify(nr) = &n[0].commands[0].command else {
+            panic!("not a Notify: {n:?}");
+        };
+        assert!(nr.termination_ids[0].is_root());
+        let oe = nr.observed_events.as_ref().unwrap();
+        assert_eq!(oe.request_id, 77);
+        assert_eq!(oe.events[0].name, "ocp/mg_overload");
+        // It is a valid H.248 message: the text encoding decodes to the same actions.
+        let msg = iq_codec::model::Message {
+            auth: None,
+            version: 3,
+            mid: iq_codec::model::MId::Domain {
+                name: "agw".into(),
+                port: None,
+            },
+            body: MessageBody::Transactions(vec![Transaction::Request(
+                iq_codec::model::TransactionRequest {
+                    id: 1,
+                    actions: n.clone(),
+                },
+            )]),
+        };
+        let text = iq_codec::text::encode(&msg, iq_codec::text::Style::Compact);
+        assert_eq!(decode(&text), n, "{text}");
+    }
+    assert!(c.poll_notify().is_none());
+    // Capacity frees: a new context is accepted again, nothing notified.
+    let sub = c.execute(
+        Instant::now(),
+        &req(&format!("Context = {ctx} {{ Subtract = * }}")),
+    );
+    assert!(
+        matches!(&sub, TransactionResult::Actions(a) if a.iter().all(|a| a.error.is_none())),
+        "{sub:?}"
+    );
+    add_plain(&mut c, "access");
+    assert_eq!(c.context_count(), 1);
+    assert!(c.poll_notify().is_none());
 }
 
 // ------------------------------------------------------------------ Subtract, statistics

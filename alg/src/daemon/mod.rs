@@ -58,6 +58,11 @@ pub struct DaemonConfig {
     pub agws: Vec<AgwConf>,
     /// How long ng replies are kept for retransmissions.
     pub reply_cache_ttl: Duration,
+    /// Sessions at most (those being released count): a new offer beyond is refused with
+    /// "overloaded", established sessions are kept. `None` = no cap.
+    pub max_sessions: Option<usize>,
+    /// The same per ng client address.
+    pub max_sessions_per_client: Option<usize>,
 }
 
 impl Default for DaemonConfig {
@@ -67,6 +72,8 @@ impl Default for DaemonConfig {
             realms: RealmNames::default(),
             agws: Vec::new(),
             reply_cache_ttl: Duration::from_secs(30),
+            max_sessions: None,
+            max_sessions_per_client: None,
         }
     }
 }
@@ -102,6 +109,8 @@ struct Entry {
     sdp_to: HashMap<Side, String>,
     /// Deleted by ng (hidden from list/query) and being released.
     deleted: bool,
+    /// The ng client that created it (for the per-client session cap).
+    client: IpAddr,
 }
 
 impl Entry {
@@ -268,6 +277,22 @@ impl Daemon {
         }
     }
 
+    /// Why a new session from `client` is shed, if it is (the session caps).
+    fn overloaded(&self, client: IpAddr) -> Option<String> {
+        if let Some(max) = self.config.max_sessions {
+            if self.sessions.len() >= max {
+                return Some(format!("overloaded: {max} sessions"));
+            }
+        }
+        if let Some(max) = self.config.max_sessions_per_client {
+            let n = self.sessions.values().filter(|e| e.client == client).count();
+            if n >= max {
+                return Some(format!("overloaded: {max} sessions for client {client}"));
+            }
+        }
+        None
+    }
+
     fn find(&self, call_id: &str, tag: &str) -> Option<Key> {
         self.sessions
             .iter()
@@ -298,6 +323,10 @@ impl Daemon {
                 (k, from)
             }
             None => {
+                if let Some(why) = self.overloaded(peer.ip()) {
+                    warn!(call_id = %o.call_id, %peer, "ng offer refused: {why}");
+                    return Some(reply::error(&why));
+                }
                 let (from, basis) = offer_origin(&o, &self.config.realms);
                 let realm = o.direction.first().map(String::as_str);
                 let Some(agw) = self.agws.choose(realm) else {
@@ -331,6 +360,7 @@ impl Daemon {
                         sdp_from: HashMap::new(),
                         sdp_to: HashMap::new(),
                         deleted: false,
+                        client: peer.ip(),
                     },
                 );
                 (k, from)

@@ -39,6 +39,7 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 
+mod allow;
 mod encoding;
 mod error;
 pub mod sctp;
@@ -46,6 +47,8 @@ mod tcp;
 pub mod tpkt;
 mod udp;
 
+pub(crate) use allow::Gate;
+pub use allow::{AllowList, DropLog, IpNet, IpNetError};
 pub(crate) use encoding::EncodingState;
 pub use encoding::{Encoding, EncodingMode};
 pub use error::{TpktError, TransportError};
@@ -161,16 +164,23 @@ pub struct TransportConfig {
     pub max_message: usize,
     /// SCTP settings (streams, INIT retries).
     pub sctp: SctpOptions,
+    /// Listeners only: source addresses allowed to open an association. A TCP connection or
+    /// SCTP association from elsewhere is closed as soon as it is accepted, a UDP datagram from
+    /// elsewhere dropped before any state exists for its sender; each is logged, at most once
+    /// a minute per source ([`DropLog`]). `None` (the default) allows every source.
+    pub allow: Option<AllowList>,
 }
 
 impl TransportConfig {
-    /// Defaults for `kind`: encoding detected, 65531-octet messages, 16 SCTP streams each way.
+    /// Defaults for `kind`: encoding detected, 65531-octet messages, 16 SCTP streams each way,
+    /// every source allowed.
     pub fn new(kind: TransportKind) -> Self {
         TransportConfig {
             kind,
             encoding: EncodingMode::Detect,
             max_message: DEFAULT_MAX_MESSAGE,
             sctp: SctpOptions::default(),
+            allow: None,
         }
     }
 

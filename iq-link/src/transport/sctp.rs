@@ -30,8 +30,8 @@ use sctp_rs::{
 use tokio::sync::Mutex;
 
 use super::{
-    EncodingState, Received, StreamKey, Transport, TransportConfig, TransportError, TransportKind,
-    H248_SCTP_PPID,
+    EncodingState, Gate, Received, StreamKey, Transport, TransportConfig, TransportError,
+    TransportKind, H248_SCTP_PPID,
 };
 
 /// sctp-rs 0.3.1 reads at most this many octets per `recvmsg`.
@@ -145,6 +145,7 @@ pub struct SctpListener {
     inner: sctp_rs::Listener,
     locals: Vec<SocketAddr>,
     cfg: TransportConfig,
+    gate: Gate,
 }
 
 impl std::fmt::Debug for SctpListener {
@@ -197,17 +198,25 @@ impl SctpListener {
             inner,
             locals,
             cfg: cfg.clone(),
+            gate: Gate::new(cfg.allow.clone(), TransportKind::Sctp),
         })
     }
 
-    /// Wait for the next association.
+    /// Wait for the next association from an allowed source ([`TransportConfig::allow`]); one
+    /// from elsewhere is shut down at once (nothing of it is read).
     pub async fn accept(&self) -> Result<SctpConnection, TransportError> {
-        let (sock, peer) = self
-            .inner
-            .accept()
-            .await
-            .map_err(|e| TransportError::io(format!("SCTP accept on {}", self.locals[0]), e))?;
-        SctpConnection::establish(sock, 0, peer, self.locals[0], &self.cfg)
+        loop {
+            let (sock, peer) =
+                self.inner.accept().await.map_err(|e| {
+                    TransportError::io(format!("SCTP accept on {}", self.locals[0]), e)
+                })?;
+            if !self.gate.admit(peer) {
+                let _ = sock.shutdown(std::net::Shutdown::Both);
+                drop(sock);
+                continue;
+            }
+            return SctpConnection::establish(sock, 0, peer, self.locals[0], &self.cfg);
+        }
     }
 
     /// The first local address.
@@ -476,6 +485,9 @@ impl Transport for SctpConnection {
             let info = first.rcv_info;
             let mut data = first.payload;
             let mut last = data.len();
+            // Octets of this message seen; past `max_message` the rest is read and counted but
+            // not kept, so an oversized message costs one chunk of memory, not its size.
+            let mut total = data.len();
             while last == SCTPRS_RECV_CHUNK {
                 match self.poll_now().await {
                     Poll::Pending => break, // nothing queued: the message was exactly full
@@ -484,7 +496,12 @@ impl Transport for SctpConnection {
                         if !more.payload.is_empty() && same_message(&info, &more.rcv_info) =>
                     {
                         last = more.payload.len();
-                        data.extend_from_slice(&more.payload);
+                        total += last;
+                        if total <= self.max_message {
+                            data.extend_from_slice(&more.payload);
+                        } else {
+                            data = Vec::new();
+                        }
                     }
                     Poll::Ready(Ok(other)) => {
                         *pending = Some(other);
@@ -492,10 +509,10 @@ impl Transport for SctpConnection {
                     }
                 }
             }
-            if data.len() > self.max_message {
+            if total > self.max_message {
                 return Err(TransportError::TooLarge {
                     transport: TransportKind::Sctp,
-                    len: data.len(),
+                    len: total,
                     max: self.max_message,
                 });
             }

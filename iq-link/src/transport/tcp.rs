@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use tokio_util::codec::Decoder;
 
 use super::{
-    EncodingState, Received, StreamKey, TpktCodec, TpktError, Transport, TransportConfig,
+    EncodingState, Gate, Received, StreamKey, TpktCodec, TpktError, Transport, TransportConfig,
     TransportError, TransportKind,
 };
 
@@ -20,6 +20,7 @@ pub struct TcpListener {
     inner: tokio::net::TcpListener,
     local: SocketAddr,
     cfg: TransportConfig,
+    gate: Gate,
 }
 
 impl TcpListener {
@@ -35,17 +36,25 @@ impl TcpListener {
             inner,
             local,
             cfg: cfg.clone(),
+            gate: Gate::new(cfg.allow.clone(), TransportKind::Tcp),
         })
     }
 
-    /// Wait for the next connection.
+    /// Wait for the next connection from an allowed source ([`TransportConfig::allow`]); one
+    /// from elsewhere is closed at once (nothing of it is read).
     pub async fn accept(&self) -> Result<TcpConnection, TransportError> {
-        let (stream, _) = self
-            .inner
-            .accept()
-            .await
-            .map_err(|e| TransportError::io(format!("TCP accept on {}", self.local), e))?;
-        TcpConnection::from_stream(stream, &self.cfg)
+        loop {
+            let (stream, peer) = self
+                .inner
+                .accept()
+                .await
+                .map_err(|e| TransportError::io(format!("TCP accept on {}", self.local), e))?;
+            if !self.gate.admit(peer) {
+                drop(stream);
+                continue;
+            }
+            return TcpConnection::from_stream(stream, &self.cfg);
+        }
     }
 
     /// The bound address (with the actual port when bound to port 0).

@@ -12,7 +12,8 @@ use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinHandle;
 
 use super::{
-    EncodingState, Received, StreamKey, Transport, TransportConfig, TransportError, TransportKind,
+    EncodingState, Gate, Received, StreamKey, Transport, TransportConfig, TransportError,
+    TransportKind,
 };
 
 /// Largest UDP payload over IPv4 (65535 - 20 IP - 8 UDP). Larger messages are refused on send.
@@ -81,6 +82,9 @@ async fn demux(
 ) {
     let mut peers: HashMap<SocketAddr, mpsc::Sender<Bytes>> = HashMap::new();
     let mut buf = vec![0u8; 65_536];
+    let gate = Gate::new(cfg.allow.clone(), TransportKind::Udp);
+    let max = cfg.max_message.min(UDP_MAX_PAYLOAD);
+    let mut too_large = super::DropLog::default();
     loop {
         let (n, peer) = match sock.recv_from(&mut buf).await {
             Ok(x) => x,
@@ -95,7 +99,15 @@ async fn demux(
                 continue;
             }
         };
-        if n == 0 {
+        if n == 0 || !gate.admit(peer) {
+            continue;
+        }
+        if n > max {
+            // Dropped before it is copied or queued: nothing is kept of it. (Answering needs
+            // the transaction ID, i.e. parsing the message this limit refuses to parse.)
+            if let Some(count) = too_large.note(std::time::Instant::now(), peer.ip()) {
+                tracing::warn!(%peer, len = n, max, dropped = count, "UDP H.248 message too large, dropped");
+            }
             continue;
         }
         let mut msg = Bytes::copy_from_slice(&buf[..n]);
