@@ -423,7 +423,9 @@ impl TermIdMapping {
             }
         }
         if let Some(t) = self.decode_digits(wildcard, id) {
-            if same(&t) {
+            // Without wildcards every level is written out in full, and such a text always
+            // encodes back to the same octets: only wildcarded forms need the check.
+            if wildcard.is_empty() || same(&t) {
                 return Ok(TerminationId(t));
             }
         }
@@ -525,7 +527,8 @@ impl TermIdMapping {
         Some(Ok(BinaryTermId { wildcard, id }))
     }
 
-    /// Reads binary digits; the caller checks that the text encodes back to the same octets.
+    /// Reads binary digits; the caller checks that a wildcarded text encodes back to the same
+    /// octets.
     fn decode_digits(&self, wildcard: &[u8], id: &[u8]) -> Option<String> {
         let total: usize = self.levels.iter().map(|&l| usize::from(l)).sum();
         if self.levels.is_empty() || id.len() * 8 != total {
@@ -569,7 +572,13 @@ impl TermIdMapping {
             if i > 0 {
                 out.push('/');
             }
-            out.extend((start..start + n).map(|b| if bit(b) { '1' } else { '0' }));
+            let mut digits = [0u8; 64];
+            for (d, b) in digits.iter_mut().zip(start..start + n) {
+                *d = if bit(b) { b'1' } else { b'0' };
+            }
+            // A level has at most 64 bits (`validate`).
+            let digits = digits.get(..n).unwrap_or_default();
+            out.push_str(std::str::from_utf8(digits).unwrap_or_default());
             out.extend(wc);
             start += usize::from(l);
         }
