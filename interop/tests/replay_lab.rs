@@ -1,10 +1,15 @@
 //! Traces recorded from our own lab runs replay with zero mismatches.
 //!
 //! For TCP and UDP, each in text and in binary: `iq-interop lab --pcap F --seconds 1` runs both
-//! TS 23.334 6.2.10.5 figures (iq-alg, iq-agw, our UE and core peer); then `replay --as mgc`
-//! of that capture against a fresh `iq-agw` (same transport and encoding, other port ranges):
-//! every recorded ALG request must be answered as recorded, with the AGW's IDs, ports,
-//! fingerprints and ICE credentials learnt and substituted.
+//! TS 23.334 6.2.10.5 figures (iq-alg, iq-agw, our UE and core peer); then
+//!
+//! - `replay --as mgc` of that capture against a fresh `iq-agw` (same transport and encoding,
+//!   other port ranges): every recorded ALG request must be answered as recorded, with the
+//!   AGW's IDs, ports, fingerprints and ICE credentials learnt and substituted;
+//! - `replay --as mg` of it against a fresh `iq-alg`: the test drives the ALG's ng front as the
+//!   lab did (offer, answer, delete per figure, with the SDPs the recorded requests carried as
+//!   Remote descriptors), the replay answers with the recorded AGW's replies, and every request
+//!   the ALG sends must be the recorded one.
 //!
 //! The number of transactions replayed must be the number of ALG requests the lab's own ladder
 //! printed (its `Iq    ALG -> AGW  Request` lines, from the relay, not from the capture), so an
@@ -17,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::ng::{Ng, B};
 use common::{bin, Proc};
 use serde_json::Value;
 
@@ -192,6 +198,164 @@ fn replay_as_mgc(transport: &str, encoding: &str, pcap: &Path, requests: usize) 
     );
 }
 
+fn alg_config(transport: &str, encoding: &str, iq: SocketAddr, ng: SocketAddr) -> String {
+    format!(
+        r#"
+[iq]
+transport = "{transport}"
+listen = "{iq}"
+encoding = "{encoding}"
+mid = "{ALG_MID}"
+keepalive_secs = 30
+
+[ng]
+listen = "{ng}"
+
+[[agw]]
+mid = "{AGW_MID}"
+address = "127.0.0.1"
+"#
+    )
+}
+
+/// SDP text of the first Remote descriptor in `v` (property `name=value` lines, in order).
+fn remote_sdp(v: &Value) -> Option<String> {
+    match v {
+        Value::Object(o) => {
+            if let Some(r) = o.get("remote") {
+                let lines: Vec<String> = r["groups"][0]
+                    .as_array()?
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}={}",
+                            p["name"].as_str().unwrap_or(""),
+                            p["value"][0].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                return Some(lines.join("\r\n") + "\r\n");
+            }
+            o.values().find_map(remote_sdp)
+        }
+        Value::Array(a) => a.iter().find_map(remote_sdp),
+        _ => None,
+    }
+}
+
+/// `replay --as mg` of the lab's capture against a fresh iq-alg, driving its ng front as the
+/// lab did: per figure (the recorded requests up to a Subtract) an offer with the SDP of the
+/// first recorded Remote descriptor, an answer with the SDP of the Modify's Remote, a delete;
+/// every request the ALG sends must be the recorded one (role values mapped).
+fn replay_as_mg(transport: &str, encoding: &str, pcap: &Path, list: &[Value], requests: usize) {
+    // the recorded ALG requests, in order: (command names, the request's JSON)
+    let mut reqs: Vec<(Vec<String>, Value)> = Vec::new();
+    for l in list.iter().filter(|l| l["direction"] == "mgc->mg") {
+        for t in l["message"]["body"]["transactions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(r) = t.get("request") else { continue };
+            let names = r["actions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|a| a["commands"].as_array().cloned().unwrap_or_default())
+                .filter_map(|c| {
+                    c["command"]
+                        .as_object()
+                        .and_then(|o| o.keys().next().cloned())
+                })
+                .collect();
+            reqs.push((names, r.clone()));
+        }
+    }
+    assert_eq!(reqs.len(), requests, "{reqs:?}");
+    let mut figures: Vec<(String, String)> = Vec::new();
+    let mut offer = None;
+    for (names, r) in &reqs {
+        if offer.is_none() {
+            // The ALG keeps the role out of the Remote descriptor (it says it with the
+            // xdtls/estab signal instead), so the UE's WebRTC offer gets back the
+            // `a=setup:actpass` every such offer carries (RFC 8842).
+            offer = remote_sdp(r).map(|sdp| {
+                if sdp.contains("UDP/TLS/") && !sdp.contains("a=setup:") {
+                    sdp + "a=setup:actpass\r\n"
+                } else {
+                    sdp
+                }
+            });
+        }
+        if names.iter().any(|n| n == "modify") {
+            let answer = remote_sdp(r).expect("the Modify carries the answer's SDP");
+            figures.push((offer.take().expect("an offer before the answer"), answer));
+        }
+    }
+    assert_eq!(figures.len(), 2, "{reqs:?}");
+    let iq = SocketAddr::from(([127, 0, 0, 1], free_port(transport)));
+    let ng_addr = SocketAddr::from(([127, 0, 0, 1], free_port("udp")));
+    let mut alg = Proc::daemon(
+        "alg",
+        &bin("iq-alg", "iq-alg"),
+        &alg_config(transport, encoding, iq, ng_addr),
+        &[],
+    );
+    alg.wait_for(&["listening on"], Duration::from_secs(10));
+    let child = Command::new(env!("CARGO_BIN_EXE_iq-interop"))
+        .args(["replay", "--as", "mg", "--quiet", "--timeout", "10"])
+        .args(["--transport", transport, "--target"])
+        .arg(iq.to_string())
+        .arg(pcap)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    alg.wait_for(&["AGW in service for sessions"], Duration::from_secs(15));
+    let mut ng = Ng::new(ng_addr);
+    for (i, (offer, answer)) in figures.iter().enumerate() {
+        let call = format!("replay-lab-{i}");
+        let r = ng.call(B::d(&[
+            ("command", B::s("offer")),
+            ("call-id", B::s(&call)),
+            ("from-tag", B::s("lab-from")),
+            ("sdp", B::s(offer)),
+        ]));
+        assert_eq!(
+            r.get("result").and_then(B::str).as_deref(),
+            Some("ok"),
+            "offer {i}: {r:?}"
+        );
+        let r = ng.call(B::d(&[
+            ("command", B::s("answer")),
+            ("call-id", B::s(&call)),
+            ("from-tag", B::s("lab-from")),
+            ("to-tag", B::s("lab-to")),
+            ("sdp", B::s(answer)),
+        ]));
+        assert_eq!(
+            r.get("result").and_then(B::str).as_deref(),
+            Some("ok"),
+            "answer {i}: {r:?}"
+        );
+        let r = ng.call(B::d(&[
+            ("command", B::s("delete")),
+            ("call-id", B::s(&call)),
+            ("from-tag", B::s("lab-from")),
+        ]));
+        assert_eq!(
+            r.get("result").and_then(B::str).as_deref(),
+            Some("ok"),
+            "delete {i}: {r:?}"
+        );
+    }
+    let (code, out) = finish(child, &format!("replay --as mg {transport} {encoding}"));
+    let (matched, bad) = verdicts(&out);
+    assert!(bad.is_empty(), "{transport} {encoding}: mismatches:\n{out}");
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(matched, requests, "{transport} {encoding}:\n{out}");
+}
+
 /// One lab at a time: the machine is small and the replays' AGWs share port ranges.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -211,6 +375,7 @@ fn check(transport: &str, encoding: &str) {
         assert_eq!(l["encoding"], want, "{l}");
     }
     replay_as_mgc(transport, encoding, &pcap, requests);
+    replay_as_mg(transport, encoding, &pcap, &list, requests);
 }
 
 #[test]
