@@ -51,6 +51,10 @@ enum Cmd {
         /// rtpengine's executable.
         #[arg(long, default_value = "/usr/bin/rtpengine")]
         rtpengine: PathBuf,
+        /// Measure each relay this many times, alternating, on the same calls; the run with
+        /// the median CPU per packet is shown.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
         /// Record each relay with `perf record -g` into DIR/<relay>.perf.data while measuring.
         #[arg(long)]
         perf: Option<PathBuf>,
@@ -73,8 +77,17 @@ fn main() -> ExitCode {
             rate,
             bin_dir,
             rtpengine,
+            repeat,
             perf,
-        } => relay_cmd(packets, calls.max(1), rate, bin_dir, &rtpengine, perf),
+        } => relay_cmd(
+            packets,
+            calls.max(1),
+            rate,
+            bin_dir,
+            &rtpengine,
+            repeat.max(1),
+            perf,
+        ),
         Cmd::Dtls { handshakes } => dtls_cmd(handshakes),
     };
     match r {
@@ -120,6 +133,12 @@ fn goal(ok: bool) -> &'static str {
     }
 }
 
+/// The run with the median CPU per packet.
+fn median(mut runs: Vec<relay::Run>) -> relay::Run {
+    runs.sort_by(|a, b| a.cpu_ns_per_packet().total_cmp(&b.cpu_ns_per_packet()));
+    runs[runs.len() / 2]
+}
+
 fn kpps(x: f64) -> String {
     format!("{:.0}k", x / 1000.0)
 }
@@ -130,6 +149,7 @@ fn relay_cmd(
     rate: u64,
     bin_dir: Option<PathBuf>,
     rtpengine: &std::path::Path,
+    repeat: usize,
     perf: Option<PathBuf>,
 ) -> Result<(), String> {
     floor::ensure_packages(&["rtpengine-daemon", "libsrtp2-dev"])?;
@@ -167,33 +187,58 @@ fn relay_cmd(
             r => format!("at {r} pkt/s"),
         }
     );
-    let (mut call, daemons) = relay::agw_call(&bin_dir, calls)?;
-    let rec = Perf::start(perf.as_deref(), "iq-agw", call.pid())?;
-    let agw = relay::measure(&mut call, &opt)?;
-    rec.stop();
-    drop(daemons);
-    let (mut call, daemons) = relay::rtpengine_call(rtpengine, calls)?;
-    let rec = Perf::start(perf.as_deref(), "rtpengine", call.pid())?;
-    let rte = match relay::measure(&mut call, &opt) {
-        Ok(r) => r,
-        Err(e) => {
-            for mut d in daemons {
-                let tail = d.tail();
-                eprintln!("[{}] {tail}", d.name);
+    // both relays up at once (an idle one costs nothing), measured in turn `repeat` times
+    let (mut agw_call, agw_daemons) = relay::agw_call(&bin_dir, calls)?;
+    let (mut rte_call, rte_daemons) = relay::rtpengine_call(rtpengine, calls)?;
+    let mut agw_runs = Vec::new();
+    let mut rte_runs = Vec::new();
+    for r in 0..repeat {
+        let rec = Perf::start(perf.as_deref(), &format!("iq-agw-{r}"), agw_call.pid())?;
+        agw_runs.push(relay::measure(&mut agw_call, &opt)?);
+        rec.stop();
+        let rec = Perf::start(perf.as_deref(), &format!("rtpengine-{r}"), rte_call.pid())?;
+        match relay::measure(&mut rte_call, &opt) {
+            Ok(x) => rte_runs.push(x),
+            Err(e) => {
+                for mut d in rte_daemons {
+                    let tail = d.tail();
+                    eprintln!("[{}] {tail}", d.name);
+                }
+                return Err(e);
             }
-            return Err(e);
         }
-    };
-    rec.stop();
+        rec.stop();
+    }
+    drop(agw_daemons);
     if std::env::var_os("IQ_BENCH_VERBOSE").is_some() {
-        for mut d in daemons {
+        for mut d in rte_daemons {
             let tail = d.tail();
             println!("[{}] {tail}", d.name);
         }
     } else {
-        drop(daemons);
+        drop(rte_daemons);
     }
-
+    let agw = (
+        median(agw_runs.iter().map(|r| r.0).collect()),
+        median(agw_runs.iter().map(|r| r.1).collect()),
+    );
+    let rte = (
+        median(rte_runs.iter().map(|r| r.0).collect()),
+        median(rte_runs.iter().map(|r| r.1).collect()),
+    );
+    let per_core = |runs: &[(relay::Run, relay::Run)], second: bool| {
+        runs.iter()
+            .map(|r| kpps(if second { r.1 } else { r.0 }.pps_per_core()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "runs (pkt/s per core): iq-agw SRTP->RTP [{}] RTP->SRTP [{}]; rtpengine SRTP->RTP [{}] RTP->SRTP [{}]; medians below",
+        per_core(&agw_runs, false),
+        per_core(&agw_runs, true),
+        per_core(&rte_runs, false),
+        per_core(&rte_runs, true),
+    );
     println!(
         "{:<11} {:<10} {:>9} {:>9} {:>8} {:>10} {:>12}",
         "direction", "relay", "offered/s", "relayed/s", "lost", "CPU/packet", "pkt/s/core"

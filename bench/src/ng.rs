@@ -34,11 +34,8 @@ impl Ng {
             self.sock
                 .send_to(&msg, self.peer)
                 .map_err(|e| format!("ng send: {e}"))?;
-            loop {
-                let n = match self.sock.recv(&mut buf) {
-                    Ok(n) => n,
-                    Err(_) => break, // timeout: resend
-                };
+            // until the read times out: then resend
+            while let Ok(n) = self.sock.recv(&mut buf) {
                 let Ok(d) = wire::decode(&buf[..n]) else {
                     continue;
                 };
