@@ -10,6 +10,7 @@ use std::process::ExitCode;
 mod agent;
 mod conformance;
 mod lab;
+mod load;
 mod replay;
 mod trace;
 mod trace_cmd;
@@ -85,6 +86,12 @@ enum Cmd {
     /// Replay a recorded H.248 trace (pcap, pcapng or text trace) against a gateway under test,
     /// comparing each live reply with the recorded one; `--list` prints the decoded trace.
     Replay(replay::ReplayArgs),
+    /// Control-plane load: starts iq-alg and iq-agw (or attaches to an ALG with --alg) and
+    /// sets up and releases many figure 6.2.10.5.1 sessions through the ALG's ng front (offer,
+    /// answer, delete = Add, Add, Modify, Subtract on the AGW) at a target rate; reports
+    /// sessions/s, Iq transactions/s, setup latency percentiles and AGW memory per idle session
+    /// (`--json`); `--soak` is the memory soak (100,000 sessions, RSS before and after).
+    Load(load::LoadArgs),
     /// Print a trace (pcap, pcapng or text trace) as a ladder: time, direction between the two
     /// mIds, transaction, commands with their contexts and terminations, error codes;
     /// `--context`/`--termination` keep only the transactions that name them.
@@ -126,6 +133,7 @@ fn main() -> ExitCode {
         Cmd::Lab(args) => lab::run(args),
         Cmd::Conformance(args) => conformance::run(args),
         Cmd::Replay(args) => replay::run(args),
+        Cmd::Load(args) => load::run(args),
         Cmd::Trace(args) => trace_cmd::run(args),
     }
 }

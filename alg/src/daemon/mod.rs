@@ -26,7 +26,7 @@ pub mod agw;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -39,6 +39,7 @@ use tracing::{debug, info, warn};
 use crate::ng::bencode::Value;
 use crate::ng::request::{self, OfferAnswer, Request};
 use crate::ng::side::{offer_origin, RealmNames};
+use crate::ng::stats::Counters;
 use crate::ng::wire::{self, Format};
 use crate::ng::{reply, ReplyCache, Seen};
 use crate::procedures::{
@@ -142,6 +143,14 @@ pub struct Daemon {
     /// AGWs whose unknown contexts are being cleared: our ServiceChange (`Forced`, then
     /// `Restart`) awaiting its reply.
     clearing: Vec<(MId, TransactionId)>,
+    /// For the ng `statistics` command.
+    stats: Counters,
+    /// Call-ID -> its sessions, so that finding a call does not scan the table.
+    by_call: HashMap<String, Vec<Key>>,
+    /// The sessions' timers (due, session), and the entry of each session there, so that
+    /// the next wakeup is not a scan of the table.
+    timers: BTreeSet<(Instant, Key)>,
+    timer_of: HashMap<Key, Instant>,
 }
 
 fn unix_now() -> u64 {
@@ -163,6 +172,10 @@ impl Daemon {
             cache: ReplyCache::new(config.reply_cache_ttl, 4096),
             out: VecDeque::new(),
             clearing: Vec::new(),
+            stats: Counters::default(),
+            by_call: HashMap::new(),
+            timers: BTreeSet::new(),
+            timer_of: HashMap::new(),
             config,
         }
     }
@@ -179,19 +192,50 @@ impl Daemon {
 
     /// The earliest session timer.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sessions
-            .values()
-            .filter_map(|e| e.session.poll_timeout())
-            .min()
+        self.timers.first().map(|(t, _)| *t)
+    }
+
+    /// Record session `k`'s timer (after each drain, where its state may have changed).
+    fn set_timer(&mut self, k: Key, at: Option<Instant>) {
+        if self.timer_of.get(&k) == at.as_ref() {
+            return;
+        }
+        if let Some(old) = self.timer_of.remove(&k) {
+            self.timers.remove(&(old, k));
+        }
+        if let Some(t) = at {
+            self.timers.insert((t, k));
+            self.timer_of.insert(k, t);
+        }
+    }
+
+    /// Session `k` left the table: drop it from the indexes.
+    fn unindex(&mut self, k: Key, call_id: &str) {
+        self.set_timer(k, None);
+        if let Some(keys) = self.by_call.get_mut(call_id) {
+            keys.retain(|x| *x != k);
+            if keys.is_empty() {
+                self.by_call.remove(call_id);
+            }
+        }
+    }
+
+    /// The sessions of a call.
+    fn call(&self, call_id: &str) -> impl Iterator<Item = (Key, &Entry)> + '_ {
+        self.by_call
+            .get(call_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.sessions.get(k).map(|e| (*k, e)))
     }
 
     /// Run the session timers due at `now`.
     pub fn handle_timeout(&mut self, mgc: &mut Mgc, now: Instant) {
         let due: Vec<Key> = self
-            .sessions
+            .timers
             .iter()
-            .filter(|(_, e)| e.session.poll_timeout().is_some_and(|t| t <= now))
-            .map(|(k, _)| *k)
+            .take_while(|(t, _)| *t <= now)
+            .map(|(_, k)| *k)
             .collect();
         for k in due {
             if let Some(e) = self.sessions.get_mut(&k) {
@@ -252,9 +296,11 @@ impl Daemon {
             }
         };
         info!(%peer, command = req.name(), "ng request");
+        self.stats.ng_request(&req);
         let (cookie, format) = (d.cookie, d.format);
         let done = match req {
             Request::Ping => Some(reply::pong()),
+            Request::Statistics => Some(self.stats.reply(self.sessions.len(), self.txns.len())),
             Request::List { limit } => {
                 let mut calls: Vec<String> = Vec::new();
                 for e in self.sessions.values().filter(|e| !e.deleted) {
@@ -294,10 +340,9 @@ impl Daemon {
     }
 
     fn find(&self, call_id: &str, tag: &str) -> Option<Key> {
-        self.sessions
-            .iter()
-            .find(|(_, e)| !e.deleted && e.call_id == call_id && e.tag_side(tag).is_some())
-            .map(|(k, _)| *k)
+        self.call(call_id)
+            .find(|(_, e)| !e.deleted && e.tag_side(tag).is_some())
+            .map(|(k, _)| k)
     }
 
     fn offer(
@@ -343,6 +388,7 @@ impl Daemon {
                 );
                 let k = self.next_key;
                 self.next_key += 1;
+                self.stats.sessions_created += 1;
                 let t = unix_now();
                 self.sessions.insert(
                     k,
@@ -363,6 +409,7 @@ impl Daemon {
                         client: peer.ip(),
                     },
                 );
+                self.by_call.entry(o.call_id.clone()).or_default().push(k);
                 (k, from)
             }
         };
@@ -442,16 +489,14 @@ impl Daemon {
 
     fn delete(&mut self, mgc: &mut Mgc, now: Instant, d: &request::Delete) -> Value {
         let keys: Vec<Key> = self
-            .sessions
-            .iter()
+            .call(&d.call_id)
             .filter(|(_, e)| {
                 !e.deleted
-                    && e.call_id == d.call_id
                     && d.from_tag
                         .as_deref()
                         .is_none_or(|t| e.tag_side(t).is_some())
             })
-            .map(|(k, _)| *k)
+            .map(|(k, _)| k)
             .collect();
         if keys.is_empty() {
             return reply::error("Call-ID not found or tags didn't match");
@@ -469,9 +514,9 @@ impl Daemon {
 
     fn query(&self, call_id: &str) -> Value {
         let entries: Vec<&Entry> = self
-            .sessions
-            .values()
-            .filter(|e| !e.deleted && e.call_id == call_id)
+            .call(call_id)
+            .map(|(_, e)| e)
+            .filter(|e| !e.deleted)
             .collect();
         let Some(first) = entries.first() else {
             return reply::error("Unknown call-id");
@@ -576,27 +621,36 @@ impl Daemon {
             }
             mgc::Event::Reply { mg, id, result } => {
                 match self.take_txn(&mg, id) {
-                    Some((k, t)) => self.iq_outcome(mgc, now, k, t, IqOutcome::Replied(result)),
+                    Some((k, t)) => {
+                        self.stats.iq_reply(&result);
+                        self.iq_outcome(mgc, now, k, t, IqOutcome::Replied(result))
+                    }
                     None => return Some(mgc::Event::Reply { mg, id, result }),
                 }
                 None
             }
             mgc::Event::Timeout { mg, id } => {
                 match self.take_txn(&mg, id) {
-                    Some((k, t)) => self.iq_outcome(mgc, now, k, t, IqOutcome::TimedOut),
+                    Some((k, t)) => {
+                        self.stats.iq_timeouts += 1;
+                        self.iq_outcome(mgc, now, k, t, IqOutcome::TimedOut)
+                    }
                     None => return Some(mgc::Event::Timeout { mg, id }),
                 }
                 None
             }
             mgc::Event::Abandoned { mg, id } => {
                 match self.take_txn(&mg, id) {
-                    Some((k, t)) => self.iq_outcome(
-                        mgc,
-                        now,
-                        k,
-                        t,
-                        IqOutcome::Failed("association lost".into()),
-                    ),
+                    Some((k, t)) => {
+                        self.stats.iq_timeouts += 1;
+                        self.iq_outcome(
+                            mgc,
+                            now,
+                            k,
+                            t,
+                            IqOutcome::Failed("association lost".into()),
+                        )
+                    }
                     None => return Some(mgc::Event::Abandoned { mg, id }),
                 }
                 None
@@ -806,10 +860,13 @@ impl Daemon {
                 return;
             };
             let Some(out) = e.session.poll_output() else {
+                let at = e.session.poll_timeout();
+                self.set_timer(k, at);
                 return;
             };
             match out {
                 Output::Iq { token, actions } => {
+                    self.stats.iq_request(&actions);
                     let agw = e.agw.clone();
                     let sent = if self.agws.is_up(&agw) {
                         mgc.send_request(now, &agw, actions)
@@ -823,6 +880,7 @@ impl Daemon {
                             self.txns.push((agw, id, k, token));
                         }
                         Err(err) => {
+                            self.stats.iq_unsent += 1;
                             debug!(%err, "Iq request not sent");
                             if let Err(x) =
                                 e.session
@@ -860,7 +918,10 @@ impl Daemon {
                         let v = reply::error("Session released");
                         self.send(now, p.peer, &p.cookie, p.format, &v);
                     }
-                    self.sessions.remove(&k);
+                    if let Some(gone) = self.sessions.remove(&k) {
+                        self.unindex(k, &gone.call_id);
+                    }
+                    self.stats.sessions_released += 1;
                     self.txns.retain(|(_, _, s, _)| *s != k);
                     return;
                 }

@@ -11,6 +11,7 @@ pub mod bencode;
 pub mod reply;
 pub mod request;
 pub mod side;
+pub mod stats;
 pub mod wire;
 
 use std::collections::{HashMap, VecDeque};

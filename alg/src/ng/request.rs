@@ -32,6 +32,8 @@ pub enum Request {
         /// `limit` (most call-ids to return).
         limit: Option<usize>,
     },
+    /// `statistics`: the daemon's counters ([`super::stats::Counters::reply`]).
+    Statistics,
     /// Any other command (answered with an error).
     Unsupported(String),
 }
@@ -46,6 +48,7 @@ impl Request {
             Request::Delete(_) => "delete",
             Request::Query(_) => "query",
             Request::List { .. } => "list",
+            Request::Statistics => "statistics",
             Request::Unsupported(s) => s,
         }
     }
@@ -230,6 +233,7 @@ pub fn parse(body: &Value) -> Result<Request, RequestError> {
     let command = d.string("command")?.ok_or(RequestError::NoCommand)?;
     let req = match command.to_ascii_lowercase().as_str() {
         "ping" => Request::Ping,
+        "statistics" => Request::Statistics,
         "offer" => Request::Offer(offer_answer(&d, false)?),
         "answer" => Request::Answer(offer_answer(&d, true)?),
         "delete" => Request::Delete(Delete {
@@ -382,6 +386,10 @@ mod tests {
                 ("limit", Value::Int(3))
             ]),
             Ok(Request::List { limit: Some(3) })
+        );
+        assert_eq!(
+            req(vec![("command", Value::str("Statistics"))]),
+            Ok(Request::Statistics)
         );
         assert_eq!(
             req(vec![("command", Value::str("start recording"))]),

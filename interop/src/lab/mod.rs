@@ -7,7 +7,7 @@
 //! access leg (the SDP each side gets names the relay), so the lab sees and counts every
 //! STUN/DTLS/SRTP packet; the core peer is the lab itself.
 
-mod daemons;
+pub(crate) mod daemons;
 mod iq;
 mod media;
 mod netns;
