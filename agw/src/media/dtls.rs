@@ -296,6 +296,15 @@ impl DtlsAssoc {
         self.endpoint.poll_timeout(&ASSOC_KEY)
     }
 
+    /// Send the current flight again now rather than at its retransmission time: for the
+    /// moment the peer has just become able to receive it (ICE nominated the pair), so that
+    /// a first flight the peer dropped before does not cost a whole retransmission interval.
+    /// Counts against the crate's retransmission budget like any retransmission.
+    pub fn retransmit_now(&mut self, now: Instant) -> Option<DtlsOutcome> {
+        let due = self.poll_timeout()?;
+        self.handle_timeout(due.max(now))
+    }
+
     /// Drive retransmission; Failed("timeout") when the crate gives up.
     pub fn handle_timeout(&mut self, now: Instant) -> Option<DtlsOutcome> {
         if self.done || self.completed {

@@ -127,6 +127,10 @@ pub struct AccessLeg {
     consent_expired: bool,
     /// Handshake guard deadline.
     guard: Option<Instant>,
+    /// A DTLS datagram from the peer was accepted (as client: the peer answered our flight).
+    dtls_heard: bool,
+    /// As client: the first flight was resent at once when ICE nominated the pair.
+    resent_on_nomination: bool,
     transmits: VecDeque<(SocketAddr, Vec<u8>)>,
     events: VecDeque<MediaEvent>,
 }
@@ -170,6 +174,8 @@ impl AccessLeg {
             last_check: None,
             consent_expired: false,
             guard: None,
+            dtls_heard: false,
+            resent_on_nomination: false,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         };
@@ -237,13 +243,35 @@ impl AccessLeg {
                 if self.peer.is_none() || check.use_candidate {
                     self.set_peer(from);
                 }
+                let was_idle = matches!(self.phase, Phase::Idle);
                 self.maybe_start_client(now);
+                if check.use_candidate && !was_idle {
+                    self.resend_on_nomination(now);
+                }
                 Received::Consumed
             }
             Err(e) => {
                 tracing::debug!(leg = self.config.leg.0, %from, error = %e, "STUN dropped");
                 Received::Dropped(DropReason::StunRejected)
             }
+        }
+    }
+
+    /// As DTLS client, our ClientHello went out on the first check, which a full ICE agent
+    /// usually sends before its side of the pair is usable: it drops DTLS until the pair is
+    /// valid (and nominated), and rtc-dtls would resend only after its fixed 1 s interval,
+    /// which delayed every call set-up with the AGW as client by a second. Nomination
+    /// (USE-CANDIDATE) is the moment the controlling agent has a working pair, and it may
+    /// have moved the peer to another address: send the flight again there, once, if the
+    /// peer has not answered it yet.
+    fn resend_on_nomination(&mut self, now: Instant) {
+        if self.role != DtlsRole::Client || self.dtls_heard || self.resent_on_nomination {
+            return;
+        }
+        if let Phase::Running(assoc) = &mut self.phase {
+            self.resent_on_nomination = true;
+            let outcome = assoc.retransmit_now(now);
+            self.after_dtls(outcome);
         }
     }
 
@@ -282,6 +310,7 @@ impl AccessLeg {
         if !self.source_ok(from, true) {
             return Received::Dropped(DropReason::WrongSource);
         }
+        self.dtls_heard = true;
         let outcome = match &mut self.phase {
             Phase::Idle => {
                 if self.role == DtlsRole::Client {
