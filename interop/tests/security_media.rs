@@ -200,12 +200,10 @@ fn media_flood_on_the_access_port_neither_crashes_nor_disturbs_the_call() {
     flood_case((31600, 31619), (32600, 32619), false);
 }
 
-/// FINDING (issue 10): the plain core leg relays RTP from any source address to the UE, so an
-/// off-path host can inject media into a call through the core port. The fix belongs in
-/// `agw/src/media/plain.rs` (drop datagrams whose source is not the Remote address unless
-/// latching is on and nothing was latched yet). Run with `--ignored` once fixed.
+/// Found by this test (issue 10): the plain core leg relayed RTP from any source address to
+/// the UE, so an off-path host could inject media into a call through the core port. Fixed
+/// in `agw/src/media/plain.rs` (only the Remote address is the peer unless latching).
 #[test]
-#[ignore = "finding: the core leg relays RTP from any source (agw/src/media/plain.rs)"]
 fn media_flood_on_both_ports_neither_crashes_nor_disturbs_the_call() {
     flood_case((31640, 31659), (32640, 32659), true);
 }

@@ -230,7 +230,11 @@ impl PlainLeg {
     }
 
     /// Classify and filter a datagram from `from`. With latching, the first RTP/RTCP
-    /// packet's source becomes the peer and packets from other sources are dropped.
+    /// packet's source becomes the peer and packets from other sources are dropped. Without
+    /// latching only the Remote descriptor's address is the peer (symmetric RTP; its RTCP
+    /// may also come from the next port up, RFC 3550's convention): anything else, and
+    /// anything before a Remote is known, is dropped, so that no off-path host can inject
+    /// media into the call through the core port.
     pub fn on_datagram(&mut self, from: SocketAddr, pkt: &[u8]) -> PlainReceived {
         let rtcp = match classify(pkt) {
             Packet::Rtp if pkt.len() >= 12 => false,
@@ -247,7 +251,99 @@ impl PlainLeg {
                 Some(peer) if peer != from => return PlainReceived::Dropped,
                 Some(_) => {}
             }
+        } else if !self.from_remote(from, rtcp) {
+            return PlainReceived::Dropped;
         }
         PlainReceived::Media { rtcp, learned }
+    }
+
+    fn from_remote(&self, from: SocketAddr, rtcp: bool) -> bool {
+        match self.remote {
+            Some(r) if r == from => true,
+            Some(r) => rtcp && r.ip() == from.ip() && r.port().checked_add(1) == Some(from.port()),
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::api::{LegKind, StreamMode};
+
+    fn spec(remote: Option<SocketAddr>, latching: bool) -> LegSpec {
+        LegSpec {
+            context: 1,
+            kind: LegKind::Plain,
+            realm: "core".into(),
+            mode: StreamMode::SendRecv,
+            remote,
+            remote_fingerprints: Vec::new(),
+            dtls_role: None,
+            remote_ice: None,
+            latching,
+        }
+    }
+
+    fn a(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    const RTP: [u8; 12] = [0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 9];
+    const RTCP: [u8; 8] = [0x80, 200, 0, 1, 0, 0, 0, 9];
+
+    #[test]
+    fn without_latching_only_the_remote_is_the_peer() {
+        let mut leg = PlainLeg::new(&spec(Some(a("192.0.2.1:4000")), false), Instant::now());
+        let media = |r| matches!(r, PlainReceived::Media { .. });
+        assert!(media(leg.on_datagram(a("192.0.2.1:4000"), &RTP)));
+        assert!(media(leg.on_datagram(a("192.0.2.1:4000"), &RTCP)));
+        // RTCP from the next port up (RFC 3550), but not RTP from there
+        assert!(media(leg.on_datagram(a("192.0.2.1:4001"), &RTCP)));
+        assert_eq!(
+            leg.on_datagram(a("192.0.2.1:4001"), &RTP),
+            PlainReceived::Dropped
+        );
+        // an off-path source: another port, another address
+        assert_eq!(
+            leg.on_datagram(a("192.0.2.1:5000"), &RTP),
+            PlainReceived::Dropped
+        );
+        assert_eq!(
+            leg.on_datagram(a("198.51.100.7:4000"), &RTP),
+            PlainReceived::Dropped
+        );
+        assert_eq!(leg.destination(), Some(a("192.0.2.1:4000")));
+    }
+
+    #[test]
+    fn before_a_remote_nothing_is_accepted_without_latching() {
+        let mut leg = PlainLeg::new(&spec(None, false), Instant::now());
+        assert_eq!(
+            leg.on_datagram(a("192.0.2.1:4000"), &RTP),
+            PlainReceived::Dropped
+        );
+        leg.update(&spec(Some(a("192.0.2.1:4000")), false));
+        assert!(matches!(
+            leg.on_datagram(a("192.0.2.1:4000"), &RTP),
+            PlainReceived::Media { .. }
+        ));
+    }
+
+    #[test]
+    fn latching_takes_the_first_source_then_only_it() {
+        let mut leg = PlainLeg::new(&spec(Some(a("192.0.2.1:4000")), true), Instant::now());
+        assert_eq!(
+            leg.on_datagram(a("203.0.113.5:6000"), &RTP),
+            PlainReceived::Media {
+                rtcp: false,
+                learned: Some(a("203.0.113.5:6000"))
+            }
+        );
+        assert_eq!(
+            leg.on_datagram(a("192.0.2.1:4000"), &RTP),
+            PlainReceived::Dropped
+        );
+        assert_eq!(leg.destination(), Some(a("203.0.113.5:6000")));
     }
 }
