@@ -484,6 +484,27 @@ fn add_pair(mgc: &TestMgc) -> (u32, String, String) {
     (t1.context, t1.termination, t2.termination)
 }
 
+/// The AGW's open descriptors once the count has stopped changing (three equal readings
+/// 100 ms apart; at most 5 s).
+fn settled_fds(agw: &common::Proc) -> usize {
+    let mut last = agw.open_fds();
+    let mut same = 0;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        let n = agw.open_fds();
+        if n == last {
+            same += 1;
+            if same == 2 {
+                break;
+            }
+        } else {
+            same = 0;
+            last = n;
+        }
+    }
+    last
+}
+
 #[test]
 fn calls_set_up_and_subtracted_leave_no_sockets_or_contexts_behind() {
     let (mgc, agw) = start((31200, 31399), (32200, 32399));
@@ -505,7 +526,9 @@ fn calls_set_up_and_subtracted_leave_no_sockets_or_contexts_behind() {
         subtract(mgc, c, &a, &b);
     };
     burst(&mgc);
-    let baseline = agw.open_fds();
+    // A context's sockets close in its task after the Subtract reply: wait for the count to
+    // settle, or a socket of the last call still closing inflates the baseline.
+    let baseline = settled_fds(&agw);
     let rss0 = agw.rss_kib();
     burst(&mgc);
     burst(&mgc);
@@ -522,15 +545,19 @@ fn calls_set_up_and_subtracted_leave_no_sockets_or_contexts_behind() {
     }
     // and 40 at once, then all released
     let open: Vec<_> = (0..40).map(|_| add_pair(&mgc)).collect();
+    let held = agw.open_fds();
     assert!(
-        agw.open_fds() >= baseline + 80,
-        "80 legs should hold 80 sockets"
+        held >= baseline + 80,
+        "80 legs should hold 80 sockets: {held} open, baseline {baseline}"
     );
     for (c, a, b) in open {
         subtract(&mgc, c, &a, &b);
     }
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(agw.open_fds(), baseline, "sockets left open after Subtract");
+    assert_eq!(
+        settled_fds(&agw),
+        baseline,
+        "sockets left open after Subtract"
+    );
     // no context survives: an audit of every context lists none
     let r = mgc.request_text("Context = * { AuditValue = root { Audit { } } }");
     let text = common::media::reply_text(&r);
