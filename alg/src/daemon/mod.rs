@@ -331,7 +331,11 @@ impl Daemon {
             }
         }
         if let Some(max) = self.config.max_sessions_per_client {
-            let n = self.sessions.values().filter(|e| e.client == client).count();
+            let n = self
+                .sessions
+                .values()
+                .filter(|e| e.client == client)
+                .count();
             if n >= max {
                 return Some(format!("overloaded: {max} sessions for client {client}"));
             }
