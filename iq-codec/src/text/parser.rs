@@ -279,7 +279,17 @@ impl<'a> Parser<'a> {
         let body = self.pos;
         while let Some(&c) = self.s.get(self.pos) {
             if c == b'"' {
-                let v = self.text(body, self.pos).into_owned();
+                let v = self.text(body, self.pos);
+                // ABNF quotedString holds SafeChar / RestChar / WSP only. Control characters
+                // (line breaks, NUL...) from a careless peer are read as the space the encoder
+                // writes for them, rather than refusing the whole message over an error text.
+                let v = if v.chars().any(|c| c != '\t' && c.is_control()) {
+                    v.chars()
+                        .map(|c| if c != '\t' && c.is_control() { ' ' } else { c })
+                        .collect()
+                } else {
+                    v.into_owned()
+                };
                 self.pos += 1;
                 return Ok(v);
             }
