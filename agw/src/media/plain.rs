@@ -251,13 +251,13 @@ impl PlainLeg {
                 Some(peer) if peer != from => return PlainReceived::Dropped,
                 Some(_) => {}
             }
-        } else if !self.from_remote(from, rtcp) {
+        } else if !self.is_remote_source(from, rtcp) {
             return PlainReceived::Dropped;
         }
         PlainReceived::Media { rtcp, learned }
     }
 
-    fn from_remote(&self, from: SocketAddr, rtcp: bool) -> bool {
+    fn is_remote_source(&self, from: SocketAddr, rtcp: bool) -> bool {
         match self.remote {
             Some(r) if r == from => true,
             Some(r) => rtcp && r.ip() == from.ip() && r.port().checked_add(1) == Some(from.port()),
