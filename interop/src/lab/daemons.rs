@@ -303,7 +303,10 @@ pub fn alg_config(
     iq_listen: SocketAddr,
     ng: SocketAddr,
     agw_ip: IpAddr,
+    ng_client: IpAddr,
 ) -> String {
+    // The ALG answers ng only from its allow-list (default loopback); the lab's ng client is
+    // in another namespace with --netns.
     format!(
         r#"# iq-interop lab: the IMS-ALG
 [iq]
@@ -315,6 +318,7 @@ keepalive_secs = 30
 
 [ng]
 listen = "{ng}"
+allow = ["{ng_client}"]
 
 [[agw]]
 mid = "<agw.lab.example.net>"

@@ -326,6 +326,7 @@ impl<'a> Lab<'a> {
                 SocketAddr::new(topo.alg_ip, iq_port),
                 SocketAddr::new(topo.alg_ng_ip, ng_port),
                 agw_seen_ip,
+                topo.lab_ip,
             ),
         )?;
         let mut alg = Daemon::start("alg", alg_bin, &alg_cfg, dir, &topo.wrap_alg)?;
