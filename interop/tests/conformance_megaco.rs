@@ -6,7 +6,8 @@
 //! - PASS: registration (started with `--profile threegiq/1`; megaco sends Restart 901, version
 //!   3), audit-root (it lists g, root, nt, rtp), audit-termination, plain-call (it fills `$` in c=
 //!   and m=), re-offer (Modify keeps the mode, its audit reports it), release (statistics on
-//!   Subtract, wildcard Subtract `*`, 411 afterwards), error-unknown-context (411),
+//!   Subtract, wildcard Subtract `*`, 411 afterwards), audit-all-contexts (the scripted MG answers
+//!   an action on context ALL per context), error-unknown-context (411),
 //!   error-unknown-termination (430), error-syntax (megaco answers a syntax error), service-change
 //!   (it accepts MGC-directed ServiceChanges), error-unknown-package (440: the scripted MG accepts
 //!   the base and Iq mandatory packages and refuses others, as an MG application must; megaco
@@ -94,6 +95,7 @@ fn megaco_mg_passes_the_signalling_scenarios_it_can_do_and_media_is_not_applicab
         "plain-call",
         "re-offer",
         "release",
+        "audit-all-contexts",
         "error-unknown-context",
         "error-unknown-termination",
         "error-syntax",

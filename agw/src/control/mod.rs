@@ -376,8 +376,15 @@ impl<M: MediaPlane> Control<M> {
     pub fn execute(&mut self, now: Instant, actions: &[ActionRequest]) -> TransactionResult {
         let mut replies = Vec::with_capacity(actions.len());
         for a in actions {
-            let (reply, failed) = self.action(now, a);
-            replies.push(reply);
+            let failed = if a.context == ContextId::All {
+                let (mut r, failed) = self.action_all(now, a);
+                replies.append(&mut r);
+                failed
+            } else {
+                let (reply, failed) = self.action(now, a);
+                replies.push(reply);
+                failed
+            };
             if failed {
                 break;
             }
@@ -399,13 +406,6 @@ impl<M: MediaPlane> Control<M> {
                 reply.error = Some(err(UNKNOWN_CONTEXT, &format!("unknown context {id}")));
                 return (reply, true);
             }
-        }
-        if a.context == ContextId::All {
-            reply.error = Some(err(
-                NOT_IMPLEMENTED,
-                "commands on all contexts (*) are not supported",
-            ));
-            return (reply, true);
         }
         if let Some(cr) = &a.context_request {
             if !cr.is_empty() {
@@ -435,6 +435,86 @@ impl<M: MediaPlane> Control<M> {
             c => c,
         };
         (reply, failed)
+    }
+
+    /// An action on all contexts (`*`, H.248.1 6.1.1). Its AuditValue, AuditCapabilities and
+    /// Subtract commands run in every context in turn, with one action reply for each context
+    /// where the termination IDs match: an AuditValue of `*` in context `*` lists the contexts
+    /// and their terminations (H.248.1 7.2.5), a Subtract of `*` there clears them all (7.2.3).
+    /// A context where nothing matches is left out of the reply; nothing matching anywhere is
+    /// error 431. Other commands on all contexts are not implemented (501).
+    fn action_all(&mut self, now: Instant, a: &ActionRequest) -> (Vec<ActionReply>, bool) {
+        let all = |error| ActionReply {
+            context: ContextId::All,
+            error: Some(error),
+            context_reply: None,
+            commands: Vec::new(),
+        };
+        if let Some(c) = a.commands.iter().find(|c| {
+            !matches!(
+                c.command,
+                Command::AuditValue(_) | Command::AuditCapabilities(_) | Command::Subtract(_)
+            )
+        }) {
+            let text = format!(
+                "{} on all contexts (*) is not supported (only AuditValue, AuditCapabilities \
+                 and Subtract)",
+                c.command.name()
+            );
+            return (vec![all(err(NOT_IMPLEMENTED, &text))], true);
+        }
+        let span = info_span!("context", ctx = "*");
+        let _g = span.enter();
+        let ids: Vec<u32> = self.contexts.keys().copied().collect();
+        let mut replies = Vec::new();
+        for id in ids {
+            let mut reply = ActionReply {
+                context: ContextId::Id(id),
+                error: None,
+                context_reply: None,
+                commands: Vec::new(),
+            };
+            let mut matched = false;
+            for c in &a.commands {
+                if !self.contexts.contains_key(&id) {
+                    // An earlier Subtract of the action emptied it.
+                    break;
+                }
+                let mut ctx = ContextId::Id(id);
+                match self.command(now, &mut ctx, c) {
+                    Ok(mut r) => {
+                        matched = true;
+                        reply.commands.append(&mut r);
+                    }
+                    // Not this context's terminations.
+                    Err(e) if e.code == NO_WILDCARD_MATCH || e.code == NOT_IN_CONTEXT => {}
+                    Err(e) if c.optional => {
+                        matched = true;
+                        reply.commands.push(error_reply(&c.command, e));
+                    }
+                    Err(e) => {
+                        info!(command = c.command.name(), context = id, code = e.code, text = ?e.text, "command on all contexts failed");
+                        reply.error = Some(e);
+                        replies.push(reply);
+                        return (replies, true);
+                    }
+                }
+            }
+            if matched {
+                replies.push(reply);
+            }
+        }
+        if replies.is_empty() {
+            return (
+                vec![all(err(
+                    NO_WILDCARD_MATCH,
+                    "no context holds a matching termination",
+                ))],
+                true,
+            );
+        }
+        debug!(contexts = replies.len(), "action on all contexts");
+        (replies, false)
     }
 
     fn command(

@@ -912,6 +912,93 @@ fn subtract_wildcard_and_wildcard_response() {
     assert_clean(&c);
 }
 
+#[test]
+fn all_contexts_audit_lists_them_and_subtract_clears_them() {
+    let mut c = control();
+    // Nothing there: 431, whatever is asked.
+    assert_eq!(
+        code(&mut c, &req("Context = * { AuditValue = * { Audit { } } }")),
+        NO_WILDCARD_MATCH
+    );
+    let (c1, t1) = add_plain(&mut c, "access");
+    let r = ok(
+        &mut c,
+        &req(&format!("Context = {c1} {{ Add = $ {{ Media {{ TerminationState {{ ipdc/realm = \"core\" }}, Stream = 1 {{ {PLAIN_LOCAL} }} }} }} }}")),
+    );
+    let t2 = amms(&r.commands[0]).termination_ids[0].clone();
+    let (c2, t3) = add_plain(&mut c, "core");
+    // The list of contexts with their terminations: one action reply per context.
+    let r = run(&mut c, &req("Context = * { AuditValue = * { Audit { } } }"));
+    let listed: Vec<(u32, Vec<TerminationId>)> = r
+        .iter()
+        .map(|a| {
+            assert_eq!(a.error, None, "{a:?}");
+            let ids = a
+                .commands
+                .iter()
+                .flat_map(|x| match x {
+                    CommandReply::AuditValue(AuditReply::AuditResult {
+                        termination_ids, ..
+                    }) => termination_ids.clone(),
+                    other => panic!("not an audit result: {other:?}"),
+                })
+                .collect();
+            (ctx_of(a), ids)
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![(c1, vec![t1.clone(), t2]), (c2, vec![t3.clone()])]
+    );
+    // A named termination: only the context holding it answers.
+    let r = run(
+        &mut c,
+        &req(&format!(
+            "Context = * {{ AuditValue = {} {{ Audit {{ }} }} }}",
+            t3.as_str()
+        )),
+    );
+    assert_eq!(r.len(), 1);
+    assert_eq!(ctx_of(&r[0]), c2);
+    // The reply survives the text encoder and decoder (several action replies, context IDs).
+    let msg = iq_codec::model::Message {
+        auth: None,
+        version: 3,
+        mid: iq_codec::model::MId::Domain {
+            name: "agw.example.net".into(),
+            port: None,
+        },
+        body: MessageBody::Transactions(vec![Transaction::Reply(
+            iq_codec::model::TransactionReply {
+                id: 9,
+                imm_ack_required: false,
+                segment_number: None,
+                segmentation_complete: false,
+                result: TransactionResult::Actions(r.clone()),
+            },
+        )]),
+    };
+    let text = iq_codec::text::encode(&msg, iq_codec::text::Style::Compact);
+    assert_eq!(
+        iq_codec::text::decode(text.as_bytes()).expect("decodes"),
+        msg
+    );
+    // Other commands on all contexts: 501, nothing touched.
+    assert_eq!(
+        code(
+            &mut c,
+            &req(&format!("Context = * {{ Modify = {} }}", t1.as_str()))
+        ),
+        NOT_IMPLEMENTED
+    );
+    assert_eq!(c.context_count(), 2);
+    // Subtract from all contexts: every leg closed, every context gone.
+    let r = run(&mut c, &req("Context = * { Subtract = * { Audit { } } }"));
+    assert_eq!(r.iter().map(ctx_of).collect::<Vec<_>>(), vec![c1, c2]);
+    assert!(r.iter().all(|a| a.error.is_none()));
+    assert_clean(&c);
+}
+
 // ------------------------------------------------------------------ audit, move, service change
 
 #[test]

@@ -19,10 +19,15 @@
 //!   it declared the AGW lost) holds only contexts nobody knows: the ALG clears them with
 //!   ServiceChange `Forced` on ROOT, then puts the AGW back in service with `Restart`
 //!   (see [`Daemon::clear_unknown_contexts`]); no new session goes there in between.
+//! - Contexts on an AGW that no session owns (a Subtract lost with a transaction that timed
+//!   out; sessions released while the AGW was unreachable, when it comes back having kept its
+//!   contexts next to ones we still hold) are found with an AuditValue on all contexts and
+//!   removed, after a second audit confirms them ([`reconcile`]).
 //! - Outgoing datagrams: [`Daemon::poll_datagram`]; timers: [`Daemon::poll_timeout`] /
 //!   [`Daemon::handle_timeout`].
 
 pub mod agw;
+pub mod reconcile;
 #[cfg(test)]
 mod tests;
 
@@ -143,6 +148,10 @@ pub struct Daemon {
     /// AGWs whose unknown contexts are being cleared: our ServiceChange (`Forced`, then
     /// `Restart`) awaiting its reply.
     clearing: Vec<(MId, TransactionId)>,
+    /// Audits of AGWs' contexts for ones no session owns.
+    reconcile: reconcile::Reconciler,
+    /// Our Subtracts of unowned contexts: (AGW, transaction, contexts in it).
+    cleaning: Vec<(MId, TransactionId, usize)>,
     /// For the ng `statistics` command.
     stats: Counters,
     /// Call-ID -> its sessions, so that finding a call does not scan the table.
@@ -172,6 +181,8 @@ impl Daemon {
             cache: ReplyCache::new(config.reply_cache_ttl, 4096),
             out: VecDeque::new(),
             clearing: Vec::new(),
+            reconcile: reconcile::Reconciler::default(),
+            cleaning: Vec::new(),
             stats: Counters::default(),
             by_call: HashMap::new(),
             timers: BTreeSet::new(),
@@ -190,9 +201,13 @@ impl Daemon {
         self.sessions.len()
     }
 
-    /// The earliest session timer.
+    /// The earliest timer (sessions, context audits).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| *t)
+        let sessions = self.timers.first().map(|(t, _)| *t);
+        match (sessions, self.reconcile.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Record session `k`'s timer (after each drain, where its state may have changed).
@@ -243,6 +258,7 @@ impl Daemon {
             }
             self.drain(mgc, now, k);
         }
+        self.run_reconcile(mgc, now);
     }
 
     // ------------------------------------------------------------------------------ ng
@@ -600,6 +616,8 @@ impl Daemon {
             mgc::Event::MgLost { ref mid, .. } | mgc::Event::MgHandedOff { ref mid, .. } => {
                 self.agws.down(mid);
                 self.clearing.retain(|(m, _)| !agw::same_mid(m, mid));
+                self.reconcile.forget(mid);
+                self.cleaning.retain(|(m, ..)| !agw::same_mid(m, mid));
                 self.agw_gone(mgc, now, &mid.clone());
                 Some(ev)
             }
@@ -623,6 +641,27 @@ impl Daemon {
                 }
                 Some(ev)
             }
+            mgc::Event::Reply { mg, id, result } if self.reconcile.is_audit(&mg, id) => {
+                self.context_audit_reply(mgc, now, &mg, id, &result);
+                None
+            }
+            mgc::Event::Reply { mg, id, result } if self.is_cleaning(&mg, id) => {
+                self.cleaning_done(&mg, id, Ok(&result));
+                None
+            }
+            mgc::Event::Timeout { mg, id } | mgc::Event::Abandoned { mg, id }
+                if self.reconcile.is_audit(&mg, id) =>
+            {
+                warn!(mid = %format_mid(&mg), "the audit of the AGW's contexts was not answered");
+                self.reconcile.forget(&mg);
+                None
+            }
+            mgc::Event::Timeout { mg, id } | mgc::Event::Abandoned { mg, id }
+                if self.is_cleaning(&mg, id) =>
+            {
+                self.cleaning_done(&mg, id, Err("not answered"));
+                None
+            }
             mgc::Event::Reply { mg, id, result } => {
                 match self.take_txn(&mg, id) {
                     Some((k, t)) => {
@@ -637,6 +676,9 @@ impl Daemon {
                 match self.take_txn(&mg, id) {
                     Some((k, t)) => {
                         self.stats.iq_timeouts += 1;
+                        // What the request did on the AGW is unknown (a context may be
+                        // left there that no session will own): audit it a little later.
+                        self.reconcile.schedule(&mg, now + reconcile::CONFIRM_AFTER);
                         self.iq_outcome(mgc, now, k, t, IqOutcome::TimedOut)
                     }
                     None => return Some(mgc::Event::Timeout { mg, id }),
@@ -734,18 +776,17 @@ impl Daemon {
 
     /// An AGW re-registered with its contexts kept (H.248.1 11.5: `Disconnected` to the same
     /// MGC, `Failover`/`HandOff` to another). If we hold sessions there, they and their contexts
-    /// carry on. If we hold none, whatever contexts it has are unknown to us (we restarted, or
-    /// we released them when we declared it lost) and would hold ports and media forever.
+    /// carry on, and the contexts there we no longer own are found and removed by a
+    /// reconciliation ([`reconcile`]: AuditValue on context ALL, which needs an AGW that
+    /// implements context `*`; one that does not keeps them, logged). If we hold none, whatever
+    /// contexts it has are unknown to us (we restarted, or we released them when we declared
+    /// it lost) and would hold ports and media forever.
     ///
-    /// How they are cleared: H.248.1 7.2.8 makes a ServiceChange `Forced` on ROOT take the
+    /// How those are cleared: H.248.1 7.2.8 makes a ServiceChange `Forced` on ROOT take the
     /// whole MG out of service at once with every context lost (TS 29.334 lists
     /// ServiceChange among the Iq commands; TS 23.334 "IMS-AGW Out-of-Service"), and a
     /// following `Restart` on ROOT (reason 900 Service Restored) puts it back in service. This
-    /// needs nothing beyond what every Iq MG must support. The alternatives need context `*`:
-    /// AuditValue on context ALL to list the contexts and Subtract the unknown ones (H.248.1
-    /// 7.2.5 allows it; our AGW answers 501 to commands on all contexts), or one Subtract on
-    /// context `*` (H.248.1 7.2.3). With sessions still known no context is touched: an AGW
-    /// that cannot list its contexts cannot tell us which of them we forgot.
+    /// needs nothing beyond what every Iq MG must support, unlike context `*`.
     ///
     /// Returns whether a clearing started (the AGW stays out of the pool until it ends).
     fn clear_unknown_contexts(&mut self, mgc: &mut Mgc, now: Instant, mid: &MId) -> bool {
@@ -758,8 +799,11 @@ impl Daemon {
             info!(
                 mid = %format_mid(mid),
                 sessions = known,
-                "AGW re-registered with its contexts: our sessions there continue"
+                "AGW re-registered with its contexts: our sessions there continue; \
+                 auditing its contexts for ones we no longer own"
             );
+            self.reconcile.schedule(mid, now);
+            self.run_reconcile(mgc, now);
             return false;
         }
         match mgc.take_out_of_service(
@@ -815,6 +859,122 @@ impl Daemon {
                     info!(mid = %format_mid(mid), "AGW in service for sessions");
                 }
             }
+        }
+    }
+
+    /// Send the context audits that are due.
+    fn run_reconcile(&mut self, mgc: &mut Mgc, now: Instant) {
+        for mid in self.reconcile.due(now) {
+            if self.clearing.iter().any(|(m, _)| agw::same_mid(m, &mid)) {
+                // All its contexts are being cleared anyway.
+                self.reconcile.forget(&mid);
+                continue;
+            }
+            match mgc.send_request(now, &mid, reconcile::audit_request()) {
+                Ok(id) => {
+                    debug!(mid = %format_mid(&mid), "auditing the AGW's contexts (Context = *)");
+                    self.reconcile.audit_sent(&mid, id);
+                }
+                Err(e) => {
+                    debug!(mid = %format_mid(&mid), %e, "cannot audit the AGW's contexts now");
+                    self.reconcile.forget(&mid);
+                }
+            }
+        }
+    }
+
+    /// The AGW answered our audit of all its contexts.
+    fn context_audit_reply(
+        &mut self,
+        mgc: &mut Mgc,
+        now: Instant,
+        mid: &MId,
+        id: TransactionId,
+        result: &TransactionResult,
+    ) {
+        let owned: BTreeSet<u32> = self
+            .sessions
+            .values()
+            .filter(|e| agw::same_mid(&e.agw, mid))
+            .filter_map(|e| e.session.context())
+            .collect();
+        match self.reconcile.audited(now, mid, id, result, &owned) {
+            reconcile::Audited::Clean { listed } => {
+                info!(mid = %format_mid(mid), contexts = listed, "AGW contexts audited: all ours");
+            }
+            reconcile::Audited::Candidates(c) => info!(
+                mid = %format_mid(mid),
+                unowned = c.len(),
+                first = ?c.iter().take(10).collect::<Vec<_>>(),
+                "AGW holds contexts no session owns; confirming in {} s",
+                reconcile::CONFIRM_AFTER.as_secs()
+            ),
+            reconcile::Audited::Remove(c) => {
+                warn!(
+                    mid = %format_mid(mid),
+                    contexts = c.len(),
+                    first = ?c.iter().take(10).collect::<Vec<_>>(),
+                    "removing AGW contexts no session owns (Subtract)"
+                );
+                for actions in reconcile::subtract_requests(&c) {
+                    let n = actions.len();
+                    match mgc.send_request(now, mid, actions) {
+                        Ok(id) => self.cleaning.push((mid.clone(), id, n)),
+                        Err(e) => {
+                            warn!(mid = %format_mid(mid), %e, "cannot remove the AGW's contexts");
+                            break;
+                        }
+                    }
+                }
+            }
+            reconcile::Audited::Refused(e) => warn!(
+                mid = %format_mid(mid),
+                code = e.code,
+                text = ?e.text,
+                "AGW did not list its contexts (AuditValue on context *): contexts no session \
+                 owns, if any, stay there"
+            ),
+            _ => {}
+        }
+    }
+
+    fn is_cleaning(&self, mid: &MId, id: TransactionId) -> bool {
+        self.cleaning
+            .iter()
+            .any(|(m, t, _)| *t == id && agw::same_mid(m, mid))
+    }
+
+    /// Our Subtract of unowned contexts ended.
+    fn cleaning_done(
+        &mut self,
+        mid: &MId,
+        id: TransactionId,
+        result: Result<&TransactionResult, &str>,
+    ) {
+        let Some(i) = self
+            .cleaning
+            .iter()
+            .position(|(m, t, _)| *t == id && agw::same_mid(m, mid))
+        else {
+            return;
+        };
+        let (_, _, n) = self.cleaning.swap_remove(i);
+        let failed: Vec<String> = match result {
+            Err(why) => vec![why.to_string()],
+            Ok(TransactionResult::Error(e)) => vec![format!("{} {:?}", e.code, e.text)],
+            Ok(TransactionResult::Actions(a)) => a
+                .iter()
+                .filter_map(|r| {
+                    r.error
+                        .as_ref()
+                        .map(|e| format!("{:?}: {}", r.context, e.code))
+                })
+                .collect(),
+        };
+        if failed.is_empty() {
+            info!(mid = %format_mid(mid), contexts = n, "unowned AGW contexts removed");
+        } else {
+            warn!(mid = %format_mid(mid), contexts = n, ?failed, "removing unowned AGW contexts failed");
         }
     }
 

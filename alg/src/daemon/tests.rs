@@ -202,3 +202,112 @@ fn loss_during_the_clearing_forgets_it() {
     assert!(lab.daemon.clearing.is_empty());
     assert!(!lab.daemon.agws.is_up(&mid("agw")));
 }
+
+/// The AGW side of the reconciliation tests: an MG holding `contexts`, answering the audit on
+/// all contexts with one action reply per context (or `refuse` as the error on context `*`)
+/// and Subtracts by removing the context. Returns the requests it saw, as compact text.
+fn answer_requests(
+    lab: &mut Lab,
+    contexts: &mut std::collections::BTreeSet<u32>,
+    refuse: Option<u16>,
+) -> Vec<String> {
+    use iq_codec::model::{
+        ActionReply, ActionRequest, Command, ContextId, ErrorDescriptor, TransactionResult,
+    };
+    let mut seen = Vec::new();
+    loop {
+        lab.pump();
+        let requests: Vec<(u32, Vec<ActionRequest>)> = lab
+            .mg_events
+            .drain(..)
+            .filter_map(|e| match e {
+                mg::Event::Request { id, actions } => Some((id, actions)),
+                _ => None,
+            })
+            .collect();
+        if requests.is_empty() {
+            return seen;
+        }
+        for (id, actions) in requests {
+            let mut replies = Vec::new();
+            for a in &actions {
+                let cmd = a.commands.first().map(|c| c.command.name()).unwrap_or("");
+                seen.push(format!("{:?} {cmd}", a.context));
+                let reply = |context, error| ActionReply {
+                    context,
+                    error,
+                    context_reply: None,
+                    commands: Vec::new(),
+                };
+                match (&a.context, &a.commands[0].command) {
+                    (ContextId::All, Command::AuditValue(_)) => match refuse {
+                        Some(code) => replies.push(reply(
+                            ContextId::All,
+                            Some(ErrorDescriptor { code, text: None }),
+                        )),
+                        None => {
+                            replies.extend(contexts.iter().map(|c| reply(ContextId::Id(*c), None)))
+                        }
+                    },
+                    (ContextId::Id(c), Command::Subtract(_)) => {
+                        contexts.remove(c);
+                        replies.push(reply(ContextId::Id(*c), None));
+                    }
+                    (other, _) => panic!("unexpected request on {other:?}"),
+                }
+            }
+            lab.mg
+                .send_reply(lab.now, id, TransactionResult::Actions(replies))
+                .unwrap();
+        }
+    }
+}
+
+/// Contexts on the AGW that no session owns are listed by an audit on all contexts, confirmed
+/// by a second audit and removed; nothing else is sent.
+#[test]
+fn unowned_contexts_are_audited_confirmed_and_removed() {
+    let mut lab = Lab::new();
+    lab.mg.start(lab.now);
+    lab.pump();
+    let mut contexts: std::collections::BTreeSet<u32> = [5, 7].into_iter().collect();
+    lab.daemon.reconcile.schedule(&mid("agw"), lab.now);
+    assert_eq!(lab.daemon.poll_timeout(), Some(lab.now));
+    lab.daemon.handle_timeout(&mut lab.mgc, lab.now);
+    let seen = answer_requests(&mut lab, &mut contexts, None);
+    assert_eq!(seen, ["All AuditValue"]);
+    assert_eq!(contexts.len(), 2, "removed after one look");
+    let next = lab.daemon.poll_timeout().expect("the confirming audit");
+    assert_eq!(next, lab.now + super::reconcile::CONFIRM_AFTER);
+    lab.now = next;
+    lab.daemon.handle_timeout(&mut lab.mgc, lab.now);
+    let seen = answer_requests(&mut lab, &mut contexts, None);
+    assert_eq!(seen, ["All AuditValue", "Id(5) Subtract", "Id(7) Subtract"]);
+    assert!(contexts.is_empty());
+    assert!(lab.daemon.cleaning.is_empty());
+    assert!(!lab.daemon.reconcile.is_pending(&mid("agw")));
+    assert_eq!(lab.daemon.poll_timeout(), None);
+    // The daemon consumed the replies; the AGW stayed in service throughout.
+    assert!(!lab
+        .mgc_events
+        .iter()
+        .any(|e| matches!(e, mgc::Event::Reply { .. })));
+    assert!(lab.daemon.agws.is_up(&mid("agw")));
+}
+
+/// An AGW without context `*` (501) is left alone after the one audit.
+#[test]
+fn an_agw_that_cannot_list_its_contexts_is_left_alone() {
+    let mut lab = Lab::new();
+    lab.mg.start(lab.now);
+    lab.pump();
+    let mut contexts: std::collections::BTreeSet<u32> = [5].into_iter().collect();
+    lab.daemon.reconcile.schedule(&mid("agw"), lab.now);
+    lab.daemon.handle_timeout(&mut lab.mgc, lab.now);
+    let seen = answer_requests(&mut lab, &mut contexts, Some(501));
+    assert_eq!(seen, ["All AuditValue"]);
+    assert_eq!(contexts.len(), 1);
+    assert!(!lab.daemon.reconcile.is_pending(&mid("agw")));
+    assert_eq!(lab.daemon.poll_timeout(), None);
+    assert!(lab.daemon.agws.is_up(&mid("agw")));
+}

@@ -5,7 +5,7 @@
 %% It connects to an MGC (megaco_tcp or megaco_udp), registers with
 %% ServiceChange Restart on ROOT (accepting the version the MGC answers),
 %% then answers Add / Modify / Move / Subtract / AuditValue /
-%% AuditCapabilities / ServiceChange, keeps contexts and terminations in an
+%% AuditCapabilities / ServiceChange (on context ALL: one reply per context), keeps contexts and terminations in an
 %% ETS table, fills "$" in Local SDP, and sends Notify for requested events
 %% (and on --notify-after / script timers).  Every transaction on the wire
 %% is printed by the tap (megaco_peer_codec); own lines are "MG INFO ..."
@@ -425,7 +425,7 @@ delay_for(ARs) ->
 
 safe_process(ARs) ->
     try
-        [action(AR) || AR <- ARs]
+        lists:append([actions(AR) || AR <- ARs])
     catch
         C:R:St ->
             megaco_peer:line("MG INFO internal_error ~s", [short({C, R, hd(St)})]),
@@ -441,6 +441,29 @@ cmd_atom(auditCapRequest) -> audit_cap;
 cmd_atom(notifyReq) -> notify;
 cmd_atom(serviceChangeReq) -> service_change;
 cmd_atom(Other) -> Other.
+
+%% An action on all contexts (ContextID ALL, H.248.1 6.1.1) runs in each
+%% context in turn, with one ActionReply per context where its termination
+%% IDs matched (the others are left out); nothing matched anywhere: 431 on
+%% ALL.  This is how an MGC lists the contexts (AuditValue = * on ALL).
+actions(#'ActionRequest'{contextId = ?megaco_all_context_id} = AR) ->
+    Ctxs = lists:sort([C || [C] <- ets:match(?TAB, {{ctx, '$1'}, '_'})]),
+    Rs = [R || C <- Ctxs,
+               R <- [action(AR#'ActionRequest'{contextId = C})],
+               not no_match(R#'ActionReply'.errorDescriptor)],
+    case Rs of
+        [] -> [#'ActionReply'{contextId = ?megaco_all_context_id,
+                              errorDescriptor = megaco_peer:err(
+                                                  ?megaco_no_termination_id_matched_a_wildcard,
+                                                  "no context matched")}];
+        _ -> Rs
+    end;
+actions(AR) ->
+    [action(AR)].
+
+no_match(#'ErrorDescriptor'{errorCode = ?megaco_no_termination_id_matched_a_wildcard}) -> true;
+no_match(#'ErrorDescriptor'{errorCode = ?megaco_terminations_id_not_in_specified_context}) -> true;
+no_match(_) -> false.
 
 action(#'ActionRequest'{contextId = Ctx0, commandRequests = CRs}) ->
     {Ctx, New} = case Ctx0 of

@@ -89,6 +89,7 @@ pub fn all() -> Vec<Scenario> {
         Scenario { name: "fig-6.2.10.5.2-agw-client", about: "figure 6.2.10.5.2 when the UE answers a=setup:passive: Modify access with Remote fingerprint + Signals xdtls/estab", media: false, run: fig2_agw_client },
         Scenario { name: "re-offer", about: "Modify with a changed Remote; Mode change for hold and back", media: false, run: re_offer },
         Scenario { name: "release", about: "Subtract with statistics; wildcard Subtract *; the context is gone afterwards", media: false, run: release },
+        Scenario { name: "audit-all-contexts", about: "AuditValue = * on context * (H.248.1 7.2.5): one action reply per context, naming its terminations (what an MGC audits to find contexts it forgot)", media: false, run: audit_all_contexts },
         Scenario { name: "error-unknown-context", about: "Modify in an unknown context: 411", media: false, run: err_context },
         Scenario { name: "error-unknown-termination", about: "Modify of an unknown termination: 430", media: false, run: err_termination },
         Scenario { name: "error-syntax", about: "a syntactically broken message: a 400-range error", media: false, run: err_syntax },
@@ -802,6 +803,58 @@ fn release(c: &mut Ctx<'_>) -> R {
         &[411, 430, 435],
         "H.248.1 §6.1 an emptied context is deleted",
     )
+}
+
+fn audit_all_contexts(c: &mut Ctx<'_>) -> R {
+    let (a1, a2) = c.new_context_plain()?;
+    let b1 = c.add_plain("Add T3 (second context)", "$", true, None)?;
+    let r = c.req(
+        "AuditValue * on all contexts",
+        "Context = * { AuditValue = * { Audit { } } }",
+    )?;
+    if let Some((code, text)) = check::first_error(&r) {
+        if code == 501 {
+            return Err(Stop::Na(format!(
+                "the MG does not implement commands on context * (501 {text:?}); an MGC cannot \
+                 list the contexts it forgot"
+            )));
+        }
+        return Err(fail(
+            "H.248.1 7.2.5 AuditValue may name all contexts (*)",
+            format!("error {code} {text:?}"),
+        ));
+    }
+    let TransactionResult::Actions(replies) = &r else {
+        return Err(fail("H.248.1 8.2 the reply carries action replies", "none"));
+    };
+    let mut listed: Vec<(u32, Vec<String>)> = Vec::new();
+    for a in replies {
+        let iq_codec::model::ContextId::Id(id) = a.context else {
+            return Err(fail(
+                "H.248.1 7.2.5 a wildcarded context is answered per context",
+                format!("an action reply for context {:?}", a.context),
+            ));
+        };
+        let terms = a.commands.iter().flat_map(check::terms_of).collect();
+        listed.push((id, terms));
+    }
+    for (t, others) in [(&a1, vec![&a1, &a2]), (&b1, vec![&b1])] {
+        let Some((_, terms)) = listed.iter().find(|(id, _)| *id == t.context) else {
+            return Err(fail(
+                "H.248.1 7.2.5 every context is listed",
+                format!("context {} missing from {listed:?}", t.context),
+            ));
+        };
+        for o in others {
+            if !terms.contains(&o.id) {
+                return Err(fail(
+                    "H.248.1 7.2.5 each context's reply names its terminations",
+                    format!("context {}: {terms:?} lacks {}", t.context, o.id),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn err_context(c: &mut Ctx<'_>) -> R {
