@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::Sleep;
@@ -337,18 +336,29 @@ impl ContextTask {
         let n = self.legs.len();
         for k in 0..n {
             let i = (self.next_leg + k) % n;
-            let mut rb = ReadBuf::new(self.core.recv_buf());
-            match self.legs[i].socket.poll_recv_from(cx, &mut rb) {
-                Poll::Ready(Ok(from)) => {
-                    self.next_leg = i + 1;
-                    let len = rb.filled().len();
-                    return Poll::Ready(Wake::Datagram { leg: i, len, from });
+            // Readiness first, then the read: the relay buffers are only touched (and, the
+            // first time, allocated) when a datagram is there, so an idle context holds none.
+            loop {
+                match self.legs[i].socket.poll_recv_ready(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(error)) => {
+                        self.next_leg = i + 1;
+                        return Poll::Ready(Wake::RecvError { leg: i, error });
+                    }
+                    Poll::Pending => break,
                 }
-                Poll::Ready(Err(error)) => {
-                    self.next_leg = i + 1;
-                    return Poll::Ready(Wake::RecvError { leg: i, error });
+                match self.legs[i].socket.try_recv_from(self.core.recv_buf()) {
+                    Ok((len, from)) => {
+                        self.next_leg = i + 1;
+                        return Poll::Ready(Wake::Datagram { leg: i, len, from });
+                    }
+                    // Spurious readiness: it is cleared now; poll again to register.
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(error) => {
+                        self.next_leg = i + 1;
+                        return Poll::Ready(Wake::RecvError { leg: i, error });
+                    }
                 }
-                Poll::Pending => {}
             }
         }
         Poll::Pending
@@ -426,7 +436,9 @@ impl ContextTask {
 
 /// The sans-IO relay of one context: a receive buffer, a scratch buffer for protecting,
 /// and the decisions (stream modes, loopback, counters, RTP statistics, SRTP) for each
-/// datagram. Allocation-free per packet.
+/// datagram. Allocation-free per packet; the two buffers are allocated once, when the
+/// first datagram is received, so that idle contexts (most of a gateway's, between calls'
+/// set-up and media) do not hold 4 KiB each.
 #[derive(Debug)]
 pub struct RelayCore {
     events: UnboundedSender<MediaEvent>,
@@ -439,13 +451,17 @@ impl RelayCore {
     pub fn new(events: UnboundedSender<MediaEvent>) -> Self {
         RelayCore {
             events,
-            buf: vec![0; RECV_MAX + TAIL_ROOM],
-            scratch: vec![0; RECV_MAX + TAIL_ROOM],
+            buf: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
     /// Where the next datagram is received ([`RECV_MAX`] octets).
     pub fn recv_buf(&mut self) -> &mut [u8] {
+        if self.buf.is_empty() {
+            self.buf = vec![0; RECV_MAX + TAIL_ROOM];
+            self.scratch = vec![0; RECV_MAX + TAIL_ROOM];
+        }
         &mut self.buf[..RECV_MAX]
     }
 
@@ -481,6 +497,10 @@ impl RelayCore {
         now: Instant,
     ) {
         let len = len.min(RECV_MAX);
+        if self.buf.is_empty() {
+            // Nothing was received into `recv_buf()`.
+            return;
+        }
         let Some(leg) = legs.get_mut(i) else {
             return;
         };
