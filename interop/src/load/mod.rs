@@ -74,9 +74,10 @@ pub struct LoadArgs {
     #[arg(long, value_name = "N")]
     pub warmup: Option<u64>,
     /// Memory soak (issue 10): a warm-up of --warmup sessions (default 1000, repeated for at
-    /// least 35 s), then --sessions (default 100000); RSS of iq-alg and iq-agw after each,
-    /// measured 35 s after the traffic stopped (the daemons' 30 s caches of replies have
-    /// expired by then), and the ratio; exit status 1 if either grew by more than 10%.
+    /// least 65 s), then --sessions (default 100000); RSS of iq-alg and iq-agw after each,
+    /// measured 65 s after the traffic stopped (the daemons' 60 s LONG-TIMER window of finished
+    /// transactions and their 30 s caches of replies have expired by then), and the ratio; exit
+    /// status 1 if either grew by more than 10%.
     #[arg(long)]
     pub soak: bool,
     /// RUST_LOG of the daemons it starts (their default, "info", as deployed).
@@ -551,8 +552,11 @@ struct ReportSoak {
     within_10_percent: bool,
 }
 
-/// Longer than the daemons' 30 s caches (H.248 LONG-TIMER, the ng reply cache).
-const SOAK_SETTLE_SECS: u64 = 35;
+/// Longer than what the daemons keep for a while on purpose: finished Iq transactions for the
+/// H.248 LONG-TIMER window (iq-link's `long_request_timer`, 60 s), Iq replies for repetitions
+/// (30 s), the ng reply cache (30 s). The warm-up lasts as long, so that these windows are
+/// full (and their tables at their steady size) before the first measurement.
+const SOAK_SETTLE_SECS: u64 = 65;
 
 /// `iq-interop load`. Exit status 0 when every session was set up and released, 1 when some
 /// failed (or `--soak` saw memory grow by more than 10%), 2 when the run could not be made.
@@ -618,9 +622,10 @@ fn run_inner(args: &LoadArgs) -> Result<bool, String> {
         tag: format!("{tag}-{phase}"),
     };
     // What the daemons keep for a while on purpose must have expired before memory is
-    // compared (--soak): replies to repeated Iq requests (H.248 LONG-TIMER, 30 s) and to
-    // retransmitted ng requests (the ALG's reply cache, 30 s; it expires entries when a request
-    // comes, hence the `statistics` query). Otherwise a short pause.
+    // compared (--soak): finished Iq transactions (H.248 LONG-TIMER, 60 s), replies to repeated
+    // Iq requests (30 s) and to retransmitted ng requests (the ALG's reply cache, 30 s; it
+    // expires entries when a request comes, hence the `statistics` query). Otherwise a short
+    // pause.
     let settle = || {
         if args.soak {
             std::thread::sleep(Duration::from_secs(SOAK_SETTLE_SECS));

@@ -928,6 +928,12 @@ impl Endpoint {
             }
             Timer::CompletedExpiry(id) => {
                 self.completed.remove(&id);
+                // The window holds (transactions per second) x LONG-TIMER entries: a burst
+                // leaves a table sized for it. Give that memory back once it is mostly empty.
+                let cap = self.completed.capacity();
+                if cap > 1024 && self.completed.len() < cap / 4 {
+                    self.completed.shrink_to(self.completed.len() * 2);
+                }
             }
             Timer::AckFlush => self.ack_at = None,
         }
