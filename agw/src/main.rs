@@ -4,12 +4,28 @@
 //! after a loss, executes the ALG's requests on `iq_agw::control` over the real media plane
 //! (`iq_agw::media::engine`), and sends the Notify requests the media events call for.
 
-/// mimalloc instead of glibc malloc: both daemons allocate and free many small model objects
-/// per request (malloc/free were 20-25% of their profiles). Measured with `iq-interop load
-/// --sessions 20000 --rate 0 --concurrency 300`, alternating builds: CPU per session ALG
-/// 290-333 -> 209-230 us, AGW 291-316 -> 193-224 us (BENCHMARKS.md, control plane).
+/// mimalloc instead of glibc malloc (see `iq_alloc`): both daemons allocate and free many
+/// small model objects per request (malloc/free were 20-25% of their profiles). Measured with
+/// `iq-interop load --sessions 20000 --rate 0 --concurrency 300`, alternating builds: CPU per
+/// session ALG 290-333 -> 209-230 us, AGW 291-316 -> 193-224 us (BENCHMARKS.md).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: iq_alloc::Allocator = iq_alloc::Allocator;
+
+/// How often freed memory is handed back to the system (`iq_alloc::release_free_memory`), so
+/// that an idle daemon's RSS falls back after a burst.
+const RELEASE_MEMORY_EVERY: Duration = Duration::from_secs(2);
+
+/// Run [`iq_alloc::release_free_memory`] every [`RELEASE_MEMORY_EVERY`] on the runtime thread.
+fn spawn_memory_release() {
+    tokio::spawn(async {
+        let mut tick = tokio::time::interval(RELEASE_MEMORY_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            iq_alloc::release_free_memory();
+        }
+    });
+}
 
 use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
@@ -565,6 +581,7 @@ fn main() -> ExitCode {
         }
     };
     rt.block_on(async move {
+        spawn_memory_release();
         info!(
             controller = %s.controller,
             transport = %s.transport.kind,

@@ -9,12 +9,28 @@
 //! ([`iq_alg::procedures`]) run against an AGW chosen among the registered ones
 //! ([`iq_alg::daemon`]).
 
-/// mimalloc instead of glibc malloc: both daemons allocate and free many small model objects
-/// per request (malloc/free were 20-25% of their profiles). Measured with `iq-interop load
-/// --sessions 20000 --rate 0 --concurrency 300`, alternating builds: CPU per session ALG
-/// 290-333 -> 209-230 us, AGW 291-316 -> 193-224 us (BENCHMARKS.md, control plane).
+/// mimalloc instead of glibc malloc (see `iq_alloc`): both daemons allocate and free many
+/// small model objects per request (malloc/free were 20-25% of their profiles). Measured with
+/// `iq-interop load --sessions 20000 --rate 0 --concurrency 300`, alternating builds: CPU per
+/// session ALG 290-333 -> 209-230 us, AGW 291-316 -> 193-224 us (BENCHMARKS.md).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: iq_alloc::Allocator = iq_alloc::Allocator;
+
+/// How often freed memory is handed back to the system (`iq_alloc::release_free_memory`), so
+/// that an idle daemon's RSS falls back after a burst.
+const RELEASE_MEMORY_EVERY: Duration = Duration::from_secs(2);
+
+/// Run [`iq_alloc::release_free_memory`] every [`RELEASE_MEMORY_EVERY`] on the runtime thread.
+fn spawn_memory_release() {
+    tokio::spawn(async {
+        let mut tick = tokio::time::interval(RELEASE_MEMORY_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            iq_alloc::release_free_memory();
+        }
+    });
+}
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -776,6 +792,7 @@ fn main() -> ExitCode {
         }
     };
     rt.block_on(async move {
+        spawn_memory_release();
         let kind = s.transport.kind;
         let mut driver = match MgcDriver::bind(s.mgc, &s.transport, s.listen).await {
             Ok(d) => d,
