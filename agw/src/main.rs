@@ -15,8 +15,16 @@ static GLOBAL: iq_alloc::Allocator = iq_alloc::Allocator;
 /// that an idle daemon's RSS falls back after a burst.
 const RELEASE_MEMORY_EVERY: Duration = Duration::from_secs(2);
 
-/// Run [`iq_alloc::release_free_memory`] every [`RELEASE_MEMORY_EVERY`] on the runtime thread.
+/// Freed memory goes back to the system at once ([`iq_alloc::configure`]), and whatever the
+/// allocator still holds every [`RELEASE_MEMORY_EVERY`] ([`iq_alloc::release_free_memory`], on
+/// the runtime thread).
 fn spawn_memory_release() {
+    match iq_alloc::configure() {
+        iq_alloc::Configured::PurgeDelayFromEnvironment(ms) => {
+            tracing::info!(ms, "allocator purge delay from MIMALLOC_PURGE_DELAY")
+        }
+        _ => tracing::debug!("allocator returns freed memory at once"),
+    }
     tokio::spawn(async {
         let mut tick = tokio::time::interval(RELEASE_MEMORY_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -16,10 +16,9 @@ fn rss_kib() -> u64 {
         .expect("VmRSS")
 }
 
-#[test]
-fn freed_burst_goes_back_to_the_system() {
+/// A burst of small blocks, touched, then freed: (RSS before, at the peak, after the free).
+fn burst() -> (u64, u64, u64) {
     let before = rss_kib();
-    // 256 MiB in 100-byte to 4 KiB blocks, touched so that they are resident.
     let mut blocks: Vec<Vec<u8>> = Vec::new();
     let mut total = 0usize;
     let mut n = 0usize;
@@ -30,22 +29,48 @@ fn freed_burst_goes_back_to_the_system() {
         n += 1;
     }
     let peak = rss_kib();
+    drop(blocks);
+    (before, peak, rss_kib())
+}
+
+/// The daemons' set-up: purge at once (the delay is mimalloc's default here, no environment).
+/// One test only in this file's process: the option is process-wide.
+#[test]
+fn freed_burst_goes_back_to_the_system() {
+    // Without the option: freed and idle past the purge delay, nothing goes back.
+    let (before, peak, freed) = burst();
     assert!(
         peak > before + 200 * 1024,
         "the burst is not resident: {before} -> {peak} KiB"
     );
-    drop(blocks);
-    // Past mimalloc's purge delay (1 s), with no allocation activity: nothing is returned yet.
     std::thread::sleep(Duration::from_millis(1500));
     let idle = rss_kib();
     iq_alloc::release_free_memory();
     let released = rss_kib();
     eprintln!(
-        "RSS KiB: before {before}, burst {peak}, freed and idle {idle}, after release_free_memory {released}"
+        "default purge delay, RSS KiB: before {before}, burst {peak}, freed {freed}, idle 1.5 s {idle}, after release_free_memory {released}"
+    );
+    assert!(
+        idle > before + 200 * 1024,
+        "mimalloc returned freed memory while idle ({before} -> {idle} KiB): release_free_memory \
+         would not be needed"
     );
     assert!(
         released < before + 32 * 1024,
         "freed memory still resident after release_free_memory: before {before}, peak {peak}, \
          idle {idle}, after {released} KiB"
+    );
+    // With the daemons' option: back as soon as it is freed.
+    assert_eq!(
+        iq_alloc::configure(),
+        iq_alloc::Configured::PurgeImmediately,
+        "MIMALLOC_PURGE_DELAY set in the environment?"
+    );
+    let (before, peak, freed) = burst();
+    eprintln!("purge at once, RSS KiB: before {before}, burst {peak}, freed {freed}");
+    assert!(peak > before + 200 * 1024);
+    assert!(
+        freed < before + 32 * 1024,
+        "purge_delay 0: freed memory still resident: before {before}, peak {peak}, after {freed} KiB"
     );
 }

@@ -474,18 +474,27 @@ impl Driver<'_, '_> {
         }
     }
 
+    /// Sample memory while the most sessions are held and nothing is in flight: at a new
+    /// maximum (at most every 200 ms), and again every second while that maximum is held, so
+    /// that the sample kept is the last one of the hold. What the daemons keep for a while
+    /// after a burst of set-ups (Iq replies for repetitions, 30 s; the ng reply cache) has
+    /// expired by then with `--hold` beyond 30 s: the figure is what an idle session costs.
     fn maybe_sample(&mut self, now: Instant) {
-        if self.held > self.r.max_held && self.busy == 0 {
-            if self
-                .last_sample
-                .is_some_and(|t| now.duration_since(t) < Duration::from_millis(200))
-            {
-                return;
-            }
-            self.last_sample = Some(now);
-            self.r.max_held = self.held;
-            self.r.held_sample = (self.hooks.sample)();
+        if self.busy != 0 || self.held == 0 || self.held < self.r.max_held {
+            return;
         }
+        let since = self.last_sample.map(|t| now.duration_since(t));
+        let due = if self.held > self.r.max_held {
+            since.is_none_or(|d| d >= Duration::from_millis(200))
+        } else {
+            since.is_none_or(|d| d >= Duration::from_secs(1))
+        };
+        if !due {
+            return;
+        }
+        self.last_sample = Some(now);
+        self.r.max_held = self.held;
+        self.r.held_sample = (self.hooks.sample)();
     }
 }
 
@@ -596,6 +605,10 @@ pub async fn run(cfg: RunConfig, hooks: &mut RunHooks<'_>) -> Result<RunResult, 
         }
         if let Some(Reverse((t, _))) = d.timers.peek() {
             wake = wake.min(*t);
+        }
+        if d.held > 0 && d.busy == 0 {
+            // Sessions held: wake each second to sample memory (see `maybe_sample`).
+            wake = wake.min(Instant::now() + Duration::from_secs(1));
         }
         if wake > Instant::now() {
             tokio::select! {
