@@ -30,6 +30,9 @@
 
 pub mod codes;
 mod sdp;
+mod stored;
+
+use stored::Stored;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -146,8 +149,9 @@ struct Leg {
 struct Stream {
     mode: Option<H248Mode>,
     lc_props: Vec<PropertyParm>,
-    local: Option<LocalRemoteDescriptor>,
-    remote: Option<LocalRemoteDescriptor>,
+    /// Local and Remote, packed ([`stored`]); read with [`Stored::get`].
+    local: Option<Stored>,
+    remote: Option<Stored>,
     /// `xdtls/estab` aimed at this stream.
     establish: bool,
     /// The DTLS role, once fixed.
@@ -162,7 +166,10 @@ struct Term {
     ts_props: Vec<PropertyParm>,
     service_state: Option<ServiceState>,
     out_of_service: bool,
-    streams: BTreeMap<u16, Stream>,
+    /// Boxed: a B-tree leaf holds room for 11 values, and a `Stream` (with its leg's spec) is
+    /// some hundreds of bytes, so unboxed a one-stream termination carried kilobytes of empty
+    /// slots per idle session.
+    streams: BTreeMap<u16, Box<Stream>>,
     events: Option<EventsDescriptor>,
     signals: Option<Vec<SignalsItem>>,
     /// `xdtls/estab` without a stream: applies to every stream.
@@ -1013,10 +1020,10 @@ impl<M: MediaPlane> Control<M> {
                             if sdp::has_choose(l) {
                                 choose_in.push(sid);
                             }
-                            s.local = (!l.groups.is_empty()).then(|| l.clone());
+                            s.local = (!l.groups.is_empty()).then(|| Stored::new(l));
                         }
                         if let Some(rm) = &p.remote {
-                            s.remote = (!rm.groups.is_empty()).then(|| rm.clone());
+                            s.remote = (!rm.groups.is_empty()).then(|| Stored::new(rm));
                         }
                     }
                 }
@@ -1069,13 +1076,13 @@ impl<M: MediaPlane> Control<M> {
             self.sync_stream(now, t, sid, &default_realm, undo)?;
             if choose_in.contains(&sid) {
                 let s = &t.streams[&sid];
-                let l = s.local.clone().unwrap_or_default();
+                let l = s.local.as_ref().map(Stored::get).unwrap_or_default();
                 if let Some((_, v)) = reply_media.as_mut() {
                     v.push((sid, l));
                 }
             } else if let (Some(s), Some(l)) = (t.streams.get(&sid), &t.streams[&sid].leg) {
-                if let Some(local) = &s.local {
-                    if let Some(sdp) = sdp::first_sdp(local, "Local")? {
+                if let Some(local) = s.local.as_ref().map(Stored::get) {
+                    if let Some(sdp) = sdp::first_sdp(&local, "Local")? {
                         sdp::check_local_matches(&sdp, &l.info)?;
                     }
                 }
@@ -1135,19 +1142,20 @@ impl<M: MediaPlane> Control<M> {
         let context = t.context;
         let serial = u64::from(context);
         let s = t.streams.get_mut(&sid).expect("stream exists");
-        let local = match &s.local {
+        let local_d = s.local.as_ref().map(Stored::get);
+        let local = match &local_d {
             Some(l) => sdp::first_sdp(l, "Local")?,
             None => None,
         };
-        let remote = match &s.remote {
+        let remote = match s.remote.as_ref().map(Stored::get) {
             Some(r) => {
-                if sdp::has_choose(r) {
+                if sdp::has_choose(&r) {
                     return Err(err(
                         BAD_VALUE,
                         "Remote: CHOOSE ($) is not allowed in Remote",
                     ));
                 }
-                sdp::first_sdp(r, "Remote")?
+                sdp::first_sdp(&r, "Remote")?
             }
             None => None,
         };
@@ -1172,7 +1180,7 @@ impl<M: MediaPlane> Control<M> {
             (None, None) => {
                 if local
                     .as_ref()
-                    .is_some_and(|_| s.local.as_ref().is_some_and(sdp::has_choose))
+                    .is_some_and(|_| local_d.as_ref().is_some_and(sdp::has_choose))
                 {
                     return Err(err(BAD_VALUE, "Local: $ without an m= line"));
                 }
@@ -1263,9 +1271,9 @@ impl<M: MediaPlane> Control<M> {
         }
         // Fill the Local's `$`.
         if let (Some(l), Some(mut sdp)) = (&s.leg, local) {
-            if s.local.as_ref().is_some_and(sdp::has_choose) {
+            if local_d.as_ref().is_some_and(sdp::has_choose) {
                 sdp::fill_local(&mut sdp, &l.info, kind, serial)?;
-                s.local = Some(LocalRemoteDescriptor::from(&sdp));
+                s.local = Some(Stored::new(&LocalRemoteDescriptor::from(&sdp)));
             }
         }
         Ok(())
@@ -1635,8 +1643,8 @@ impl<M: MediaPlane> Control<M> {
                         reserve_value: None,
                         props: s.lc_props.clone(),
                     }),
-                    local: s.local.clone(),
-                    remote: s.remote.clone(),
+                    local: s.local.as_ref().map(Stored::get),
+                    remote: s.remote.as_ref().map(Stored::get),
                     statistics: None,
                 },
             })
@@ -1683,7 +1691,8 @@ impl<M: MediaPlane> Control<M> {
                 .remote
                 .as_ref()
                 .or(s.local.as_ref())
-                .and_then(|d| sdp::first_sdp(d, "").ok().flatten())
+                .map(Stored::get)
+                .and_then(|d| sdp::first_sdp(&d, "").ok().flatten())
                 .and_then(|x| sdp::clock_rate(&x));
             match rate {
                 Some(r) if r > 0 => {
