@@ -18,16 +18,18 @@
 /// `#[global_allocator] static GLOBAL: iq_alloc::Allocator = iq_alloc::Allocator;`.
 pub use mimalloc::MiMalloc as Allocator;
 
-/// Give memory that is free and past its purge delay back to the system (`mi_collect(false)`:
-/// the calling thread's heap, then the shared arenas). Cheap when there is nothing to give
-/// back; call it every few seconds from the thread that does the allocating.
+/// Give memory that is free back to the system (`mi_collect(true)`: the calling thread's heap,
+/// including the empty pages it retains per size class for reuse, then the shared arenas).
+/// `mi_collect(false)` leaves those retained pages: a paced 100,000-session soak of the AGW
+/// ended 6 MB above where it started with it. Cheap (a walk over the heap's pages); call it
+/// every few seconds from the thread that does the allocating.
 pub fn release_free_memory() {
     // SAFETY: `mi_collect` takes no pointers and has no preconditions: it walks mimalloc's own
     // structures for the calling thread and the process-wide arenas. It is sound to call at
     // any time, from any thread, whether or not mimalloc is the global allocator.
     #[allow(unsafe_code)]
     unsafe {
-        libmimalloc_sys::mi_collect(false)
+        libmimalloc_sys::mi_collect(true)
     }
 }
 
