@@ -5,12 +5,11 @@
 //! request, and mimalloc took about 30% off their CPU per session compared with glibc malloc
 //! (BENCHMARKS.md, control plane). mimalloc returns freed pages to the system lazily (after a
 //! purge delay, 1 s) and only while the allocating thread keeps allocating; a daemon that goes
-//! quiet after a burst would keep the burst's peak as its RSS indefinitely, and one that keeps
-//! working returns it in steps that make its RSS jump by megabytes (a soak of the AGW measured
-//! 14.0 MB before and 20.2 MB after 100,000 sessions with no live data left). So each daemon
-//! calls [`configure`] once (purge at once: a freed page goes back when it is freed; the CPU
-//! per session did not change measurably) and [`release_free_memory`] on a short timer, from its
-//! (single) runtime thread.
+//! quiet after a burst would keep the burst's peak as its RSS indefinitely (the test in
+//! `tests/release.rs`: 299 MB stay resident after a 256 MiB burst is freed). So each daemon calls
+//! [`configure`] once (purge at once: a freed page goes back when it is freed; the CPU per session
+//! did not change measurably) and [`release_free_memory`] on a short timer, from its (single)
+//! runtime thread.
 
 #![deny(unsafe_code)]
 
@@ -20,9 +19,8 @@ pub use mimalloc::MiMalloc as Allocator;
 
 /// Give memory that is free back to the system (`mi_collect(true)`: the calling thread's heap,
 /// including the empty pages it retains per size class for reuse, then the shared arenas).
-/// `mi_collect(false)` leaves those retained pages: a paced 100,000-session soak of the AGW
-/// ended 6 MB above where it started with it. Cheap (a walk over the heap's pages); call it
-/// every few seconds from the thread that does the allocating.
+/// Cheap (a walk over the heap's pages); call it every few seconds from the thread that does
+/// the allocating.
 pub fn release_free_memory() {
     // SAFETY: `mi_collect` takes no pointers and has no preconditions: it walks mimalloc's own
     // structures for the calling thread and the process-wide arenas. It is sound to call at
