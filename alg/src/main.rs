@@ -16,29 +16,9 @@
 #[global_allocator]
 static GLOBAL: iq_alloc::Allocator = iq_alloc::Allocator;
 
-/// How often freed memory is handed back to the system (`iq_alloc::release_free_memory`), so
-/// that an idle daemon's RSS falls back after a burst.
+/// How often freed memory is handed back to the system (`iq_alloc::spawn_release`), so that
+/// an idle daemon's RSS falls back after a burst.
 const RELEASE_MEMORY_EVERY: Duration = Duration::from_secs(2);
-
-/// Freed memory goes back to the system at once ([`iq_alloc::configure`]), and whatever the
-/// allocator still holds every [`RELEASE_MEMORY_EVERY`] ([`iq_alloc::release_free_memory`], on
-/// the runtime thread).
-fn spawn_memory_release() {
-    match iq_alloc::configure() {
-        iq_alloc::Configured::PurgeDelayFromEnvironment(ms) => {
-            tracing::info!(ms, "allocator purge delay from MIMALLOC_PURGE_DELAY")
-        }
-        _ => tracing::debug!("allocator returns freed memory at once"),
-    }
-    tokio::spawn(async {
-        let mut tick = tokio::time::interval(RELEASE_MEMORY_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            iq_alloc::release_free_memory();
-        }
-    });
-}
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -800,7 +780,7 @@ fn main() -> ExitCode {
         }
     };
     rt.block_on(async move {
-        spawn_memory_release();
+        iq_alloc::spawn_release(RELEASE_MEMORY_EVERY);
         let kind = s.transport.kind;
         let mut driver = match MgcDriver::bind(s.mgc, &s.transport, s.listen).await {
             Ok(d) => d,

@@ -9,7 +9,7 @@
 //! `tests/release.rs`: 299 MB stay resident after a 256 MiB burst is freed). So each daemon calls
 //! [`configure`] once (purge at once: a freed page goes back when it is freed; the CPU per session
 //! did not change measurably) and [`release_free_memory`] on a short timer, from its (single)
-//! runtime thread.
+//! runtime thread: both are [`spawn_release`].
 
 #![deny(unsafe_code)]
 
@@ -63,4 +63,23 @@ pub fn configure() -> Configured {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0)
     };
     Configured::PurgeImmediately
+}
+
+/// The daemons' set-up: [`configure`] (logged), then a task on the current tokio runtime that
+/// calls [`release_free_memory`] every `every`, on the runtime's thread.
+pub fn spawn_release(every: std::time::Duration) {
+    match configure() {
+        Configured::PurgeDelayFromEnvironment(ms) => {
+            tracing::info!(ms, "allocator purge delay from MIMALLOC_PURGE_DELAY")
+        }
+        Configured::PurgeImmediately => tracing::debug!("allocator returns freed memory at once"),
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            release_free_memory();
+        }
+    });
 }
