@@ -10,6 +10,14 @@
 //! [`configure`] once (purge at once: a freed page goes back when it is freed; the CPU per session
 //! did not change measurably) and [`release_free_memory`] on a short timer, from its (single)
 //! runtime thread: both are [`spawn_release`].
+//!
+//! [`configure`] also turns transparent huge pages off for the process. mimalloc asks for them
+//! on its arenas by default (`madvise(MADV_HUGEPAGE)`, honoured where the kernel's THP mode is
+//! `madvise` or `always`), and a 2 MiB huge page stays resident as long as one small block in
+//! it lives: the paced 100,000-session soak (BENCHMARKS.md) ended with the AGW 5.6 MB (x1.40)
+//! above where it began, with 0.3 MB of live heap, and both daemons showed 2,048 KiB of
+//! `AnonHugePages` in `/proc/PID/smaps_rollup` while under load. The daemons' heaps are a few
+//! MB; huge pages buy them nothing.
 
 #![deny(unsafe_code)]
 
@@ -38,9 +46,20 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 const DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 1000;
 
 /// What [`configure`] did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Configured {
+    /// The purge setting.
+    pub purge: Purge,
+    /// Whether transparent huge pages are now off for the process (`prctl(PR_SET_THP_DISABLE)`
+    /// on Linux; elsewhere there is nothing to turn off).
+    pub huge_pages_off: std::io::Result<()>,
+}
+
+/// The purge delay [`configure`] left in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Configured {
+pub enum Purge {
     /// Freed memory is now purged at once.
     PurgeImmediately,
     /// `MIMALLOC_PURGE_DELAY` in the environment set another delay (milliseconds): kept.
@@ -48,31 +67,60 @@ pub enum Configured {
 }
 
 /// Make mimalloc return freed pages to the system as soon as they are free, unless the
-/// environment (`MIMALLOC_PURGE_DELAY`) chose a delay. Call once at start.
+/// environment (`MIMALLOC_PURGE_DELAY`) chose a delay, and turn transparent huge pages off for
+/// the process (the crate docs say why). Call once, early.
 pub fn configure() -> Configured {
+    Configured {
+        purge: purge_at_once(),
+        huge_pages_off: huge_pages_off(),
+    }
+}
+
+fn purge_at_once() -> Purge {
     // SAFETY: option getters and setters take and return plain integers; any option index is
     // accepted (out-of-range ones are ignored by mimalloc), and options may be set at any time.
     #[allow(unsafe_code)]
     let current = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
     if current != DEFAULT_PURGE_DELAY_MS {
-        return Configured::PurgeDelayFromEnvironment(current);
+        return Purge::PurgeDelayFromEnvironment(current);
     }
     // SAFETY: as above.
     #[allow(unsafe_code)]
     unsafe {
         libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0)
     };
-    Configured::PurgeImmediately
+    Purge::PurgeImmediately
+}
+
+/// No transparent huge pages for this process from now on: faults and khugepaged both honour
+/// the flag, whatever the system-wide THP mode. (mimalloc itself no longer asks for them: the
+/// `no_thp` build feature.)
+#[cfg(target_os = "linux")]
+fn huge_pages_off() -> std::io::Result<()> {
+    nix::sys::prctl::set_thp_disable(true).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn huge_pages_off() -> std::io::Result<()> {
+    Ok(())
 }
 
 /// The daemons' set-up: [`configure`] (logged), then a task on the current tokio runtime that
 /// calls [`release_free_memory`] every `every`, on the runtime's thread.
 pub fn spawn_release(every: std::time::Duration) {
-    match configure() {
-        Configured::PurgeDelayFromEnvironment(ms) => {
+    let configured = configure();
+    match configured.purge {
+        Purge::PurgeDelayFromEnvironment(ms) => {
             tracing::info!(ms, "allocator purge delay from MIMALLOC_PURGE_DELAY")
         }
-        Configured::PurgeImmediately => tracing::debug!("allocator returns freed memory at once"),
+        Purge::PurgeImmediately => tracing::debug!("allocator returns freed memory at once"),
+    }
+    if let Err(e) = configured.huge_pages_off {
+        tracing::warn!(
+            error = %e,
+            "could not turn transparent huge pages off; the RSS may stay up to 2 MiB per huge \
+             page above the live heap after load"
+        );
     }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);

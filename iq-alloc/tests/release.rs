@@ -61,11 +61,15 @@ fn freed_burst_goes_back_to_the_system() {
          idle {idle}, after {released} KiB"
     );
     // With the daemons' option: back as soon as it is freed.
+    let configured = iq_alloc::configure();
     assert_eq!(
-        iq_alloc::configure(),
-        iq_alloc::Configured::PurgeImmediately,
+        configured.purge,
+        iq_alloc::Purge::PurgeImmediately,
         "MIMALLOC_PURGE_DELAY set in the environment?"
     );
+    configured
+        .huge_pages_off
+        .expect("transparent huge pages turned off");
     let (before, peak, freed) = burst();
     eprintln!("purge at once, RSS KiB: before {before}, burst {peak}, freed {freed}");
     assert!(peak > before + 200 * 1024);
