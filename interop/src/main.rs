@@ -12,6 +12,7 @@ mod conformance;
 mod lab;
 mod load;
 mod replay;
+mod stop;
 mod trace;
 mod trace_cmd;
 

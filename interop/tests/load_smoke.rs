@@ -144,3 +144,108 @@ fn few_hundred_sessions_set_up_and_released() {
     }
     assert!(r["soak"].is_null());
 }
+
+/// The process IDs whose parent is `ppid` (from `/proc/*/stat`).
+fn children_of(ppid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // after "(comm)": state, ppid
+        let parent = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if parent == Some(ppid) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Alive and not a zombie.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rfind(')')
+            .and_then(|i| s[i + 1..].split_whitespace().next())
+            .is_some_and(|st| st != "Z" && st != "X")
+    })
+}
+
+/// `kill -TERM` sent to the tool alone (as a CI timeout or a lab engineer's `kill` does; not
+/// Ctrl-C, which reaches the whole process group) stops the daemons it started, and the tool
+/// exits with 130. Before, both daemons kept running after the tool was gone.
+#[test]
+fn a_signalled_load_run_stops_its_daemons() {
+    let alg = common::bin("iq-alg", "iq-alg");
+    common::bin("iq-agw", "iq-agw");
+    let bin_dir = alg.parent().expect("bin dir").to_path_buf();
+    let mut tool = Command::new(env!("CARGO_BIN_EXE_iq-interop"))
+        .args([
+            "load",
+            "--sessions",
+            "1000000",
+            "--rate",
+            "50",
+            "--concurrency",
+            "10",
+            "--agws",
+            "1",
+            "--bin-dir",
+        ])
+        .arg(&bin_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("iq-interop runs");
+    // both daemons up: two children, for a moment (and some sessions under way)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let daemons = loop {
+        let c = children_of(tool.id());
+        if c.len() >= 2 {
+            break c;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the load run did not start its two daemons within 20 s: {c:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let status = Command::new("kill")
+        .args(["-TERM", &tool.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while daemons.iter().any(|&p| alive(p)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let left: Vec<u32> = daemons.iter().copied().filter(|&p| alive(p)).collect();
+    for p in &left {
+        let _ = Command::new("kill")
+            .args(["-KILL", &p.to_string()])
+            .status();
+    }
+    let out = tool.wait_with_output().expect("the tool exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        left.is_empty(),
+        "daemons {left:?} (of {daemons:?}) still running 10 s after the tool got SIGTERM; \
+         its stderr:\n{stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "exit status after SIGTERM: {}; stderr:\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains("SIGTERM: stopping the daemons it started"),
+        "no word of the stop on stderr:\n{stderr}"
+    );
+}

@@ -151,6 +151,7 @@ impl Daemon {
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {} ({}): {e}", name, bin.display()))?;
+        crate::stop::track_daemon(child.id());
         let lines = Arc::new(Mutex::new(Vec::new()));
         let log = std::fs::File::create(dir.join(format!("{name}.log"))).ok();
         let log = Arc::new(Mutex::new(log));
@@ -239,6 +240,7 @@ impl Daemon {
     /// SIGTERM, then kill after a grace time.
     pub fn stop(&mut self) {
         terminate(&mut self.child);
+        crate::stop::forget_daemon(self.child.id());
     }
 }
 
@@ -262,6 +264,7 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        crate::stop::forget_daemon(self.child.id());
     }
 }
 

@@ -219,55 +219,19 @@ fn pick_root_subnet(pid: u32) -> Result<(Ipv4Addr, Ipv4Addr), String> {
     Err("no free /30 in 10.254.0.0/16 for the SIP proxy link".into())
 }
 
-/// Watch for SIGINT, SIGTERM and SIGHUP on a thread: tear down, exit 130. Returns once the
-/// handlers are installed.
+/// On SIGINT, SIGTERM or SIGHUP (after the daemons are stopped, `crate::stop`): tear down,
+/// exit 130. Returns once the handler is installed.
 fn install_signal_handler(net: Arc<Net>, keep: bool) -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::channel::<Result<(), String>>();
-    std::thread::spawn(move || {
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                let _ = tx.send(Err(format!("signal handler runtime: {e}")));
-                return;
-            }
-        };
-        let name = rt.block_on(async {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (term, hup, int) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::hangup()),
-                signal(SignalKind::interrupt()),
-            );
-            let (mut term, mut hup, mut int) = match (term, hup, int) {
-                (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                    let _ = tx.send(Err(format!("signal handler: {e}")));
-                    return None;
-                }
-            };
-            let _ = tx.send(Ok(()));
-            Some(tokio::select! {
-                _ = int.recv() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-                _ = hup.recv() => "SIGHUP",
-            })
-        });
-        if let Some(name) = name {
-            net.interrupted.store(true, Ordering::SeqCst);
-            eprintln!("iq-interop lab --netns: {name}: removing the namespaces of this run");
-            let removed = net.teardown();
-            eprintln!("netns: removed {}", removed.join(" "));
-            if !keep {
-                remove_run_dirs(net.pid);
-            }
-            std::process::exit(130);
+    crate::stop::on_signal(move |name| {
+        net.interrupted.store(true, Ordering::SeqCst);
+        eprintln!("iq-interop lab --netns: {name}: removing the namespaces of this run");
+        let removed = net.teardown();
+        eprintln!("netns: removed {}", removed.join(" "));
+        if !keep {
+            remove_run_dirs(net.pid);
         }
     });
-    rx.recv()
-        .map_err(|_| "signal handler thread died".to_string())?
+    crate::stop::install()
 }
 
 /// The lab's configuration and log directories of run `pid` (`$TMPDIR/iq-lab-<pid>-<stamp>`),

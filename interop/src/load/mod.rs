@@ -116,6 +116,7 @@ impl Proc {
             .stderr(err)
             .spawn()
             .map_err(|e| format!("cannot start {name} ({}): {e}", bin.display()))?;
+        crate::stop::track_daemon(child.id());
         Ok(Proc {
             name: name.to_string(),
             child,
@@ -166,6 +167,7 @@ impl Proc {
 
     fn stop(&mut self) {
         crate::lab::daemons::terminate(&mut self.child);
+        crate::stop::forget_daemon(self.child.id());
     }
 }
 
@@ -173,6 +175,7 @@ impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        crate::stop::forget_daemon(self.child.id());
     }
 }
 
