@@ -184,7 +184,7 @@ fn a_signalled_load_run_stops_its_daemons() {
     let alg = common::bin("iq-alg", "iq-alg");
     common::bin("iq-agw", "iq-agw");
     let bin_dir = alg.parent().expect("bin dir").to_path_buf();
-    let mut tool = Command::new(env!("CARGO_BIN_EXE_iq-interop"))
+    let tool = Command::new(env!("CARGO_BIN_EXE_iq-interop"))
         .args([
             "load",
             "--sessions",
