@@ -103,6 +103,9 @@ use tracing::{debug, error, info, warn};
 ///   max_sessions = 100000        # new offers beyond this many sessions are refused with
 ///                                # "overloaded" (established sessions are kept); 0 = no cap
 ///   max_sessions_per_client = 0  # the same per ng client address; 0 = no cap
+///   reply_cache_kib = 32768      # replies kept for retransmitted requests (same cookie,
+///                                # answered again, not executed again) for 30 s, in at most
+///                                # this much memory; beyond, the oldest go first
 ///
 ///   [procedures]
 ///   actpass = "agw-client"       # UE offers a=setup:actpass: AGW is DTLS "agw-client"
@@ -176,6 +179,8 @@ struct NgSection {
     max_sessions: usize,
     #[serde(default)]
     max_sessions_per_client: usize,
+    #[serde(default = "default_reply_cache_kib")]
+    reply_cache_kib: usize,
 }
 
 impl Default for NgSection {
@@ -186,12 +191,16 @@ impl Default for NgSection {
             max_message: default_ng_max_message(),
             max_sessions: default_max_sessions(),
             max_sessions_per_client: 0,
+            reply_cache_kib: default_reply_cache_kib(),
         }
     }
 }
 
 fn default_ng_max_message() -> usize {
     32_768
+}
+fn default_reply_cache_kib() -> usize {
+    iq_alg::daemon::DEFAULT_REPLY_CACHE_BYTES >> 10
 }
 fn default_max_sessions() -> usize {
     100_000
@@ -475,6 +484,7 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
             agws,
             max_sessions: cap(cfg.ng.max_sessions),
             max_sessions_per_client: cap(cfg.ng.max_sessions_per_client),
+            reply_cache_bytes: cfg.ng.reply_cache_kib.saturating_mul(1024),
             ..DaemonConfig::default()
         },
         ng,

@@ -53,6 +53,10 @@ use crate::procedures::{
 };
 use agw::{AgwConf, AgwPool};
 
+/// The ng reply cache's default budget: 32 MiB, about 35,000 replies of a typical offer's size,
+/// which outlasts a 5 s retransmission span up to about 7,000 requests/s.
+pub const DEFAULT_REPLY_CACHE_BYTES: usize = 32 << 20;
+
 /// Daemon configuration.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
@@ -62,8 +66,10 @@ pub struct DaemonConfig {
     pub realms: RealmNames,
     /// The AGWs sessions may use.
     pub agws: Vec<AgwConf>,
-    /// How long ng replies are kept for retransmissions.
+    /// How long ng replies are kept for retransmissions...
     pub reply_cache_ttl: Duration,
+    /// ... unless they would take more than this many bytes (then the oldest go first).
+    pub reply_cache_bytes: usize,
     /// Sessions at most (those being released count): a new offer beyond is refused with
     /// "overloaded", established sessions are kept. `None` = no cap.
     pub max_sessions: Option<usize>,
@@ -78,6 +84,7 @@ impl Default for DaemonConfig {
             realms: RealmNames::default(),
             agws: Vec::new(),
             reply_cache_ttl: Duration::from_secs(30),
+            reply_cache_bytes: DEFAULT_REPLY_CACHE_BYTES,
             max_sessions: None,
             max_sessions_per_client: None,
         }
@@ -178,7 +185,7 @@ impl Daemon {
             sessions: HashMap::new(),
             next_key: 1,
             txns: Vec::new(),
-            cache: ReplyCache::new(config.reply_cache_ttl, 4096),
+            cache: ReplyCache::new(config.reply_cache_ttl, config.reply_cache_bytes),
             out: VecDeque::new(),
             clearing: Vec::new(),
             reconcile: reconcile::Reconciler::default(),
