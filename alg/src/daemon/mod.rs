@@ -210,11 +210,14 @@ impl Daemon {
 
     /// The earliest timer (sessions, context audits).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let sessions = self.timers.first().map(|(t, _)| *t);
-        match (sessions, self.reconcile.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.timers.first().map(|(t, _)| *t),
+            self.reconcile.poll_timeout(),
+            self.cache.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Record session `k`'s timer (after each drain, where its state may have changed).
@@ -266,6 +269,7 @@ impl Daemon {
             self.drain(mgc, now, k);
         }
         self.run_reconcile(mgc, now);
+        self.cache.handle_timeout(now);
     }
 
     // ------------------------------------------------------------------------------ ng

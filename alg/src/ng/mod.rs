@@ -40,6 +40,9 @@ pub struct ReplyCache {
 
 type Key = (SocketAddr, Vec<u8>);
 
+/// How late past its TTL a reply may go when it is expired by the clock.
+pub const EXPIRY_GRAIN: Duration = Duration::from_secs(1);
+
 /// Bytes one cached reply is counted for: cookie and reply, plus the map and queue entries.
 fn cost(key: &Key, reply: &[u8]) -> usize {
     const ENTRY: usize = 128;
@@ -109,6 +112,20 @@ impl ReplyCache {
             }
         }
         Some(())
+    }
+
+    /// When the oldest reply is due to go (rounded up by [`EXPIRY_GRAIN`], so that one wakeup
+    /// expires a second's worth): replies must also go when no request comes to trigger it,
+    /// or the last 30 s of a burst stay in memory for as long as the front is quiet.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.order
+            .front()
+            .map(|(t, _)| *t + self.ttl + EXPIRY_GRAIN)
+    }
+
+    /// Drop the replies whose time is up ([`poll_timeout`](Self::poll_timeout)).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.expire(now);
     }
 
     fn expire(&mut self, now: Instant) {
@@ -208,5 +225,25 @@ mod tests {
         assert!(c.bytes() > 100 * 500);
         assert_eq!(c.check(t + Duration::from_secs(6), p, b"new"), Seen::New);
         assert_eq!((c.len(), c.bytes()), (0, 0));
+    }
+
+    /// Without requests to trigger it, the clock expires the replies: the cache says when.
+    #[test]
+    fn the_clock_expires_replies_when_no_request_comes() {
+        let t = Instant::now();
+        let p: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mut c = ReplyCache::new(Duration::from_secs(30), 1 << 20);
+        assert_eq!(c.poll_timeout(), None);
+        for i in 0..10u64 {
+            let at = t + Duration::from_millis(100 * i);
+            let cookie = format!("c{i}");
+            c.check(at, p, cookie.as_bytes());
+            c.answered(at, p, cookie.as_bytes(), vec![0; 100]);
+        }
+        let due = c.poll_timeout().expect("a deadline");
+        assert_eq!(due, t + Duration::from_secs(30) + EXPIRY_GRAIN);
+        c.handle_timeout(due);
+        // everything answered within the grain after the first is gone at once
+        assert_eq!((c.len(), c.bytes(), c.poll_timeout()), (0, 0, None));
     }
 }
