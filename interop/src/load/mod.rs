@@ -626,14 +626,11 @@ fn run_inner(args: &LoadArgs) -> Result<bool, String> {
     };
     // What the daemons keep for a while on purpose must have expired before memory is
     // compared (--soak): finished Iq transactions (H.248 LONG-TIMER, 60 s), replies to repeated
-    // Iq requests (30 s) and to retransmitted ng requests (the ALG's reply cache, 30 s; it
-    // expires entries when a request comes, hence the `statistics` query). Otherwise a short
-    // pause.
+    // Iq requests (30 s) and to retransmitted ng requests (the ALG's reply cache, 30 s, expired
+    // by its clock). Otherwise a short pause.
     let settle = || {
         if args.soak {
             std::thread::sleep(Duration::from_secs(SOAK_SETTLE_SECS));
-            let _ = alg_stats(lab.alg);
-            std::thread::sleep(Duration::from_millis(500));
         } else {
             std::thread::sleep(Duration::from_millis(1500));
         }
