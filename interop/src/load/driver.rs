@@ -283,7 +283,11 @@ impl Driver<'_, '_> {
         let cookie = self.next_cookie;
         self.next_cookie += 1;
         let body = self.request(i, kind);
-        let msg = wire::encode(format!("{cookie}").as_bytes(), &body, Format::Bencode);
+        let msg = wire::encode(
+            format!("{}_{cookie}", self.cfg.tag).as_bytes(),
+            &body,
+            Format::Bencode,
+        );
         self.r.requests += 1;
         self.transmit(i, &msg).await;
         self.inflight.insert(
@@ -380,8 +384,13 @@ impl Driver<'_, '_> {
     }
 
     async fn on_reply(&mut self, bytes: &[u8], at: Instant) {
+        // `<run tag>_<n>`, as Kamailio's `<pid>_<n>`: the ALG answers a repeated (peer, cookie)
+        // from its reply cache for 30 s, and a later run of this tool may be given a port an
+        // earlier one used; with the bare counter it got that run's replies.
         let Some(cookie) = wire::cookie_of(bytes)
             .and_then(|c| std::str::from_utf8(c).ok())
+            .and_then(|c| c.strip_prefix(self.cfg.tag.as_str()))
+            .and_then(|c| c.strip_prefix('_'))
             .and_then(|c| c.parse::<u64>().ok())
         else {
             // Not one of ours.
@@ -498,6 +507,9 @@ impl Driver<'_, '_> {
     }
 }
 
+/// SO_RCVBUF asked for each ng client socket.
+const CLIENT_RECV_BUFFER: usize = 4 << 20;
+
 /// Run `cfg` against the ALG. Errors: the sockets could not be set up.
 pub async fn run(cfg: RunConfig, hooks: &mut RunHooks<'_>) -> Result<RunResult, String> {
     let bind: SocketAddr = if cfg.alg.is_ipv4() {
@@ -509,11 +521,14 @@ pub async fn run(cfg: RunConfig, hooks: &mut RunHooks<'_>) -> Result<RunResult, 
     let mut socks = Vec::new();
     let mut readers = Vec::new();
     for _ in 0..cfg.sockets.max(1) {
-        let sock = Arc::new(
-            UdpSocket::bind(bind)
-                .await
-                .map_err(|e| format!("ng client socket: {e}"))?,
-        );
+        let sock = UdpSocket::bind(bind)
+            .await
+            .map_err(|e| format!("ng client socket: {e}"))?;
+        // A burst of --concurrency replies must not overflow the default 208 KiB (about 90
+        // datagrams): dropped replies would count as the ALG's retransmissions and timeouts.
+        // The kernel caps it at net.core.rmem_max; a refusal only leaves the default.
+        let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(CLIENT_RECV_BUFFER);
+        let sock = Arc::new(sock);
         let (reader, tx) = (sock.clone(), tx.clone());
         readers.push(tokio::spawn(async move {
             let mut buf = vec![0u8; 65_536];
