@@ -103,6 +103,10 @@ use tracing::{debug, error, info, warn};
 ///   max_sessions = 100000        # new offers beyond this many sessions are refused with
 ///                                # "overloaded" (established sessions are kept); 0 = no cap
 ///   max_sessions_per_client = 0  # the same per ng client address; 0 = no cap
+///   recv_buffer_kib = 4096       # the ng socket's receive buffer (SO_RCVBUF; the kernel caps
+///                                # it at net.core.rmem_max, logged at start): the default
+///                                # 208 KiB holds about 90 requests, and a proxy's burst of
+///                                # offers beyond that is dropped before the daemon sees it
 ///   reply_cache_kib = 32768      # replies kept for retransmitted requests (same cookie,
 ///                                # answered again, not executed again) for 30 s, in at most
 ///                                # this much memory; beyond, the oldest go first
@@ -181,6 +185,8 @@ struct NgSection {
     max_sessions_per_client: usize,
     #[serde(default = "default_reply_cache_kib")]
     reply_cache_kib: usize,
+    #[serde(default = "default_ng_recv_buffer_kib")]
+    recv_buffer_kib: usize,
 }
 
 impl Default for NgSection {
@@ -192,12 +198,16 @@ impl Default for NgSection {
             max_sessions: default_max_sessions(),
             max_sessions_per_client: 0,
             reply_cache_kib: default_reply_cache_kib(),
+            recv_buffer_kib: default_ng_recv_buffer_kib(),
         }
     }
 }
 
 fn default_ng_max_message() -> usize {
     32_768
+}
+fn default_ng_recv_buffer_kib() -> usize {
+    4096
 }
 fn default_reply_cache_kib() -> usize {
     iq_alg::daemon::DEFAULT_REPLY_CACHE_BYTES >> 10
@@ -357,11 +367,36 @@ struct Setup {
     ng_limits: NgLimits,
 }
 
+/// Ask for a receive buffer of `bytes` on the ng socket and log what the kernel granted (Linux
+/// reports twice the usable size, capped by `net.core.rmem_max`).
+fn ng_recv_buffer(sock: &UdpSocket, bytes: usize) {
+    if bytes == 0 {
+        return;
+    }
+    let s = socket2::SockRef::from(sock);
+    if let Err(e) = s.set_recv_buffer_size(bytes) {
+        warn!(%e, asked = bytes, "ng socket: SO_RCVBUF not set");
+        return;
+    }
+    match s.recv_buffer_size() {
+        Ok(got) if got < bytes => warn!(
+            asked_kib = bytes >> 10,
+            granted_kib = got >> 10,
+            "ng socket receive buffer below [ng] recv_buffer_kib (raise net.core.rmem_max): a \
+             burst of requests beyond it is dropped by the kernel"
+        ),
+        Ok(got) => info!(kib = got >> 10, "ng socket receive buffer"),
+        Err(e) => warn!(%e, "ng socket: SO_RCVBUF unreadable"),
+    }
+}
+
 /// What the ng socket's reader lets through.
 #[derive(Debug, Clone)]
 struct NgLimits {
     allow: AllowList,
     max_message: usize,
+    /// SO_RCVBUF asked for the ng socket, bytes.
+    recv_buffer: usize,
 }
 
 fn procedures_config(p: &ProceduresSection) -> Result<(SessionConfig, RealmNames), String> {
@@ -491,6 +526,7 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
         ng_limits: NgLimits {
             allow: ng_allow,
             max_message: cfg.ng.max_message.min(65_507),
+            recv_buffer: cfg.ng.recv_buffer_kib.saturating_mul(1024),
         },
     })
 }
@@ -817,6 +853,7 @@ fn main() -> ExitCode {
                     let at = sock.local_addr().unwrap_or(addr);
                     info!(ng = %at, "ng control on {at}");
                     info!(allow = %s.ng_limits.allow, max_message = s.ng_limits.max_message, "ng clients allowed");
+                    ng_recv_buffer(&sock, s.ng_limits.recv_buffer);
                     tokio::spawn(ng_reader(sock.clone(), ng_tx, s.ng_limits.clone()));
                     Some(sock)
                 }
