@@ -459,7 +459,7 @@ address = "127.0.0.1"
     let mut alg = Proc::spawn("alg", &alg_bin(), alg_cfg, &[]);
     let ng_line = alg.wait_for(&["ng control on"], T);
     let line = alg.wait_for(&["ng socket receive buffer"], T);
-    let granted_kib = (1024 * 1024).min(rmem_max) * 2 >> 10;
+    let granted_kib = ((1024 * 1024).min(rmem_max) * 2) >> 10;
     if rmem_max >= 1024 * 1024 {
         assert!(
             line.contains("INFO") && line.contains(&format!("kib={granted_kib}")),
