@@ -107,7 +107,7 @@ use tracing::{debug, error, info, warn};
 ///                                # it at net.core.rmem_max, logged at start): the default
 ///                                # 208 KiB holds about 90 requests, and a proxy's burst of
 ///                                # offers beyond that is dropped before the daemon sees it
-///   reply_cache_kib = 32768      # replies kept for retransmitted requests (same cookie,
+///   reply_cache_kib = 16384      # replies kept for retransmitted requests (same cookie,
 ///                                # answered again, not executed again) for 30 s, in at most
 ///                                # this much memory; beyond, the oldest go first
 ///
