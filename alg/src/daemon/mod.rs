@@ -1099,6 +1099,9 @@ impl Daemon {
                     }
                     self.stats.sessions_released += 1;
                     self.txns.retain(|(_, _, s, _)| *s != k);
+                    if self.txns.capacity() > 256 && self.txns.len() < self.txns.capacity() / 4 {
+                        self.txns.shrink_to(self.txns.len() * 2);
+                    }
                     shrink_sparse(&mut self.sessions);
                     shrink_sparse(&mut self.by_call);
                     shrink_sparse(&mut self.timer_of);

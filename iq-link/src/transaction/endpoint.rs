@@ -716,6 +716,9 @@ impl Endpoint {
         );
     }
 
+    /// `out` has left `outgoing` (answered, timed out or failed): its timers go, and the table
+    /// gives back the memory of a burst once it is mostly empty (an entry holds the encoded
+    /// request; a table sized for a burst of thousands kept that size).
     fn cancel_outgoing(&mut self, id: TransactionId, out: &mut Outgoing) {
         reschedule(
             &mut self.timers,
@@ -729,6 +732,10 @@ impl Endpoint {
             Timer::RequestDeadline(id),
             None,
         );
+        let cap = self.outgoing.capacity();
+        if cap > 256 && self.outgoing.len() < cap / 4 {
+            self.outgoing.shrink_to(self.outgoing.len() * 2);
+        }
     }
 
     /// Remember a finished outgoing ID for LONG-TIMER (repeated replies, ID allocation).
