@@ -274,6 +274,15 @@ pub struct Endpoint {
     peer_mid: Option<MId>,
 }
 
+/// Give back the memory of a table grown for a burst once it is mostly empty (less than a
+/// quarter of its capacity above `floor`), keeping room for twice what is left.
+fn shrink_if_sparse<K: Eq + std::hash::Hash, V>(m: &mut HashMap<K, V>, floor: usize) {
+    let cap = m.capacity();
+    if cap > floor && m.len() < cap / 4 {
+        m.shrink_to(m.len() * 2);
+    }
+}
+
 impl Endpoint {
     /// A new association endpoint. Fails if the configuration is inconsistent or its encoding
     /// is not available (binary, for now).
@@ -732,10 +741,7 @@ impl Endpoint {
             Timer::RequestDeadline(id),
             None,
         );
-        let cap = self.outgoing.capacity();
-        if cap > 256 && self.outgoing.len() < cap / 4 {
-            self.outgoing.shrink_to(self.outgoing.len() * 2);
-        }
+        shrink_if_sparse(&mut self.outgoing, 256);
     }
 
     /// Remember a finished outgoing ID for LONG-TIMER (repeated replies, ID allocation).
@@ -937,10 +943,7 @@ impl Endpoint {
                 self.completed.remove(&id);
                 // The window holds (transactions per second) x LONG-TIMER entries: a burst
                 // leaves a table sized for it. Give that memory back once it is mostly empty.
-                let cap = self.completed.capacity();
-                if cap > 1024 && self.completed.len() < cap / 4 {
-                    self.completed.shrink_to(self.completed.len() * 2);
-                }
+                shrink_if_sparse(&mut self.completed, 1024);
             }
             Timer::AckFlush => self.ack_at = None,
         }
