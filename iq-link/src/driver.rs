@@ -682,6 +682,8 @@ pub fn init_logs() {
         .with_env_filter(filter)
         .with_writer(std::io::stdout)
         .with_ansi(false)
+        .fmt_fields(crate::logs::Fields)
+        .with_timer(crate::logs::UtcMicros)
         .init();
 }
 
