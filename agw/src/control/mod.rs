@@ -1258,7 +1258,7 @@ impl<M: MediaPlane> Control<M> {
                 self.next_leg += 1;
                 let info = self.media.open(id, &spec, now).map_err(media_error)?;
                 undo.push(Undo::Opened(id));
-                info!(leg = id.0, stream = sid, addr = %info.addr, ?kind, role = ?spec.dtls_role, "leg opened");
+                debug!(leg = id.0, stream = sid, addr = %info.addr, ?kind, role = ?spec.dtls_role, "leg opened");
                 s.leg = Some(Leg { id, spec, info });
             }
             Some(l) if l.spec != spec => {
@@ -1393,7 +1393,7 @@ impl<M: MediaPlane> Control<M> {
                 }
                 None => None,
             };
-            info!(term = id.as_str(), context = ctx, "subtracted");
+            debug!(term = id.as_str(), context = ctx, "subtracted");
             replies.push(CommandReply::Subtract(AmmsReply {
                 termination_ids: vec![id.clone()],
                 audit,

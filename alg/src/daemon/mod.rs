@@ -323,7 +323,7 @@ impl Daemon {
                 return;
             }
         };
-        info!(%peer, command = req.name(), "ng request");
+        debug!(%peer, command = req.name(), "ng request");
         self.stats.ng_request(&req);
         let (cookie, format) = (d.cookie, d.format);
         let done = match req {
@@ -535,7 +535,7 @@ impl Daemon {
         }
         for k in keys {
             if let Some(e) = self.sessions.get_mut(&k) {
-                info!(call_id = %e.call_id, from_tag = %e.from_tag, "ng delete: releasing");
+                debug!(call_id = %e.call_id, from_tag = %e.from_tag, "ng delete: releasing");
                 e.deleted = true;
                 e.session.release(now);
             }
@@ -1072,7 +1072,7 @@ impl Daemon {
                     e.sdp_to.insert(side, text.clone());
                     match e.pending.take() {
                         Some(p) if p.side == side && p.kind == kind => {
-                            info!(call_id = %e.call_id, ?side, ?kind, "ng reply with SDP");
+                            debug!(call_id = %e.call_id, ?side, ?kind, "ng reply with SDP");
                             self.send(now, p.peer, &p.cookie, p.format, &reply::ok_sdp(&text));
                         }
                         other => {
