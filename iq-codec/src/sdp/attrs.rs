@@ -151,13 +151,31 @@ impl Fingerprint {
     /// The digest as upper-case hex pairs joined by `:` (`AA:BB:...`).
     pub fn hex(&self) -> String {
         let mut s = String::with_capacity(self.value.len() * 3);
-        for (i, b) in self.value.iter().enumerate() {
-            if i > 0 {
-                s.push(':');
-            }
-            s.push_str(&format!("{b:02X}"));
-        }
+        self.write_hex(&mut s)
+            .expect("writing to a String does not fail");
         s
+    }
+
+    /// [`Fingerprint::hex`] into a writer: 32 octets at a time through a stack buffer, not a
+    /// `String` (or a writer call) per octet.
+    fn write_hex(&self, w: &mut impl fmt::Write) -> fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut buf = [0u8; 32 * 3];
+        for (n, chunk) in self.value.chunks(32).enumerate() {
+            let mut len = 0;
+            for (i, b) in chunk.iter().enumerate() {
+                if n > 0 || i > 0 {
+                    buf[len] = b':';
+                    len += 1;
+                }
+                buf[len] = HEX[usize::from(b >> 4)];
+                buf[len + 1] = HEX[usize::from(b & 0x0f)];
+                len += 2;
+            }
+            // Only ASCII hex digits and colons were written.
+            w.write_str(std::str::from_utf8(&buf[..len]).map_err(|_| fmt::Error)?)?;
+        }
+        Ok(())
     }
 
     /// Does a certificate digest computed with `hash` match this fingerprint?
@@ -178,7 +196,8 @@ fn check_len(hash: &HashFunction, n: usize) -> Result<(), String> {
 
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.hash, self.hex())
+        write!(f, "{} ", self.hash)?;
+        self.write_hex(f)
     }
 }
 

@@ -218,11 +218,11 @@ impl Block {
 
     pub(crate) fn insert_attr_line(&mut self, mut line: Line) {
         line.eol = self.eol;
-        let name = line.attr_name().unwrap_or("").to_string();
+        let name = line.attr_name().unwrap_or("");
         let pos = self
             .lines
             .iter()
-            .rposition(|l| l.is_attr(&name))
+            .rposition(|l| l.is_attr(name))
             .map_or(self.lines.len(), |i| i + 1);
         self.lines.insert(pos, line);
     }

@@ -13,7 +13,9 @@ pub(crate) fn is_token_char(c: char) -> bool {
 
 /// Non-empty and made of [`is_token_char`] only.
 pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(is_token_char)
+    // Every token char is ASCII, so testing bytes is the same test (a byte of a multi-byte
+    // character is never one), without decoding characters.
+    !s.is_empty() && s.bytes().all(|b| is_token_char(char::from(b)))
 }
 
 /// An m-line proto: tokens joined by `/`.

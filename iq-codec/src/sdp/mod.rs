@@ -52,7 +52,7 @@ pub use error::SdpError;
 pub use fields::{Bandwidth, Choosable, Connection, MediaLine, Origin, Proto};
 
 use fields::is_token;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::ops::{Deref, DerefMut};
 
 /// A line end.
@@ -144,7 +144,10 @@ impl Line {
 
     /// For `a=` lines: the attribute name (before the first `:`).
     pub fn attr_name(&self) -> Option<&str> {
-        (self.kind == 'a').then(|| self.value.split_once(':').map_or(&*self.value, |(n, _)| n))
+        (self.kind == 'a').then(|| match colon(&self.value) {
+            Some(i) => &self.value[..i],
+            None => &self.value,
+        })
     }
 
     /// For `a=` lines: the attribute value (after the first `:`), `None` for a property
@@ -153,13 +156,18 @@ impl Line {
         if self.kind != 'a' {
             return None;
         }
-        self.value.split_once(':').map(|(_, v)| v)
+        colon(&self.value).map(|i| &self.value[i + 1..])
     }
 
     /// Is this `a=<name>...` (name compared ignoring ASCII case)?
     pub fn is_attr(&self, name: &str) -> bool {
-        self.attr_name()
-            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        // Compares the name in place instead of finding the `:` first: the SDP builders ask this
+        // of every line for every attribute they look for (hundreds of calls per session).
+        let v = self.value.as_bytes();
+        self.kind == 'a'
+            && v.len() >= name.len()
+            && v[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+            && (v.len() == name.len() || v[name.len()] == b':')
     }
 
     fn write(&self, f: &mut fmt::Formatter<'_>, last_unterminated: bool) -> fmt::Result {
@@ -178,13 +186,20 @@ impl fmt::Display for Line {
     }
 }
 
+/// Byte offset of the first `:` (ASCII, so a valid `str` boundary); a plain loop, because the
+/// names in front of it are a few bytes long and a general searcher costs more than the scan.
+fn colon(s: &str) -> Option<usize> {
+    s.bytes().position(|b| b == b':')
+}
+
 /// Check one line as `parse` does; `Err(what is wrong)`.
 fn check_line(kind: char, value: &str) -> Result<(), String> {
     if !kind.is_ascii_lowercase() {
         return Err(format!("line type {kind:?} is not a lower-case letter"));
     }
-    if let Some(c) = value.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
-        return Err(format!("{kind}= value contains {c:?}"));
+    // Byte search: the three are ASCII, and this runs for every line parsed or built.
+    if let Some(b) = value.bytes().find(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Err(format!("{kind}= value contains {:?}", char::from(b)));
     }
     match kind {
         'v' if value != "0" => Err(format!("v= must be 0, found '{value}'")),
@@ -206,7 +221,7 @@ fn check_line(kind: char, value: &str) -> Result<(), String> {
             }
         }
         'a' => {
-            let name = value.split_once(':').map_or(value, |(n, _)| n);
+            let name = colon(value).map_or(value, |i| &value[..i]);
             if is_token(name) {
                 Ok(())
             } else {
@@ -316,21 +331,32 @@ impl Media {
 
     /// Set the port (keeps any port count).
     pub fn set_port(&mut self, port: Choosable<u16>) {
-        let ml = self.media_line();
-        let mut p = port.to_string();
-        if let Some(c) = ml.port_count {
-            p = format!("{p}/{c}");
-        }
-        let rest: Vec<String> = self
-            .m
-            .value
-            .split_ascii_whitespace()
-            .skip(2)
-            .map(str::to_string)
-            .collect();
-        let new: Vec<String> = std::iter::once(p).chain(rest).collect();
-        // A port is always valid, so this cannot fail.
-        let _ = self.edit_m(1, &new);
+        // The port is the second field (`<media> <port>[/<count>] <proto> ...`, checked when the
+        // line was read or set): replace it in place, since any port is valid there.
+        let v = &self.m.value;
+        let ws = |b: &u8| b.is_ascii_whitespace();
+        let b = v.as_bytes();
+        let Some(media_end) = b.iter().position(ws) else {
+            return;
+        };
+        let Some(start) = b[media_end..]
+            .iter()
+            .position(|c| !ws(c))
+            .map(|i| media_end + i)
+        else {
+            return;
+        };
+        let end = b[start..]
+            .iter()
+            .position(|c| ws(c) || *c == b'/')
+            .map_or(b.len(), |i| start + i);
+        let mut value = String::with_capacity(v.len() + 5);
+        value.push_str(&v[..start]);
+        // Writing into a `String` does not fail.
+        let _ = write!(value, "{port}");
+        value.push_str(&v[end..]);
+        self.m.value = value;
+        self.m.no = None;
     }
 
     /// Port count (`m=video 49170/2 ...`).
@@ -904,5 +930,61 @@ impl<'de> serde::Deserialize<'de> for Sdp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         Sdp::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_names_match_whole_and_ignoring_case() {
+        let l = |v: &str| Line::new('a', v).unwrap();
+        assert!(l("rtcp-mux").is_attr("rtcp-mux"));
+        assert!(l("RTCP-Mux").is_attr("rtcp-mux"));
+        assert!(
+            !l("rtcp-mux").is_attr("rtcp"),
+            "a prefix of the name is another name"
+        );
+        assert!(!l("rtcp").is_attr("rtcp-mux"));
+        assert!(l("rtcp:9 IN IP4 0.0.0.0").is_attr("rtcp"));
+        assert!(!l("rtcpx:9").is_attr("rtcp"));
+        assert!(l("setup:actpass").is_attr("SETUP"));
+        assert!(
+            !Line::new('b', "AS:64").unwrap().is_attr("AS"),
+            "only a= lines"
+        );
+        assert_eq!(
+            l("fingerprint:sha-256 AB:CD").attr_name(),
+            Some("fingerprint")
+        );
+        assert_eq!(
+            l("fingerprint:sha-256 AB:CD").attr_value(),
+            Some("sha-256 AB:CD")
+        );
+        assert_eq!(l("ice-lite").attr_value(), None);
+        assert_eq!(l("ice-lite").attr_name(), Some("ice-lite"));
+        assert!(Line::new('a', "bad\rname").is_err());
+        assert!(Line::new('a', "x:\u{e9}\0").is_err());
+    }
+
+    #[test]
+    fn set_port_replaces_the_port_only() {
+        let mut sdp = Sdp::parse(
+            "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+             m=audio 9/2 RTP/AVP 0 8\r\nm=video  5004  RTP/AVP 96\r\n",
+        )
+        .unwrap();
+        sdp.media_mut()[0].set_port(Choosable::Value(40000));
+        sdp.media_mut()[1].set_port(Choosable::Choose);
+        let m = &sdp.media()[0];
+        assert_eq!(m.port(), Choosable::Value(40000));
+        assert_eq!(m.media_line().port_count, Some(2));
+        assert_eq!(m.media_line().fmts, ["0", "8"]);
+        assert_eq!(sdp.media()[1].port(), Choosable::Choose);
+        let text = sdp.to_string();
+        assert!(text.contains("m=audio 40000/2 RTP/AVP 0 8\r\n"), "{text}");
+        assert!(text.contains("m=video  $  RTP/AVP 96\r\n"), "{text}");
+        assert_eq!(Sdp::parse(&text).unwrap(), sdp);
     }
 }
