@@ -419,6 +419,27 @@ fn fingerprint_type() {
     }
     assert!(Fingerprint::parse("sha-256 AA:BB").is_err()); // wrong length
     assert!(Fingerprint::parse("sha-1 AAB:CC").is_err());
+    // Hex digits in either case, every octet value; anything else in an octet is an error.
+    let all: Vec<u8> = (0..=255u8).collect();
+    let lower: Vec<String> = all.iter().map(|b| format!("{b:02x}")).collect();
+    let f = Fingerprint::parse(&format!("x-any {}", lower.join(":"))).unwrap();
+    assert_eq!(f.value, all);
+    let f = Fingerprint::parse("sha-1 aB:Cd:eF:09:10:FA:fa:00:11:22:33:44:55:66:77:88:99:aa:BB:cC")
+        .unwrap();
+    assert_eq!(
+        &f.value[..8],
+        &[0xab, 0xcd, 0xef, 0x09, 0x10, 0xfa, 0xfa, 0x00]
+    );
+    for bad in [
+        "x-any 0G",
+        "x-any 01:",
+        "x-any :01",
+        "x-any 01::02",
+        "x-any 0\u{e9}",
+        "x-any 1",
+    ] {
+        assert!(Fingerprint::parse(bad).is_err(), "{bad}");
+    }
     assert!(Fingerprint::parse("sha-1").is_err());
     assert!(Fingerprint::parse("$").is_err()); // CHOOSE is a FingerprintAttr, not a Fingerprint
     let other = Fingerprint::parse("x-hash 01:02").unwrap();

@@ -20,12 +20,19 @@ pub(crate) fn is_token(s: &str) -> bool {
 
 /// An m-line proto: tokens joined by `/`.
 pub(crate) fn is_proto(s: &str) -> bool {
-    s.split('/').all(is_token)
+    s.as_bytes()
+        .split(|&b| b == b'/')
+        .all(|t| !t.is_empty() && t.iter().all(|&b| is_token_char(char::from(b))))
 }
 
 /// Non-empty and without white space or control characters.
 pub(crate) fn is_word(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| !c.is_whitespace() && !c.is_control())
+    if s.is_ascii() {
+        // The same test for ASCII (nearly every SDP word) without decoding characters.
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
+    } else {
+        s.chars().all(|c| !c.is_whitespace() && !c.is_control())
+    }
 }
 
 /// A value that H.248 lets the MGC leave to the MG: `$` (CHOOSE, "MG, fill this in") or a
@@ -465,19 +472,25 @@ impl MediaLine {
     }
 
     pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
-        let f: Vec<&str> = s.split_ascii_whitespace().collect();
-        if f.len() < 4 {
+        let mut it = s.split_ascii_whitespace();
+        let (Some(media), Some(port_field), Some(proto)) = (it.next(), it.next(), it.next()) else {
             return Err(format!(
                 "m= needs '<media> <port> <proto> <fmt> ...' (at least 4 fields), found {}",
-                f.len()
+                s.split_ascii_whitespace().count()
             ));
+        };
+        let fmts: Vec<String> = it.map(str::to_string).collect();
+        if fmts.is_empty() {
+            return Err(
+                "m= needs '<media> <port> <proto> <fmt> ...' (at least 4 fields), found 3".into(),
+            );
         }
-        if !is_token(f[0]) {
-            return Err(format!("m= media '{}' is not a token", f[0]));
+        if !is_token(media) {
+            return Err(format!("m= media '{media}' is not a token"));
         }
-        let (p, count) = match f[1].split_once('/') {
+        let (p, count) = match port_field.split_once('/') {
             Some((p, c)) => (p, Some(c)),
-            None => (f[1], None),
+            None => (port_field, None),
         };
         let port = port(p).map_err(|e| format!("m= {e}"))?;
         let port_count = match count {
@@ -487,18 +500,18 @@ impl MediaLine {
                 _ => return Err(format!("m= port count '{c}' is not a number 1..65535")),
             },
         };
-        if !is_proto(f[2]) {
-            return Err(format!("m= proto '{}' is not valid", f[2]));
+        if !is_proto(proto) {
+            return Err(format!("m= proto '{proto}' is not valid"));
         }
-        if let Some(bad) = f[3..].iter().find(|x| !is_word(x)) {
+        if let Some(bad) = fmts.iter().find(|x| !is_word(x)) {
             return Err(format!("m= format '{bad}' is not valid"));
         }
         Ok(MediaLine {
-            media: f[0].into(),
+            media: media.into(),
             port,
             port_count,
-            proto: Proto::parse(f[2]),
-            fmts: f[3..].iter().map(|x| x.to_string()).collect(),
+            proto: Proto::parse(proto),
+            fmts,
         })
     }
 
@@ -526,5 +539,36 @@ impl fmt::Display for MediaLine {
             write!(f, " {x}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-wise tests give the answers of their definitions on characters.
+    #[test]
+    fn byte_tests_agree_with_the_character_definitions() {
+        let word =
+            |s: &str| !s.is_empty() && s.chars().all(|c| !c.is_whitespace() && !c.is_control());
+        let token = |s: &str| !s.is_empty() && s.chars().all(is_token_char);
+        let proto = |s: &str| s.split('/').all(token);
+        let chars = (0u32..0x3100).filter_map(char::from_u32);
+        for c in chars {
+            for s in [
+                c.to_string(),
+                format!("a{c}"),
+                format!("{c}/b"),
+                format!("a/{c}"),
+            ] {
+                assert_eq!(is_word(&s), word(&s), "is_word({s:?})");
+                assert_eq!(is_token(&s), token(&s), "is_token({s:?})");
+                assert_eq!(is_proto(&s), proto(&s), "is_proto({s:?})");
+            }
+        }
+        for s in ["", "/", "RTP/", "/AVP", "UDP/TLS/RTP/SAVPF", "RTP//AVP"] {
+            assert_eq!(is_proto(s), proto(s), "is_proto({s:?})");
+            assert_eq!(is_word(s), word(s), "is_word({s:?})");
+        }
     }
 }
