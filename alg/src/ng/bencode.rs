@@ -109,7 +109,10 @@ impl Value {
         match self {
             Value::Int(i) => {
                 out.push(b'i');
-                out.extend_from_slice(i.to_string().as_bytes());
+                if *i < 0 {
+                    out.push(b'-');
+                }
+                push_decimal(out, i.unsigned_abs());
                 out.push(b'e');
             }
             Value::Bytes(b) => encode_bytes(b, out),
@@ -133,9 +136,25 @@ impl Value {
 }
 
 fn encode_bytes(b: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(b.len().to_string().as_bytes());
+    push_decimal(out, b.len() as u64);
     out.push(b':');
     out.extend_from_slice(b);
+}
+
+/// `n` in decimal, without the `String` that `to_string` would allocate for every length
+/// prefix of every reply.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// Bounds applied while decoding.
@@ -523,5 +542,26 @@ mod tests {
     fn prefix() {
         let (v, n) = decode_prefix(b"i5exyz", Limits::default()).unwrap();
         assert_eq!((v, n), (Value::Int(5), 3));
+    }
+
+    #[test]
+    fn integers_and_length_prefixes_encode_in_decimal() {
+        for (n, text) in [
+            (0i64, "i0e"),
+            (7, "i7e"),
+            (-7, "i-7e"),
+            (1_000_000, "i1000000e"),
+            (i64::MAX, "i9223372036854775807e"),
+            (i64::MIN, "i-9223372036854775808e"),
+        ] {
+            assert_eq!(Value::Int(n).encode(), text.as_bytes());
+        }
+        for len in [0usize, 9, 10, 99, 100, 12_345] {
+            let v = Value::Bytes(vec![b'x'; len]);
+            let e = v.encode();
+            let prefix = format!("{len}:");
+            assert!(e.starts_with(prefix.as_bytes()), "{len}");
+            assert_eq!(e.len(), prefix.len() + len);
+        }
     }
 }
