@@ -112,6 +112,11 @@ fn spawn_reader<T: Send + 'static>(
     })
 }
 
+/// Most inputs taken per loop turn once one has arrived: those already queued are handled
+/// before the replies and requests they produce are flushed, so that a busy association sends
+/// them in one write instead of one each (and wakes once for them).
+const DRAIN: usize = 64;
+
 enum Step<T> {
     Stop,
     Input(Option<T>),
@@ -292,6 +297,12 @@ impl MgDriver {
                 }
                 MgStep::App(Some(a)) => {
                     on_input(&mut self.mg, now, a);
+                    for _ in 1..DRAIN {
+                        match inputs.try_recv() {
+                            Ok(a) => on_input(&mut self.mg, Instant::now(), a),
+                            Err(_) => break,
+                        }
+                    }
                     continue;
                 }
             };
@@ -299,24 +310,35 @@ impl MgDriver {
                 Step::Stop => return,
                 Step::Timer => self.mg.handle_timeout(now),
                 Step::Input(None) => return,
-                Step::Input(Some((generation, r))) => {
-                    if generation != self.generation {
-                        continue;
-                    }
-                    match r {
-                        Ok(m) if m.peer != self.controller => {
-                            warn!(from = %m.peer, "message from other than the controller dropped")
+                Step::Input(Some(incoming)) => {
+                    self.on_incoming(now, incoming);
+                    for _ in 1..DRAIN {
+                        match self.rx.try_recv() {
+                            Ok(incoming) => self.on_incoming(Instant::now(), incoming),
+                            Err(_) => break,
                         }
-                        Ok(m) => self.mg.handle_input(now, &m.data),
-                        Err(e) if e.is_fatal() => {
-                            info!(controller = %self.controller, %e, "transport lost");
-                            self.close();
-                            self.mg.transport_down(now);
-                        }
-                        Err(e) => debug!(%e, "receive error"),
                     }
                 }
             }
+        }
+    }
+
+    /// One message (or receive error) from the transport.
+    fn on_incoming(&mut self, now: Instant, (generation, r): Incoming) {
+        if generation != self.generation {
+            return;
+        }
+        match r {
+            Ok(m) if m.peer != self.controller => {
+                warn!(from = %m.peer, "message from other than the controller dropped")
+            }
+            Ok(m) => self.mg.handle_input(now, &m.data),
+            Err(e) if e.is_fatal() => {
+                info!(controller = %self.controller, %e, "transport lost");
+                self.close();
+                self.mg.transport_down(now);
+            }
+            Err(e) => debug!(%e, "receive error"),
         }
     }
 
@@ -324,27 +346,24 @@ impl MgDriver {
     where
         E: FnMut(&mut Mg, Instant, mg::Event),
     {
+        let mut batch = Vec::new();
         loop {
             let mut busy = false;
             while let Some(t) = self.mg.poll_transmit() {
                 busy = true;
-                let Some((conn, _)) = &self.conn else {
-                    debug!("no transport, message dropped");
-                    continue;
-                };
-                if let Err(e) = conn.send(&t.bytes, StreamKey::CONTROL).await {
-                    warn!(%e, "send failed");
-                    if e.is_fatal() {
-                        self.close();
-                        self.mg.transport_down(Instant::now());
-                    }
-                }
+                batch.push(t.bytes);
             }
             if let Some(ev) = self.mg.poll_event() {
                 busy = true;
                 match ev {
-                    mg::Event::Connect { target } => self.connect(&target).await,
-                    mg::Event::Disconnect => self.close(),
+                    mg::Event::Connect { target } => {
+                        self.send_batch(&mut batch).await;
+                        self.connect(&target).await
+                    }
+                    mg::Event::Disconnect => {
+                        self.send_batch(&mut batch).await;
+                        self.close()
+                    }
                     ev => {
                         if let (
                             Some(id),
@@ -362,9 +381,33 @@ impl MgDriver {
                 }
             }
             if !busy {
-                return;
+                if batch.is_empty() {
+                    return;
+                }
+                // Sending may fail and change the association's state: look again after.
+                self.send_batch(&mut batch).await;
             }
         }
+    }
+
+    /// Send what one flush produced: on TCP one write for all of it.
+    async fn send_batch(&mut self, batch: &mut Vec<Vec<u8>>) {
+        if batch.is_empty() {
+            return;
+        }
+        let Some((conn, _)) = &self.conn else {
+            debug!(messages = batch.len(), "no transport, messages dropped");
+            batch.clear();
+            return;
+        };
+        if let Err(e) = conn.send_batch(batch, StreamKey::CONTROL).await {
+            warn!(%e, "send failed");
+            if e.is_fatal() {
+                self.close();
+                self.mg.transport_down(Instant::now());
+            }
+        }
+        batch.clear();
     }
 
     async fn connect(&mut self, target: &MId) {
@@ -571,35 +614,56 @@ impl MgcDriver {
                 }
                 Ext::App(Some(i)) => {
                     app.on_input(&mut self.mgc, now, i);
+                    for _ in 1..DRAIN {
+                        match inputs.try_recv() {
+                            Ok(i) => app.on_input(&mut self.mgc, Instant::now(), i),
+                            Err(_) => break,
+                        }
+                    }
                     continue;
                 }
                 Ext::Mgc(Some(m)) => Step::Input(Some(m)),
             };
             match step {
                 Step::Stop | Step::Input(None) | Step::Timer => return,
-                Step::Input(Some(MgcInput::Accepted(c))) => {
-                    let peer = c.peer_addr();
-                    info!(%peer, transport = %c.kind(), "new peer");
-                    let conn = Arc::new(c);
-                    let reader = spawn_reader(conn.clone(), self.tx.clone(), move |r| {
-                        MgcInput::Received(peer, r)
-                    });
-                    if let Some((_, old)) = self.conns.insert(peer, (conn, reader)) {
-                        old.abort();
+                Step::Input(Some(m)) => {
+                    self.on_input(now, m);
+                    for _ in 1..DRAIN {
+                        match self.rx.try_recv() {
+                            Ok(m) => self.on_input(Instant::now(), m),
+                            Err(_) => break,
+                        }
                     }
                 }
-                Step::Input(Some(MgcInput::Received(peer, r))) => match r {
-                    Ok(m) => self.mgc.handle_input(now, peer, &m.data),
-                    Err(e) if e.is_fatal() => {
-                        info!(%peer, %e, "peer transport closed");
-                        if let Some((_, reader)) = self.conns.remove(&peer) {
-                            reader.abort();
-                        }
-                        self.mgc.transport_down(now, peer);
-                    }
-                    Err(e) => debug!(%peer, %e, "receive error"),
-                },
             }
+        }
+    }
+
+    /// One accepted connection, or one message (or receive error) from a peer.
+    fn on_input(&mut self, now: Instant, m: MgcInput) {
+        match m {
+            MgcInput::Accepted(c) => {
+                let peer = c.peer_addr();
+                info!(%peer, transport = %c.kind(), "new peer");
+                let conn = Arc::new(c);
+                let reader = spawn_reader(conn.clone(), self.tx.clone(), move |r| {
+                    MgcInput::Received(peer, r)
+                });
+                if let Some((_, old)) = self.conns.insert(peer, (conn, reader)) {
+                    old.abort();
+                }
+            }
+            MgcInput::Received(peer, r) => match r {
+                Ok(m) => self.mgc.handle_input(now, peer, &m.data),
+                Err(e) if e.is_fatal() => {
+                    info!(%peer, %e, "peer transport closed");
+                    if let Some((_, reader)) = self.conns.remove(&peer) {
+                        reader.abort();
+                    }
+                    self.mgc.transport_down(now, peer);
+                }
+                Err(e) => debug!(%peer, %e, "receive error"),
+            },
         }
     }
 
@@ -615,32 +679,50 @@ impl MgcDriver {
     where
         E: FnMut(&mut Mgc, Instant, mgc::Event),
     {
+        // Consecutive messages to one peer go out together (one write on TCP).
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        let mut batch_to = None;
         loop {
             let mut busy = false;
             while let Some(t) = self.mgc.poll_transmit() {
                 busy = true;
-                let Some((conn, _)) = self.conns.get(&t.to) else {
-                    debug!(to = %t.to, "no connection to the peer, message dropped");
-                    continue;
-                };
-                if let Err(e) = conn.send(&t.bytes, StreamKey::CONTROL).await {
-                    warn!(to = %t.to, %e, "send failed");
-                    if e.is_fatal() {
-                        if let Some((_, reader)) = self.conns.remove(&t.to) {
-                            reader.abort();
-                        }
-                        self.mgc.transport_down(Instant::now(), t.to);
-                    }
+                if let Some(to) = batch_to.filter(|to| *to != t.to) {
+                    self.send_batch(to, &mut batch).await;
                 }
+                batch_to = Some(t.to);
+                batch.push(t.bytes);
             }
             if let Some(ev) = self.mgc.poll_event() {
                 busy = true;
                 on_event(&mut self.mgc, Instant::now(), ev);
             }
             if !busy {
-                return;
+                let Some(to) = batch_to.take() else {
+                    return;
+                };
+                // Sending may fail and change the association's state: look again after.
+                self.send_batch(to, &mut batch).await;
             }
         }
+    }
+
+    /// Send the messages for `to` that one flush produced.
+    async fn send_batch(&mut self, to: SocketAddr, batch: &mut Vec<Vec<u8>>) {
+        let Some((conn, _)) = self.conns.get(&to) else {
+            debug!(%to, messages = batch.len(), "no connection to the peer, messages dropped");
+            batch.clear();
+            return;
+        };
+        if let Err(e) = conn.send_batch(batch, StreamKey::CONTROL).await {
+            warn!(%to, %e, "send failed");
+            if e.is_fatal() {
+                if let Some((_, reader)) = self.conns.remove(&to) {
+                    reader.abort();
+                }
+                self.mgc.transport_down(Instant::now(), to);
+            }
+        }
+        batch.clear();
     }
 }
 

@@ -348,3 +348,26 @@ async fn concurrent_senders_do_not_interleave() {
     })
     .await
 }
+
+#[tokio::test]
+async fn a_batch_is_one_write_of_the_messages_each_framed() {
+    within(async {
+        let cfg = TransportConfig::new(TransportKind::Tcp);
+        let (conn, mut client) = raw_pair(&cfg).await;
+        let batch = vec![SC.to_vec(), REPLY.to_vec(), SC.to_vec()];
+        conn.send_batch(&batch, StreamKey::CONTROL).await.unwrap();
+        // What arrives is the three TPKT frames back to back, in order, and nothing else.
+        let want: Vec<u8> = batch.iter().flat_map(|m| tpkt(m)).collect();
+        let mut got = vec![0u8; want.len()];
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, want);
+        assert_eq!(conn.encoding(), Some(Encoding::Text));
+        // An empty batch writes nothing; the connection still works after it.
+        conn.send_batch(&[], StreamKey::CONTROL).await.unwrap();
+        conn.send(REPLY, StreamKey::CONTROL).await.unwrap();
+        let mut one = vec![0u8; REPLY.len() + 4];
+        client.read_exact(&mut one).await.unwrap();
+        assert_eq!(one, tpkt(REPLY));
+    })
+    .await
+}

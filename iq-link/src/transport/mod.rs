@@ -274,6 +274,22 @@ macro_rules! each {
     };
 }
 
+impl Connection {
+    /// Send `msgs` in order: one write for TCP, one message each for SCTP and UDP (whose
+    /// messages are datagrams). Stops at the first error.
+    pub async fn send_batch(&self, msgs: &[Vec<u8>], key: StreamKey) -> Result<(), TransportError> {
+        match self {
+            Connection::Tcp(c) => c.send_all(msgs).await,
+            _ => {
+                for m in msgs {
+                    self.send(m, key).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 impl Transport for Connection {
     fn kind(&self) -> TransportKind {
         each!(self, c => c.kind())
