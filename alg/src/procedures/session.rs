@@ -690,9 +690,18 @@ impl Inner {
                 .collect();
             builder::outgoing_sdp(input, to_access, &streams, origin).map_err(|e| e.0)
         };
-        let draft = build(self, (0, 0))?;
-        let origin = self.origin_for(dest, &draft);
-        build(self, origin)
+        // The o= version depends on whether the rest changed since the last SDP to `dest`: build
+        // once with a placeholder origin, then put the real session id and version in (the
+        // builder writes nothing else from them).
+        let mut sdp = build(self, (0, 0))?;
+        let (id, version) = self.origin_for(dest, &sdp);
+        let mut o = sdp
+            .origin()
+            .ok_or_else(|| "the built SDP has no o= line".to_string())?;
+        o.session_id = id.to_string();
+        o.session_version = version.to_string();
+        sdp.set_origin(&o).map_err(|e| e.to_string())?;
+        Ok(sdp)
     }
 
     /// Step 3.

@@ -325,8 +325,9 @@ impl Block {
 
     /// Replace (in place) or add `c=`.
     pub fn set_connection(&mut self, c: &Connection) -> Result<(), SdpError> {
-        Connection::parse_str(&c.to_string()).map_err(|m| SdpError::invalid("connection", m))?;
-        self.set_line('c', &c.to_string())
+        let text = c.to_string();
+        Connection::parse_str(&text).map_err(|m| SdpError::invalid("connection", m))?;
+        self.set_line('c', &text)
     }
 
     /// Remove `c=` lines; returns how many.

@@ -516,9 +516,14 @@ impl MediaLine {
     }
 
     pub(crate) fn check(&self) -> Result<(), SdpError> {
+        self.checked_text().map(drop)
+    }
+
+    /// The line's text, if it reads back as this line.
+    pub(crate) fn checked_text(&self) -> Result<String, SdpError> {
         let s = self.to_string();
         match Self::parse_str(&s) {
-            Ok(p) if &p == self => Ok(()),
+            Ok(p) if &p == self => Ok(s),
             Ok(_) => Err(SdpError::invalid(
                 "media (m=)",
                 format!("'{s}' does not read back the same"),
@@ -530,13 +535,16 @@ impl MediaLine {
 
 impl fmt::Display for MediaLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.media, self.port)?;
+        // Plain writes for the strings: `write!` per piece costs more than the piece here.
+        f.write_str(&self.media)?;
+        write!(f, " {}", self.port)?;
         if let Some(c) = self.port_count {
             write!(f, "/{c}")?;
         }
         write!(f, " {}", self.proto)?;
         for x in &self.fmts {
-            write!(f, " {x}")?;
+            f.write_str(" ")?;
+            f.write_str(x)?;
         }
         Ok(())
     }

@@ -264,11 +264,11 @@ impl Media {
     /// A media section with only its `m=` line (CRLF line ends; [`Sdp::push_media`] adopts the
     /// session's).
     pub fn new(m: &MediaLine) -> Result<Media, SdpError> {
-        m.check()?;
+        let value = m.checked_text()?;
         Ok(Media {
             m: Line {
                 kind: 'm',
-                value: m.to_string(),
+                value,
                 eol: Eol::default(),
                 no: None,
             },
