@@ -550,7 +550,7 @@ async fn refusal(flag: std::rc::Rc<std::cell::Cell<bool>>) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logs();
+    let _logs = init_logs();
     let s = match setup(&cli) {
         Ok(s) => s,
         Err(e) => {

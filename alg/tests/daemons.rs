@@ -29,8 +29,20 @@ fn register(transport: &str, encoding: &str) {
     agw.terminate();
     alg.wait_for(&["MG service change", "Forced"], t);
     assert_eq!(agw.wait_exit(t), Some(0));
+    // Log lines are written in batches: the ones logged just before exit are not lost.
+    let last = agw.rest(t);
+    assert!(
+        last.last()
+            .is_some_and(|l| l.contains("INFO iq_agw: stopped")),
+        "the AGW's last line is not \"stopped\": {last:?}"
+    );
     alg.terminate();
     assert_eq!(alg.wait_exit(t), Some(0));
+    let last = alg.rest(t);
+    assert!(
+        last.iter().any(|l| l.contains("shutting down")),
+        "no \"shutting down\" from the ALG at exit: {last:?}"
+    );
 }
 
 #[test]

@@ -392,6 +392,7 @@ impl MgDriver {
 
     /// Send what one flush produced: on TCP one write for all of it.
     async fn send_batch(&mut self, batch: &mut Vec<Vec<u8>>) {
+        crate::logs::flush();
         if batch.is_empty() {
             return;
         }
@@ -708,6 +709,7 @@ impl MgcDriver {
 
     /// Send the messages for `to` that one flush produced.
     async fn send_batch(&mut self, to: SocketAddr, batch: &mut Vec<Vec<u8>>) {
+        crate::logs::flush();
         let Some((conn, _)) = self.conns.get(&to) else {
             debug!(%to, messages = batch.len(), "no connection to the peer, messages dropped");
             batch.clear();
@@ -756,17 +758,20 @@ pub async fn shutdown_signal() {
 }
 
 /// Log to standard output, filtered by `RUST_LOG` (default `info`), without colour codes so that
-/// logs and tests can read the lines.
-pub fn init_logs() {
+/// logs and tests can read the lines. Lines are written in batches (`crate::logs`): keep the
+/// returned guard until the end of `main`, which writes what is left.
+pub fn init_logs() -> crate::logs::Flush {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let flush = crate::logs::start_flushing();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout)
+        .with_writer(crate::logs::Stdout)
         .with_ansi(false)
         .fmt_fields(crate::logs::Fields)
-        .with_timer(crate::logs::UtcMicros)
+        .event_format(crate::logs::LineFormat)
         .init();
+    flush
 }
 
 #[cfg(test)]

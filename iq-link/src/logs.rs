@@ -1,6 +1,6 @@
 //! The daemons' log lines: `tracing-subscriber`'s full format, written at a fraction of its cost.
 //!
-//! The line is the one `tracing_subscriber::fmt()` writes without colours
+//! The line is the one `tracing_subscriber::fmt()` writes without colours ([`LineFormat`])
 //! (`2026-11-28T03:33:34.307870Z  INFO context{ctx=1}: iq_agw::control: added term="ip/acc/t1"
 //! context=1`): tests, scripts and operators read it. Two parts are replaced, because a profile of
 //! the AGW under load (`callgrind`, 1,000 sessions) put a fifth of its instructions in writing
@@ -12,17 +12,193 @@
 //!   quoted as `Debug` quotes them, messages and `Display`/`Debug` values with control
 //!   characters (C0, DEL, C1) escaped, so a peer's text cannot forge or split a line;
 //! - [`UtcMicros`] writes the RFC 3339 timestamp with microseconds, formatting the date and time
-//!   of day once per second instead of once per line.
+//!   of day once per second instead of once per line;
+//! - [`Stdout`] collects lines and writes them to standard output together: before the drivers
+//!   send the messages a turn of their loop produced (so the lines about a message are out before
+//!   it is), at the latest [`FLUSH_EVERY`] after they were logged, at once for warnings and
+//!   errors, when [`FLUSH_AT`] bytes are waiting, and when the [`Flush`] guard is dropped (the
+//!   end of `main`) or a panic is reported. A line per `write` system call was 7 calls per
+//!   session in the AGW.
 
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::{self, Write as _};
+use std::sync::{Mutex, Once, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
-use tracing_subscriber::fmt::FormatFields;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Longest a line waits in the buffer.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
+/// Bytes waiting that make the next line write them all at once.
+pub const FLUSH_AT: usize = 32 * 1024;
+
+/// Lines not yet written.
+static PENDING: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Held while a batch is written, so that batches reach standard output in order.
+static WRITING: Mutex<()> = Mutex::new(());
+
+/// `MakeWriter` for the daemons' standard output (see the module documentation).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stdout;
+
+/// One event's writer: appends to the buffer; dropping it flushes when due.
+#[derive(Debug)]
+pub struct LineWriter {
+    urgent: bool,
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Stdout {
+    type Writer = LineWriter;
+
+    fn make_writer(&'a self) -> LineWriter {
+        LineWriter { urgent: false }
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> LineWriter {
+        LineWriter {
+            urgent: *meta.level() <= tracing::Level::WARN,
+        }
+    }
+}
+
+impl io::Write for LineWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.extend_from_slice(buf);
+        if pending.len() >= FLUSH_AT {
+            self.urgent = true;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        if self.urgent {
+            flush();
+        }
+    }
+}
+
+/// Write the waiting lines to standard output now. The drivers call it before they send what
+/// a turn of their loop produced, so a line about a message is out before the message is.
+pub fn flush() {
+    if PENDING
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .is_empty()
+    {
+        return;
+    }
+    let _order = WRITING.lock().unwrap_or_else(PoisonError::into_inner);
+    let batch = std::mem::take(&mut *PENDING.lock().unwrap_or_else(PoisonError::into_inner));
+    if !batch.is_empty() {
+        let mut out = io::stdout().lock();
+        // Nowhere to report a failed write of the log itself.
+        let _ = out.write_all(&batch);
+        let _ = out.flush();
+    }
+}
+
+/// Flushes the log when dropped: keep it alive for the whole of `main`.
+#[derive(Debug)]
+#[must_use = "dropping the guard flushes the log now, not at the end of main"]
+pub struct Flush(());
+
+impl Drop for Flush {
+    fn drop(&mut self) {
+        flush();
+    }
+}
+
+/// Start the periodic flush and the flush on panic (once per process); the returned guard
+/// flushes when dropped.
+pub fn start_flushing() -> Flush {
+    static START: Once = Once::new();
+    START.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            flush();
+            previous(info);
+        }));
+        // If the thread cannot start, warnings and errors still go out at once and the rest
+        // at FLUSH_AT or at the end.
+        let _ = std::thread::Builder::new()
+            .name("log-flush".into())
+            .spawn(|| loop {
+                std::thread::sleep(FLUSH_EVERY);
+                flush();
+            });
+    });
+    Flush(())
+}
+
+/// The whole line: `tracing-subscriber`'s `Full` format without colours (timestamp, level,
+/// span scope with the spans' fields, target, fields), written with plain string writes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LineFormat;
+
+impl<S, N> FormatEvent<S, N> for LineFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        // Events from the `log` crate carry their real target and level in fields.
+        let normalized = event.normalized_metadata();
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
+        if UtcMicros.format_time(&mut w).is_err() {
+            w.write_str("<unknown time>")?;
+        }
+        w.write_str(match *meta.level() {
+            Level::TRACE => " TRACE ",
+            Level::DEBUG => " DEBUG ",
+            Level::INFO => "  INFO ",
+            Level::WARN => "  WARN ",
+            Level::ERROR => " ERROR ",
+        })?;
+        if let Some(scope) = ctx.event_scope() {
+            let mut seen = false;
+            for span in scope.from_root() {
+                w.write_str(span.metadata().name())?;
+                seen = true;
+                let ext = span.extensions();
+                if let Some(fields) = ext.get::<FormattedFields<N>>() {
+                    if !fields.is_empty() {
+                        w.write_char('{')?;
+                        w.write_str(fields)?;
+                        w.write_char('}')?;
+                    }
+                }
+                w.write_char(':')?;
+            }
+            if seen {
+                w.write_char(' ')?;
+            }
+        }
+        w.write_str(meta.target())?;
+        w.write_str(": ")?;
+        ctx.format_fields(w.by_ref(), event)?;
+        w.write_char('\n')
+    }
+}
 
 /// Field formatter of the daemons' logs: `message` first and bare, then `name=value`,
 /// space-separated, as `tracing-subscriber`'s default.
@@ -308,6 +484,52 @@ mod tests {
             "context{ctx=7 name=\"ip/acc/t1\"}:termination{term=\"x\" neg=-3 ok=true}: "
         ));
         assert!(ours.contains("request answered id=42 commands=[\"Add\", \"Modify\"] contexts=1 kind=DtlsSrtp addr=127.0.0.1:2944 type=\"quoted \\\"text\\\"\""));
+    }
+
+    #[test]
+    fn whole_lines_match_the_stock_format() {
+        let events = || {
+            let span = tracing::info_span!("context", ctx = 7u32);
+            let _g = span.enter();
+            let empty = tracing::info_span!("txn");
+            let _g2 = empty.enter();
+            tracing::info!(term = "ip/acc/t1", context = 1u32, "added");
+            tracing::warn!("no fields");
+            tracing::error!(target: "iq_link::other", code = 500u16, "failed");
+            drop(_g2);
+            drop(_g);
+            tracing::debug!(x = 1u8, "outside any span");
+        };
+        let sink = Sink::default();
+        let stock = {
+            let sub = tracing_subscriber::fmt()
+                .with_writer(sink.clone())
+                .with_ansi(false)
+                .with_max_level(Level::DEBUG)
+                .without_time()
+                .fmt_fields(Fields)
+                .finish();
+            tracing::subscriber::with_default(sub, events);
+            String::from_utf8(std::mem::take(&mut *sink.0.lock().unwrap())).unwrap()
+        };
+        let ours = {
+            let sub = tracing_subscriber::fmt()
+                .with_writer(sink.clone())
+                .with_max_level(Level::DEBUG)
+                .fmt_fields(Fields)
+                .event_format(LineFormat)
+                .finish();
+            tracing::subscriber::with_default(sub, events);
+            String::from_utf8(std::mem::take(&mut *sink.0.lock().unwrap())).unwrap()
+        };
+        assert_eq!(stock.lines().count(), 4, "{stock}");
+        assert_eq!(ours.lines().count(), 4, "{ours}");
+        for (o, s) in ours.lines().zip(stock.lines()) {
+            // Ours carries the timestamp: `2026-11-28T03:33:34.307870Z ` (28 bytes) first.
+            assert_eq!(o.as_bytes()[26..28], *b"Z ", "{o}");
+            assert_eq!(&o[28..], s);
+        }
+        assert!(ours.contains(" INFO context{ctx=7}:txn: iq_link::logs::tests: added term=\"ip/acc/t1\" context=1\n"), "{ours}");
     }
 
     #[test]

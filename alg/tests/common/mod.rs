@@ -150,6 +150,25 @@ impl Proc {
         }
     }
 
+    /// The lines not consumed yet, up to the end of the output (the process has exited).
+    pub fn rest(&mut self, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    out.push(line);
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return out,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("{}: output still open after {timeout:?}", self.name)
+                }
+            }
+        }
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
