@@ -568,6 +568,39 @@ pub struct TimeNotation {
     pub time: String,
 }
 
+impl TimeNotation {
+    /// The UTC time stamp of `unix_secs` seconds (and `hundredths`) after 1970-01-01T00:00:00Z.
+    pub fn utc(unix_secs: u64, hundredths: u32) -> TimeNotation {
+        let (year, month, day) = civil_from_days(unix_secs / 86_400);
+        let rem = unix_secs % 86_400;
+        TimeNotation {
+            date: format!("{year:04}{month:02}{day:02}"),
+            time: format!(
+                "{:02}{:02}{:02}{:02}",
+                rem / 3600,
+                (rem / 60) % 60,
+                rem % 60,
+                hundredths.min(99)
+            ),
+        }
+    }
+}
+
+/// (year, month, day) of the day `days` after 1970-01-01, proleptic Gregorian calendar
+/// (H. Hinnant's `civil_from_days`).
+pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
 /// One action's reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionReply {

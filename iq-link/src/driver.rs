@@ -117,6 +117,24 @@ fn spawn_reader<T: Send + 'static>(
 /// them in one write instead of one each (and wakes once for them).
 const DRAIN: usize = 64;
 
+/// Hand `f` the inputs already queued, up to [`DRAIN`] in this turn (one was taken before).
+fn drain<T>(rx: &mut mpsc::UnboundedReceiver<T>, mut f: impl FnMut(T)) {
+    let mut taken = 1;
+    while let Some(v) = queued(rx, &mut taken) {
+        f(v)
+    }
+}
+
+/// The next input already queued, while fewer than [`DRAIN`] were taken this turn (`taken`).
+fn queued<T>(rx: &mut mpsc::UnboundedReceiver<T>, taken: &mut usize) -> Option<T> {
+    if *taken >= DRAIN {
+        return None;
+    }
+    let v = rx.try_recv().ok()?;
+    *taken += 1;
+    Some(v)
+}
+
 enum Step<T> {
     Stop,
     Input(Option<T>),
@@ -297,12 +315,7 @@ impl MgDriver {
                 }
                 MgStep::App(Some(a)) => {
                     on_input(&mut self.mg, now, a);
-                    for _ in 1..DRAIN {
-                        match inputs.try_recv() {
-                            Ok(a) => on_input(&mut self.mg, Instant::now(), a),
-                            Err(_) => break,
-                        }
-                    }
+                    drain(inputs, |a| on_input(&mut self.mg, Instant::now(), a));
                     continue;
                 }
             };
@@ -312,11 +325,9 @@ impl MgDriver {
                 Step::Input(None) => return,
                 Step::Input(Some(incoming)) => {
                     self.on_incoming(now, incoming);
-                    for _ in 1..DRAIN {
-                        match self.rx.try_recv() {
-                            Ok(incoming) => self.on_incoming(Instant::now(), incoming),
-                            Err(_) => break,
-                        }
+                    let mut taken = 1;
+                    while let Some(incoming) = queued(&mut self.rx, &mut taken) {
+                        self.on_incoming(Instant::now(), incoming);
                     }
                 }
             }
@@ -615,12 +626,7 @@ impl MgcDriver {
                 }
                 Ext::App(Some(i)) => {
                     app.on_input(&mut self.mgc, now, i);
-                    for _ in 1..DRAIN {
-                        match inputs.try_recv() {
-                            Ok(i) => app.on_input(&mut self.mgc, Instant::now(), i),
-                            Err(_) => break,
-                        }
-                    }
+                    drain(inputs, |i| app.on_input(&mut self.mgc, Instant::now(), i));
                     continue;
                 }
                 Ext::Mgc(Some(m)) => Step::Input(Some(m)),
@@ -629,11 +635,9 @@ impl MgcDriver {
                 Step::Stop | Step::Input(None) | Step::Timer => return,
                 Step::Input(Some(m)) => {
                     self.on_input(now, m);
-                    for _ in 1..DRAIN {
-                        match self.rx.try_recv() {
-                            Ok(m) => self.on_input(Instant::now(), m),
-                            Err(_) => break,
-                        }
+                    let mut taken = 1;
+                    while let Some(m) = queued(&mut self.rx, &mut taken) {
+                        self.on_input(Instant::now(), m);
                     }
                 }
             }
@@ -777,6 +781,29 @@ pub fn init_logs() -> crate::logs::Flush {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_turn_takes_at_most_drain_inputs_in_order() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        for i in 0..100 {
+            tx.send(i).unwrap();
+        }
+        // One input was taken by the turn's select; the turn takes DRAIN - 1 more.
+        assert_eq!(rx.try_recv().unwrap(), 0);
+        let mut got = Vec::new();
+        drain(&mut rx, |v| got.push(v));
+        assert_eq!(got, (1..DRAIN as i32).collect::<Vec<_>>());
+        // The rest waits for the next turns, in order.
+        assert_eq!(rx.try_recv().unwrap(), DRAIN as i32);
+        let mut taken = 1;
+        let mut next = Vec::new();
+        while let Some(v) = queued(&mut rx, &mut taken) {
+            next.push(v);
+        }
+        assert_eq!(next.len(), 100 - DRAIN - 1);
+        assert_eq!(next.first(), Some(&(DRAIN as i32 + 1)));
+        assert!(queued(&mut rx, &mut 1).is_none(), "empty queue");
+    }
 
     #[test]
     fn mids_parse_and_format() {

@@ -375,7 +375,7 @@ impl FormatTime for UtcMicros {
 fn date_time(secs: u64) -> [u8; 19] {
     let days = secs / 86_400;
     let sod = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = iq_codec::model::civil_from_days(days);
     let mut out = *b"0000-00-00T00:00:00";
     let mut put = |at: usize, width: usize, mut v: u64| {
         for i in (0..width).rev() {
@@ -390,20 +390,6 @@ fn date_time(secs: u64) -> [u8; 19] {
     put(14, 2, sod / 60 % 60);
     put(17, 2, sod % 60);
     out
-}
-
-/// Days since 1970-01-01 to (year, month, day): H. Hinnant's `civil_from_days`.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

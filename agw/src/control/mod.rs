@@ -267,29 +267,7 @@ fn matches(pattern: &str, id: &str) -> bool {
 /// A UTC `TimeNotation` (`yyyymmdd`, `hhmmssss` with hundredths).
 pub fn time_notation(t: SystemTime) -> TimeNotation {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    TimeNotation {
-        date: format!("{year:04}{month:02}{day:02}"),
-        time: format!(
-            "{:02}{:02}{:02}{:02}",
-            rem / 3600,
-            (rem / 60) % 60,
-            rem % 60,
-            d.subsec_millis() / 10
-        ),
-    }
+    TimeNotation::utc(d.as_secs(), d.subsec_millis() / 10)
 }
 
 impl<M: MediaPlane> Control<M> {

@@ -160,12 +160,22 @@ impl TcpConnection {
     pub async fn send_all(&self, msgs: &[Vec<u8>]) -> Result<(), TransportError> {
         let mut framed = BytesMut::with_capacity(msgs.iter().map(|m| m.len() + 4).sum());
         for msg in msgs {
-            self.codec.encode_into(msg, &mut framed)?;
-            self.encoding.note_outgoing(msg);
+            self.frame(msg, &mut framed)?;
         }
+        self.write_framed(&framed).await
+    }
+
+    /// Append `msg` TPKT-framed to `out`, noting its encoding.
+    fn frame(&self, msg: &[u8], out: &mut BytesMut) -> Result<(), TransportError> {
+        self.codec.encode_into(msg, out)?;
+        self.encoding.note_outgoing(msg);
+        Ok(())
+    }
+
+    async fn write_framed(&self, framed: &[u8]) -> Result<(), TransportError> {
         let mut w = self.writer.lock().await;
         let half = w.as_mut().ok_or(TransportError::Closed)?;
-        half.write_all(&framed)
+        half.write_all(framed)
             .await
             .map_err(|e| TransportError::io(format!("TCP send to {}", self.peer), e))
     }
@@ -190,13 +200,8 @@ impl Transport for TcpConnection {
 
     async fn send(&self, msg: &[u8], _key: StreamKey) -> Result<(), TransportError> {
         let mut framed = BytesMut::new();
-        self.codec.encode_into(msg, &mut framed)?;
-        self.encoding.note_outgoing(msg);
-        let mut w = self.writer.lock().await;
-        let half = w.as_mut().ok_or(TransportError::Closed)?;
-        half.write_all(&framed)
-            .await
-            .map_err(|e| TransportError::io(format!("TCP send to {}", self.peer), e))
+        self.frame(msg, &mut framed)?;
+        self.write_framed(&framed).await
     }
 
     async fn recv(&self) -> Result<Received, TransportError> {
