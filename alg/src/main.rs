@@ -130,6 +130,8 @@ use tracing::{debug, error, info, warn};
 /// `bench done n=N ok=.. failed=.. secs=.. tps=..` on stdout and exits (0 if all succeeded).
 ///
 /// Logs go to stdout; RUST_LOG sets the filter (default "info").
+/// At "info" a session logs its start and its release; RUST_LOG=iq_alg=debug adds every ng
+/// request and reply. Warnings and errors are written at once, other lines within 50 ms.
 #[derive(Debug, Parser)]
 #[command(name = "iq-alg", version, verbatim_doc_comment)]
 struct Cli {
