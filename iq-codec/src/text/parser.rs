@@ -322,10 +322,7 @@ impl<'a> Parser<'a> {
         self.expect(b'{')?;
         let start = self.pos;
         // Fast path: no `\}` escape before the closing brace, so the body is a slice.
-        if let Some(len) = self.s[start..]
-            .iter()
-            .position(|&c| c == b'}' || c == b'\\')
-        {
+        if let Some(len) = memchr::memchr2(b'}', b'\\', &self.s[start..]) {
             if self.s[start + len] == b'}' {
                 self.pos = start + len + 1;
                 return Ok(self.text(start, start + len));
@@ -2472,19 +2469,29 @@ fn time_notation(w: &str) -> Option<TimeNotation> {
 pub(crate) fn sdp_groups(body: &str) -> Result<Vec<Vec<PropertyParm>>, String> {
     let mut groups: Vec<Vec<PropertyParm>> = Vec::new();
     // White space before the closing brace is layout, not part of the last SDP value.
-    for raw in body.trim_end().split(['\n', '\r']) {
+    let body = body.trim_end();
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    // Lines end at CR or LF (an empty piece between CR and LF is skipped as blank). Byte
+    // searches throughout: every separator here is ASCII, and this runs for every SDP line of
+    // every Local and Remote received.
+    let bytes = body.as_bytes();
+    let mut start = 0;
+    while start <= bytes.len() {
+        let end = memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        // Cut at ASCII bytes, so `str` boundaries.
+        let raw = &body[start..end];
+        start = end + 1;
         // Leading white space is layout (indentation); trailing white space is kept, as megaco
         // keeps it, since it is part of an SDP value.
-        let line = raw.trim_start_matches([' ', '\t']);
-        if line.trim_end_matches([' ', '\t']).is_empty() {
+        let lead = raw.bytes().take_while(blank).count();
+        let line = &raw[lead..];
+        if line.bytes().all(|b| blank(&b)) {
             continue;
         }
-        if line.is_empty() {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
+        let Some(eq) = memchr::memchr(b'=', line.as_bytes()) else {
             return Err(line.to_string());
         };
+        let (k, v) = (&line[..eq], &line[eq + 1..]);
         let k = k.trim_end();
         if k.is_empty()
             || !k
