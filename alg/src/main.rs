@@ -718,12 +718,9 @@ impl App {
     /// Send the daemon's ng replies (UDP: a full socket buffer drops the reply; the client
     /// retransmits and gets it from the reply cache).
     fn flush_ng(&mut self) {
-        let mut first = true;
+        // The log lines about these replies go out before the replies do.
+        iq_link::logs::flush();
         while let Some((peer, bytes)) = self.daemon.poll_datagram() {
-            if std::mem::take(&mut first) {
-                // The log lines about these replies go out before the replies do.
-                iq_link::logs::flush();
-            }
             match &self.ng {
                 Some(sock) => {
                     if let Err(e) = sock.try_send_to(&bytes, peer) {

@@ -2,10 +2,12 @@
 //!
 //! The line is the one `tracing_subscriber::fmt()` writes without colours ([`LineFormat`])
 //! (`2026-11-28T03:33:34.307870Z  INFO context{ctx=1}: iq_agw::control: added term="ip/acc/t1"
-//! context=1`): tests, scripts and operators read it. Two parts are replaced, because a profile of
-//! the AGW under load (`callgrind`, 1,000 sessions) put a fifth of its instructions in writing
-//! about ten lines per session, ~10,000 instructions a line:
+//! context=1`): tests, scripts and operators read it. How it is written is ours, because a
+//! profile of the AGW under load (`callgrind`, 1,000 sessions) put a fifth of its instructions in
+//! writing about ten lines per session, ~10,000 instructions a line:
 //!
+//! - [`LineFormat`] writes the line's parts (timestamp, level, spans, target) with plain string
+//!   writes;
 //! - [`Fields`] formats event and span fields. The stock visitor sends every value, integers
 //!   included, through `Debug` and through a writer that escapes one `char` at a time; this one
 //!   writes integers and booleans directly and escapes in runs, with the same result: strings
@@ -95,6 +97,8 @@ impl Drop for LineWriter {
 /// Write the waiting lines to standard output now. The drivers call it before they send what
 /// a turn of their loop produced, so a line about a message is out before the message is.
 pub fn flush() {
+    // Nothing waiting: return without queueing behind a batch being written (the event loop
+    // calls this every turn).
     if PENDING
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -324,17 +328,13 @@ struct Escaping<'a, W: fmt::Write>(&'a mut W);
 impl<W: fmt::Write> fmt::Write for Escaping<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let mut rest = s;
-        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| needs_escape(c)) {
+        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| c.is_control()) {
             self.0.write_str(&rest[..i])?;
             write!(self.0, "\\u{{{:x}}}", c as u32)?;
             rest = &rest[i + c.len_utf8()..];
         }
         self.0.write_str(rest)
     }
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control()
 }
 
 /// RFC 3339 UTC timestamp with microseconds (`2026-11-28T03:33:34.307870Z`), as
@@ -360,13 +360,8 @@ impl FormatTime for UtcMicros {
         }
         // Only ASCII digits and separators were written into `text`.
         w.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)?;
-        let micros = now.subsec_micros();
         let mut frac = *b".000000Z";
-        let mut m = micros;
-        for d in frac[1..7].iter_mut().rev() {
-            *d = b'0' + (m % 10) as u8;
-            m /= 10;
-        }
+        digits(&mut frac[1..7], u64::from(now.subsec_micros()));
         w.write_str(std::str::from_utf8(&frac).map_err(|_| fmt::Error)?)
     }
 }
@@ -377,19 +372,21 @@ fn date_time(secs: u64) -> [u8; 19] {
     let sod = secs % 86_400;
     let (y, m, d) = iq_codec::model::civil_from_days(days);
     let mut out = *b"0000-00-00T00:00:00";
-    let mut put = |at: usize, width: usize, mut v: u64| {
-        for i in (0..width).rev() {
-            out[at + i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(0, 4, y % 10_000);
-    put(5, 2, m);
-    put(8, 2, d);
-    put(11, 2, sod / 3600);
-    put(14, 2, sod / 60 % 60);
-    put(17, 2, sod % 60);
+    digits(&mut out[0..4], y);
+    digits(&mut out[5..7], m);
+    digits(&mut out[8..10], d);
+    digits(&mut out[11..13], sod / 3600);
+    digits(&mut out[14..16], sod / 60 % 60);
+    digits(&mut out[17..19], sod % 60);
     out
+}
+
+/// `v` in decimal into all of `out`, zero-padded (the lowest digits if it is longer).
+fn digits(out: &mut [u8], mut v: u64) {
+    for d in out.iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
 }
 
 #[cfg(test)]

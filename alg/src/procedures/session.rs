@@ -655,8 +655,11 @@ impl Inner {
     /// Build the SDP for `dest` from `input` (the other side's SDP).
     fn build_out(&mut self, dest: Side, input: &Sdp, kind: SdpKind) -> Result<Sdp, String> {
         let to_access = dest == Side::Access;
-        let build = |this: &Self, origin: (u64, u64)| -> Result<Sdp, String> {
-            let streams: Vec<OutStream<'_>> = this
+        // The o= version depends on whether the rest changed since the last SDP to `dest`: build
+        // with a placeholder origin, then put the real session id and version in (the builder
+        // writes nothing else from them).
+        let mut sdp = {
+            let streams: Vec<OutStream<'_>> = self
                 .streams
                 .iter()
                 .map(|st| {
@@ -688,12 +691,8 @@ impl Inner {
                     }
                 })
                 .collect();
-            builder::outgoing_sdp(input, to_access, &streams, origin).map_err(|e| e.0)
+            builder::outgoing_sdp(input, to_access, &streams, (0, 0)).map_err(|e| e.0)?
         };
-        // The o= version depends on whether the rest changed since the last SDP to `dest`: build
-        // once with a placeholder origin, then put the real session id and version in (the
-        // builder writes nothing else from them).
-        let mut sdp = build(self, (0, 0))?;
         let (id, version) = self.origin_for(dest, &sdp);
         let mut o = sdp
             .origin()

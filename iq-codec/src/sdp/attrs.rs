@@ -184,15 +184,6 @@ impl Fingerprint {
     }
 }
 
-/// The value of an ASCII hex digit (the caller checked it is one).
-fn hex_value(d: u8) -> u8 {
-    match d {
-        b'0'..=b'9' => d - b'0',
-        b'a'..=b'f' => d - b'a' + 10,
-        _ => d.to_ascii_uppercase().wrapping_sub(b'A').wrapping_add(10),
-    }
-}
-
 fn check_len(hash: &HashFunction, n: usize) -> Result<(), String> {
     if n == 0 {
         return Err("fingerprint has no octets".into());
@@ -239,17 +230,19 @@ impl FingerprintAttr {
                 // Byte by byte rather than `split(':')` and `from_str_radix` per octet: a
                 // fingerprint is read for every SDP that passes through (32-64 octets each).
                 for pair in v.as_bytes().split(|&b| b == b':') {
-                    match *pair {
-                        [hi, lo] if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
-                            value.push(hex_value(hi) << 4 | hex_value(lo))
-                        }
-                        _ => {
-                            return Err(format!(
-                                "fingerprint octet '{}' is not two hex digits",
-                                String::from_utf8_lossy(pair)
-                            ))
-                        }
-                    }
+                    let digit = |b: u8| char::from(b).to_digit(16);
+                    let octet = match *pair {
+                        [hi, lo] => digit(hi).zip(digit(lo)),
+                        _ => None,
+                    };
+                    let Some((hi, lo)) = octet else {
+                        return Err(format!(
+                            "fingerprint octet '{}' is not two hex digits",
+                            String::from_utf8_lossy(pair)
+                        ));
+                    };
+                    // Two hex digits: at most 0xFF.
+                    value.push((hi << 4 | lo) as u8);
                 }
                 check_len(&hash, value.len())?;
                 Ok(FingerprintAttr::Value(Fingerprint { hash, value }))

@@ -13,16 +13,18 @@ pub(crate) fn is_token_char(c: char) -> bool {
 
 /// Non-empty and made of [`is_token_char`] only.
 pub(crate) fn is_token(s: &str) -> bool {
-    // Every token char is ASCII, so testing bytes is the same test (a byte of a multi-byte
-    // character is never one), without decoding characters.
-    !s.is_empty() && s.bytes().all(|b| is_token_char(char::from(b)))
+    is_token_bytes(s.as_bytes())
+}
+
+/// [`is_token`] on bytes: every token char is ASCII, so testing bytes is the same test (a byte
+/// of a multi-byte character is never one), without decoding characters.
+fn is_token_bytes(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_token_char(char::from(b)))
 }
 
 /// An m-line proto: tokens joined by `/`.
 pub(crate) fn is_proto(s: &str) -> bool {
-    s.as_bytes()
-        .split(|&b| b == b'/')
-        .all(|t| !t.is_empty() && t.iter().all(|&b| is_token_char(char::from(b))))
+    s.as_bytes().split(|&b| b == b'/').all(is_token_bytes)
 }
 
 /// Non-empty and without white space or control characters.
@@ -472,18 +474,19 @@ impl MediaLine {
     }
 
     pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
-        let mut it = s.split_ascii_whitespace();
-        let (Some(media), Some(port_field), Some(proto)) = (it.next(), it.next(), it.next()) else {
-            return Err(format!(
+        let too_few = || {
+            format!(
                 "m= needs '<media> <port> <proto> <fmt> ...' (at least 4 fields), found {}",
                 s.split_ascii_whitespace().count()
-            ));
+            )
+        };
+        let mut it = s.split_ascii_whitespace();
+        let (Some(media), Some(port_field), Some(proto)) = (it.next(), it.next(), it.next()) else {
+            return Err(too_few());
         };
         let fmts: Vec<String> = it.map(str::to_string).collect();
         if fmts.is_empty() {
-            return Err(
-                "m= needs '<media> <port> <proto> <fmt> ...' (at least 4 fields), found 3".into(),
-            );
+            return Err(too_few());
         }
         if !is_token(media) {
             return Err(format!("m= media '{media}' is not a token"));
