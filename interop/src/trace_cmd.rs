@@ -118,7 +118,7 @@ fn ctx(c: &ContextId) -> String {
 }
 
 fn tids(t: &[TerminationId]) -> Vec<String> {
-    t.iter().map(|t| t.0.clone()).collect()
+    t.iter().map(|t| t.0.to_string()).collect()
 }
 
 fn request_action(a: &ActionRequest) -> LadderAction {
@@ -138,7 +138,7 @@ fn request_action(a: &ActionRequest) -> LadderAction {
                     tids(&x.termination_ids),
                     x.observed_events
                         .iter()
-                        .flat_map(|o| o.events.iter().map(|e| e.name.clone()))
+                        .flat_map(|o| o.events.iter().map(|e| e.name.to_string()))
                         .collect(),
                     x.error.as_ref().map(|e| e.code),
                 ),

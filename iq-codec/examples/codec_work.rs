@@ -7,7 +7,8 @@
 //! OP: `text-decode` (decode of every corpus file), `compact-decode`, `pretty-encode`,
 //! `compact-encode`, `ber-decode` (decode_message of megaco's BER files
 //! `fuzz/corpus/ber_decode/megaco_*.ber`), `ber-encode`, `asn-decode` (decode_ber only),
-//! `asn-encode`; N rounds over all messages (default 100). Prints the message count and a
+//! `asn-encode`, `iq-add-decode` / `iq-add-encode` (the Iq Add with SDP of figure 6.2.10.5.1,
+//! corpus 139, as the `iq_add_sdp` bench); N rounds over all messages (default 100). Prints the message count and a
 //! checksum so that the work cannot be optimised away.
 
 use iq_codec::binary::{decode_ber, decode_message, encode_ber, encode_message};
@@ -54,6 +55,11 @@ fn main() {
         .iter()
         .map(|b| decode_ber(b).expect("decodes"))
         .collect();
+    let iq_add = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/139_iq_ue_orig_add_t1_req.txt"),
+    )
+    .expect("read corpus 139");
+    let iq_add_model = decode(&iq_add).expect("corpus 139 decodes");
     let mut sum = 0usize;
     let mut count = 0usize;
     for _ in 0..n {
@@ -78,6 +84,8 @@ fn main() {
                 .iter()
                 .for_each(|b| sum += decode_ber(b).is_ok() as usize),
             "asn-encode" => asn.iter().for_each(|a| sum += encode_ber(a).len()),
+            "iq-add-decode" => sum += decode(&iq_add).is_ok() as usize,
+            "iq-add-encode" => sum += encode(&iq_add_model, Style::Pretty).len(),
             other => {
                 eprintln!("unknown OP {other}");
                 std::process::exit(2);
@@ -85,6 +93,7 @@ fn main() {
         }
         count += match op {
             "text-decode" | "compact-decode" | "pretty-encode" | "compact-encode" => text.len(),
+            "iq-add-decode" | "iq-add-encode" => 1,
             _ => ber.len(),
         };
     }

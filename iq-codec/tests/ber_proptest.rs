@@ -11,17 +11,17 @@ use proptest::prelude::*;
 fn tid() -> impl Strategy<Value = TerminationId> {
     prop_oneof![
         Just(TerminationId::root()),
-        (0u32..100_000).prop_map(|n| TerminationId(format!("ip/acc/t{n}"))),
-        (0u32..100_000).prop_map(|n| TerminationId(format!("ip/core/t{n}"))),
+        (0u32..100_000).prop_map(|n| TerminationId(format!("ip/acc/t{n}").into())),
+        (0u32..100_000).prop_map(|n| TerminationId(format!("ip/core/t{n}").into())),
         Just(TerminationId::new("ip/acc/$")),
         Just(TerminationId::new("ip/core/*")),
         (any::<[bool; 24]>()).prop_map(|b| {
             let s: String = b.iter().map(|&x| if x { '1' } else { '0' }).collect();
-            TerminationId(format!("{}/{}/{}", &s[..8], &s[8..16], &s[16..]))
+            TerminationId(format!("{}/{}/{}", &s[..8], &s[8..16], &s[16..]).into())
         }),
         Just(TerminationId::new("$")),
         Just(TerminationId::new("11111111/*")),
-        (any::<u32>()).prop_map(|n| TerminationId(format!("x{n:08x}"))),
+        (any::<u32>()).prop_map(|n| TerminationId(format!("x{n:08x}").into())),
     ]
 }
 
@@ -58,7 +58,11 @@ fn extra() -> impl Strategy<Value = (Vec<String>, Option<ExtraInfo>)> {
 }
 
 fn prop_parm() -> impl Strategy<Value = PropertyParm> {
-    (prop_name(), extra()).prop_map(|(name, (value, extra))| PropertyParm { name, value, extra })
+    (prop_name(), extra()).prop_map(|(name, (value, extra))| PropertyParm {
+        name: name.into(),
+        value: value.into_iter().map(Text::from).collect(),
+        extra,
+    })
 }
 
 fn sdp() -> impl Strategy<Value = LocalRemoteDescriptor> {
@@ -233,7 +237,7 @@ fn command() -> impl Strategy<Value = Command> {
         )
             .prop_map(|(termination_ids, reason, mut ext)| {
                 for (i, e) in ext.iter_mut().enumerate() {
-                    e.name = format!("x-e{i}");
+                    e.name = format!("x-e{i}").into();
                 }
                 Command::ServiceChange(ServiceChangeRequest {
                     termination_ids,
@@ -302,7 +306,10 @@ fn message() -> impl Strategy<Value = Message> {
             addr: a.into(),
             port
         }),
-        "[a-z]{1,8}\\.example\\.net".prop_map(|name| MId::Domain { name, port: None }),
+        "[a-z]{1,8}\\.example\\.net".prop_map(|name| MId::Domain {
+            name: name.into(),
+            port: None
+        }),
         any::<[u8; 3]>().prop_map(|b| MId::Mtp(b.iter().map(|x| format!("{x:02x}")).collect())),
     ];
     let request = (any::<u32>(), prop::collection::vec(command(), 1..3)).prop_map(|(id, cmds)| {

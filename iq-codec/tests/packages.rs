@@ -747,7 +747,10 @@ fn builtin_is_consistent_and_shared() {
         for i in &p.items {
             let name = format!("{}/{}", p.name, i.name);
             assert_eq!(r.item_ids(i.kind, &name), Some((p.id, i.id)), "{name}");
-            assert_eq!(r.item_name(i.kind, p.id, i.id), Some(name.clone()));
+            assert_eq!(
+                r.item_name(i.kind, p.id, i.id).as_deref(),
+                Some(name.as_str())
+            );
             for par in &i.params {
                 assert_eq!(r.param_id(i.kind, &name, &par.name), Some(par.id));
             }

@@ -106,22 +106,24 @@ fn any_name() -> impl Strategy<Value = String> {
 }
 
 /// pkgdName: `pkg/item` (either part may be `*`) or a bare non-keyword name.
-fn pkgd_name() -> impl Strategy<Value = String> {
+fn pkgd_name() -> impl Strategy<Value = Text> {
     prop_oneof![
         6 => (any_name(), any_name()).prop_map(|(p, i)| format!("{p}/{i}")),
         1 => any_name().prop_map(|i| format!("*/{i}")),
         1 => any_name().prop_map(|p| format!("{p}/*")),
         2 => name(),
     ]
+    .prop_map(Text::from)
 }
 
 /// A value: unquoted SafeChars (lower case) or a quoted string (any case, no `"`).
-fn value() -> impl Strategy<Value = String> {
+fn value() -> impl Strategy<Value = Text> {
     prop_oneof![
         3 => "[a-z0-9+&!_/'?@^`~*$\\\\()%|.-]{1,10}",
         1 => "[0-9]{1,5}",
         2 => "[ -!#-~\té]{0,12}",
     ]
+    .prop_map(Text::from)
 }
 
 /// Quoted-string text (error text).
@@ -129,7 +131,7 @@ fn quoted_text() -> impl Strategy<Value = String> {
     "[ -!#-~\té]{0,20}"
 }
 
-fn property_parm_named(n: BoxedStrategy<String>) -> impl Strategy<Value = PropertyParm> {
+fn property_parm_named(n: BoxedStrategy<Text>) -> impl Strategy<Value = PropertyParm> {
     let rel = prop_oneof![
         Just(Relation::GreaterThan),
         Just(Relation::SmallerThan),
@@ -142,7 +144,11 @@ fn property_parm_named(n: BoxedStrategy<String>) -> impl Strategy<Value = Proper
         1 => vec(value(), 1..4).prop_map(|v| (v, Some(ExtraInfo::Sublist(true)))),
         1 => vec(value(), 1..4).prop_map(|v| (v, Some(ExtraInfo::Sublist(false)))),
     ];
-    (n, form).prop_map(|(name, (value, extra))| PropertyParm { name, value, extra })
+    (n, form).prop_map(|(name, (value, extra))| PropertyParm {
+        name,
+        value: value.into(),
+        extra,
+    })
 }
 
 /// A package property.
@@ -152,7 +158,7 @@ fn pkg_prop() -> impl Strategy<Value = PropertyParm> {
 
 /// An event or signal parameter (NAME, not a keyword).
 fn param() -> impl Strategy<Value = PropertyParm> {
-    property_parm_named(name().boxed())
+    property_parm_named(name().prop_map(Text::from).boxed())
 }
 
 /// TerminationID: ROOT, `$`, `*` or a pathNAME with optional wildcards. IDs spelled like a
@@ -179,14 +185,14 @@ fn termination_id() -> BoxedStrategy<TerminationId> {
                     s.push('@');
                     s.push_str(&d);
                 }
-                TerminationId(s)
+                TerminationId(s.into())
             }),
     ]
     .boxed();
     if known_bugs() {
         prop_oneof![
             4 => normal,
-            1 => prop::sample::select(KEYWORDS).prop_map(|k| TerminationId(k.to_string())),
+            1 => prop::sample::select(KEYWORDS).prop_map(|k| TerminationId(k.to_string().into())),
         ]
         .boxed()
     } else {
@@ -227,8 +233,8 @@ fn domain_name() -> impl Strategy<Value = String> {
     "[a-z0-9][a-z0-9-]{0,8}(\\.[a-z0-9-]{1,8}){0,3}"
 }
 
-fn device_name() -> impl Strategy<Value = String> {
-    "[a-z][a-z0-9_]{0,6}(/[a-z0-9_$*]{1,4}){0,2}"
+fn device_name() -> impl Strategy<Value = Text> {
+    "[a-z][a-z0-9_]{0,6}(/[a-z0-9_$*]{1,4}){0,2}".prop_map(Text::from)
 }
 
 fn mid() -> impl Strategy<Value = MId> {
@@ -245,10 +251,12 @@ fn mid() -> impl Strategy<Value = MId> {
             addr: Ipv4Addr::from(a).to_ipv6_mapped(),
             port
         }),
-        (domain_name(), option::of(any::<u16>()))
-            .prop_map(|(name, port)| MId::Domain { name, port }),
+        (domain_name(), option::of(any::<u16>())).prop_map(|(name, port)| MId::Domain {
+            name: name.into(),
+            port
+        }),
         device_name().prop_map(MId::Device),
-        "[0-9a-f]{4,8}".prop_map(MId::Mtp),
+        "[0-9a-f]{4,8}".prop_map(|m| MId::Mtp(m.into())),
     ]
 }
 
@@ -277,8 +285,8 @@ fn sdp_value() -> impl Strategy<Value = String> {
 
 fn sdp_group(first: bool) -> impl Strategy<Value = Vec<PropertyParm>> {
     let line = (sdp_line_name(), sdp_value()).prop_map(|(n, v)| PropertyParm {
-        name: n,
-        value: vec![v],
+        name: n.into(),
+        value: one_value(v),
         extra: None,
     });
     let lead = if first { 0..2usize } else { 1..2usize };
@@ -327,8 +335,12 @@ fn service_state() -> impl Strategy<Value = ServiceState> {
 
 fn statistics() -> impl Strategy<Value = Vec<StatisticsParameter>> {
     vec(
-        (pkgd_name(), option::of(vec(value(), 1..4)))
-            .prop_map(|(name, value)| StatisticsParameter { name, value }),
+        (pkgd_name(), option::of(vec(value(), 1..4))).prop_map(|(name, value)| {
+            StatisticsParameter {
+                name,
+                value: value.map(Values::from),
+            }
+        }),
         0..4,
     )
 }
@@ -839,7 +851,10 @@ fn sc_parm() -> impl Strategy<Value = ServiceChangeParm> {
         option::of(any::<u32>()),
         option::of(mid()),
         option::of(time_notation()),
-        vec(property_parm_named(extension_name().boxed()), 0..3),
+        vec(
+            property_parm_named(extension_name().prop_map(Text::from).boxed()),
+            0..3,
+        ),
         option::weighted(0.3, sc_info()),
         any::<bool>(),
     )
@@ -861,7 +876,7 @@ fn sc_parm() -> impl Strategy<Value = ServiceChangeParm> {
                 address,
                 version,
                 profile,
-                reason,
+                reason: reason.map(String::from),
                 delay,
                 mgc_id,
                 timestamp,
@@ -940,12 +955,12 @@ fn context_request() -> impl Strategy<Value = ContextRequest> {
 /// A property name audited in `ContextAudit { .. }`. A bare `ct`/`contextattr` there (not
 /// followed by `{`) is read back as the ContextAttr keyword (suspected bug, reported): generated
 /// only with `IQ_PROPTEST_KNOWN_BUGS=1`.
-fn context_audit_prop_name() -> BoxedStrategy<String> {
+fn context_audit_prop_name() -> BoxedStrategy<Text> {
     if known_bugs() {
         prop_oneof![
             8 => pkgd_name(),
-            1 => Just("ct".to_string()),
-            1 => Just("contextattr".to_string()),
+            1 => Just(Text::from("ct")),
+            1 => Just(Text::from("contextattr")),
         ]
         .boxed()
     } else {

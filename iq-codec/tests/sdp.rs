@@ -5,7 +5,7 @@
 #[path = "sdp_samples.rs"]
 mod samples;
 
-use iq_codec::model::{LocalRemoteDescriptor, PropertyParm};
+use iq_codec::model::{LocalRemoteDescriptor, PropertyParm, Text};
 use iq_codec::sdp::*;
 use proptest::prelude::*;
 use samples::*;
@@ -771,17 +771,17 @@ fn group_conversion_with_the_h248_parser() {
         [
             PropertyParm {
                 name: "v".into(),
-                value: vec!["0".into()],
+                value: vec!["0".into()].into(),
                 extra: None
             },
             PropertyParm {
                 name: "c".into(),
-                value: vec!["IN IP4 $".into()],
+                value: vec!["IN IP4 $".into()].into(),
                 extra: None
             },
             PropertyParm {
                 name: "m".into(),
-                value: vec!["audio $ UDP/TLS/RTP/SAVPF 111 0".into()],
+                value: vec!["audio $ UDP/TLS/RTP/SAVPF 111 0".into()].into(),
                 extra: None
             },
         ]
@@ -831,7 +831,7 @@ fn group_conversion_round_trips_every_sample_and_alternatives() {
 fn group_errors_name_the_line() {
     let p = |n: &str, v: &[&str]| PropertyParm {
         name: n.into(),
-        value: v.iter().map(|s| s.to_string()).collect(),
+        value: v.iter().map(|s| Text::from(*s)).collect(),
         extra: None,
     };
     let e = Sdp::from_group(&[p("v", &["0"]), p("ab", &["x"])]).unwrap_err();

@@ -53,7 +53,7 @@ pub fn parse_mid(s: &str) -> Result<MId, String> {
             return Err("empty domain name".into());
         }
         return Ok(MId::Domain {
-            name: name.to_ascii_lowercase(),
+            name: name.to_ascii_lowercase().into(),
             port,
         });
     }
@@ -67,7 +67,7 @@ pub fn parse_mid(s: &str) -> Result<MId, String> {
     if body.is_empty() {
         return Err("empty mId".into());
     }
-    Ok(MId::Device(body.to_string()))
+    Ok(MId::Device(body.to_string().into()))
 }
 
 /// An mId in its text form (`<name>:port`, `[addr]:port`, ...), for logs.
@@ -80,7 +80,7 @@ pub fn format_mid(m: &MId) -> String {
         MId::Ip4 { addr, port } => with_port(format!("[{addr}]"), port),
         MId::Ip6 { addr, port } => with_port(format!("[{addr}]"), port),
         MId::Domain { name, port } => with_port(format!("<{name}>"), port),
-        MId::Device(d) => d.clone(),
+        MId::Device(d) => d.to_string(),
         MId::Mtp(p) => format!("MTP{{{p}}}"),
     }
 }

@@ -224,7 +224,7 @@ fn first_prop<'a>(props: &'a [PropertyParm], name: &str) -> Option<&'a str> {
         .iter()
         .find(|p| p.name == name)
         .and_then(|p| p.value.first())
-        .map(String::as_str)
+        .map(|v| v.as_str())
 }
 
 fn on_off(v: &str) -> Option<bool> {
@@ -915,7 +915,7 @@ impl<M: MediaPlane> Control<M> {
         }
         match p.name.as_str() {
             PROP_REALM => {
-                let v = p.value.first().map(String::as_str).unwrap_or("");
+                let v = p.value.first().map_or("", |v| v.as_str());
                 if p.value.len() != 1 || p.extra.is_some() {
                     return Err(err(BAD_VALUE, "ipdc/realm needs one value"));
                 }
@@ -1507,7 +1507,12 @@ impl<M: MediaPlane> Control<M> {
             termination_state: Some(TerminationStateDescriptor {
                 props: vec![PropertyParm {
                     name: PROP_REALM.into(),
-                    value: self.config.realms.clone(),
+                    value: self
+                        .config
+                        .realms
+                        .iter()
+                        .map(|r| r.as_str().into())
+                        .collect(),
                     extra: Some(ExtraInfo::Sublist(false)),
                 }],
                 event_buffer_control: None,
@@ -1557,7 +1562,7 @@ impl<M: MediaPlane> Control<M> {
                 IndAuditParameter::Statistics(name) => {
                     let s = all_stats()
                         .into_iter()
-                        .find(|s| &s.name == name)
+                        .find(|s| s.name == name)
                         .ok_or_else(|| {
                             err(NO_SUCH_AUDITED_ITEM, &format!("no statistic {name}"))
                         })?;
@@ -1833,7 +1838,7 @@ impl<M: MediaPlane> Control<M> {
                     stream: requested.stream,
                     params: vec![PropertyParm {
                         name: "cause".into(),
-                        value: vec![cause],
+                        value: iq_codec::model::one_value(cause),
                         extra: None,
                     }],
                     timestamp: Some(time_notation((self.wall_clock)())),
@@ -1876,7 +1881,7 @@ impl<M: MediaPlane> Control<M> {
 fn stat(name: &str, v: String) -> StatisticsParameter {
     StatisticsParameter {
         name: name.into(),
-        value: Some(vec![v]),
+        value: Some(iq_codec::model::one_value(v)),
     }
 }
 

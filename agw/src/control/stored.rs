@@ -87,8 +87,8 @@ impl Stored {
                     let name_end = at + usize::from(l.name);
                     let value_end = name_end + l.value as usize;
                     out[usize::from(l.group)].push(PropertyParm {
-                        name: text[at..name_end].to_string(),
-                        value: vec![text[name_end..value_end].to_string()],
+                        name: text[at..name_end].to_string().into(),
+                        value: iq_codec::model::one_value(&text[name_end..value_end]),
                         extra: None,
                     });
                     at = value_end;
@@ -130,7 +130,7 @@ mod tests {
         );
         two.groups[2].push(PropertyParm {
             name: "a".into(),
-            value: vec![String::new()],
+            value: iq_codec::model::one_value(""),
             extra: None,
         });
         let s = Stored::new(&two);
@@ -146,7 +146,7 @@ mod tests {
         let mut d = descriptor("v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\n");
         d.groups[0].push(PropertyParm {
             name: "tman/pol".into(),
-            value: vec!["1".into(), "2".into()],
+            value: ["1".into(), "2".into()].into_iter().collect(),
             extra: Some(ExtraInfo::Sublist(false)),
         });
         let s = Stored::new(&d);
@@ -167,10 +167,22 @@ mod tests {
             .iter()
             .flatten()
             .map(|p| {
+                let heap = |t: &iq_codec::model::Text| {
+                    if t.is_heap_allocated() {
+                        t.capacity()
+                    } else {
+                        0
+                    }
+                };
+                let spilled = if p.value.spilled() {
+                    p.value.capacity() * std::mem::size_of::<iq_codec::model::Text>()
+                } else {
+                    0
+                };
                 std::mem::size_of::<PropertyParm>()
-                    + p.name.capacity()
-                    + p.value.capacity() * std::mem::size_of::<String>()
-                    + p.value.iter().map(String::capacity).sum::<usize>()
+                    + heap(&p.name)
+                    + spilled
+                    + p.value.iter().map(heap).sum::<usize>()
             })
             .sum();
         let Stored::Packed { text, lines: l, .. } = Stored::new(&d) else {

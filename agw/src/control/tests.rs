@@ -792,7 +792,7 @@ fn stat_value(v: &[StatisticsParameter], name: &str) -> String {
         .value
         .as_ref()
         .unwrap()[0]
-        .clone()
+        .to_string()
 }
 
 #[test]
@@ -1063,8 +1063,10 @@ fn audit_root_and_termination() {
         panic!("{audit:?}")
     };
     assert_eq!(
-        m.termination_state.as_ref().unwrap().props[0].value,
-        vec!["access".to_string(), "core".to_string()]
+        m.termination_state.as_ref().unwrap().props[0]
+            .value
+            .as_slice(),
+        ["access", "core"]
     );
 }
 

@@ -143,18 +143,8 @@ fn encode_bytes(b: &[u8], out: &mut Vec<u8>) {
 
 /// `n` in decimal, without the `String` that `to_string` would allocate for every length
 /// prefix of every reply.
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
+fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(iq_codec::text::decimal(n, &mut [0; 20]).as_bytes());
 }
 
 /// Bounds applied while decoding.

@@ -1141,7 +1141,7 @@ impl Inner {
                     .params
                     .iter()
                     .find(|p| p.name.eq_ignore_ascii_case("cause"))
-                    .and_then(|p| p.value.first().cloned());
+                    .and_then(|p| p.value.first().map(|v| v.to_string()));
                 if !matches!(self.state, State::Releasing { .. } | State::Released) {
                     self.fail(FailureReason::DtlsFailure { cause }, now);
                 }

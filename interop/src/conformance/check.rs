@@ -70,18 +70,20 @@ pub fn terms_of(c: &CommandReply) -> Vec<String> {
         CommandReply::Add(r)
         | CommandReply::Modify(r)
         | CommandReply::Move(r)
-        | CommandReply::Subtract(r) => r.termination_ids.iter().map(|t| t.0.clone()).collect(),
+        | CommandReply::Subtract(r) => r.termination_ids.iter().map(|t| t.0.to_string()).collect(),
         CommandReply::AuditValue(AuditReply::AuditResult {
             termination_ids, ..
         })
         | CommandReply::AuditCapabilities(AuditReply::AuditResult {
             termination_ids, ..
-        }) => termination_ids.iter().map(|t| t.0.clone()).collect(),
+        }) => termination_ids.iter().map(|t| t.0.to_string()).collect(),
         CommandReply::AuditValue(AuditReply::ContextAuditResult(t)) => {
-            t.iter().map(|t| t.0.clone()).collect()
+            t.iter().map(|t| t.0.to_string()).collect()
         }
-        CommandReply::Notify(n) => n.termination_ids.iter().map(|t| t.0.clone()).collect(),
-        CommandReply::ServiceChange(s) => s.termination_ids.iter().map(|t| t.0.clone()).collect(),
+        CommandReply::Notify(n) => n.termination_ids.iter().map(|t| t.0.to_string()).collect(),
+        CommandReply::ServiceChange(s) => {
+            s.termination_ids.iter().map(|t| t.0.to_string()).collect()
+        }
         _ => Vec::new(),
     }
 }

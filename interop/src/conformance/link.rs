@@ -180,7 +180,7 @@ fn registration_request(m: &Message) -> Option<(ServiceChangeParm, Vec<String>)>
             a.commands.iter().find_map(|c| match &c.command {
                 Command::ServiceChange(sc) => Some((
                     sc.parms.clone(),
-                    sc.termination_ids.iter().map(|t| t.0.clone()).collect(),
+                    sc.termination_ids.iter().map(|t| t.0.to_string()).collect(),
                 )),
                 _ => None,
             })

@@ -1121,7 +1121,7 @@ fn dtls_failure(c: &mut Ctx<'_>) -> R {
                 Command::Notify(n) => Some((
                     n.termination_ids
                         .iter()
-                        .map(|t| t.0.clone())
+                        .map(|t| t.0.to_string())
                         .collect::<Vec<_>>(),
                     format!("{:?}", n.observed_events),
                 )),

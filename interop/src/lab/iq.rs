@@ -188,23 +188,23 @@ pub fn summarise(data: &[u8]) -> Vec<String> {
                         let (name, tids): (&str, Vec<String>) = match &c.command {
                             Command::Add(x) | Command::Modify(x) | Command::Move(x) => (
                                 c.command.name(),
-                                x.termination_ids.iter().map(|t| t.0.clone()).collect(),
+                                x.termination_ids.iter().map(|t| t.0.to_string()).collect(),
                             ),
                             Command::Subtract(x) => (
                                 "Subtract",
-                                x.termination_ids.iter().map(|t| t.0.clone()).collect(),
+                                x.termination_ids.iter().map(|t| t.0.to_string()).collect(),
                             ),
                             Command::AuditValue(x) | Command::AuditCapabilities(x) => (
                                 c.command.name(),
-                                x.termination_ids.iter().map(|t| t.0.clone()).collect(),
+                                x.termination_ids.iter().map(|t| t.0.to_string()).collect(),
                             ),
                             Command::Notify(x) => (
                                 "Notify",
-                                x.termination_ids.iter().map(|t| t.0.clone()).collect(),
+                                x.termination_ids.iter().map(|t| t.0.to_string()).collect(),
                             ),
                             Command::ServiceChange(x) => (
                                 "ServiceChange",
-                                x.termination_ids.iter().map(|t| t.0.clone()).collect(),
+                                x.termination_ids.iter().map(|t| t.0.to_string()).collect(),
                             ),
                         };
                         let signals = match &c.command {
@@ -217,7 +217,7 @@ pub fn summarise(data: &[u8]) -> Vec<String> {
                                 })
                                 .flatten()
                                 .filter_map(|s| match s {
-                                    SignalsItem::Signal(s) => Some(s.name.clone()),
+                                    SignalsItem::Signal(s) => Some(s.name.to_string()),
                                     _ => None,
                                 })
                                 .collect::<Vec<_>>(),

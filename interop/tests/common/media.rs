@@ -98,7 +98,7 @@ pub fn local(result: &TransactionResult) -> Local {
         .unwrap_or_else(|| panic!("no m= port in\n{text}"));
     Local {
         context,
-        termination,
+        termination: termination.to_string(),
         addr: format!("{ip}:{port}").parse().unwrap(),
         fingerprint: line("a=fingerprint:"),
         ice_ufrag: line("a=ice-ufrag:"),

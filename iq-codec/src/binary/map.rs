@@ -203,7 +203,7 @@ impl<'a> Enc<'a> {
         }
     }
 
-    fn value(v: &[String]) -> asn::Value {
+    fn value(v: &[Text]) -> asn::Value {
         v.iter()
             .map(|s| OctetString::from(s.as_bytes().to_vec()))
             .collect()
@@ -1463,7 +1463,7 @@ impl<'a> Enc<'a> {
             if p.value.iter().any(|v| v.contains('"')) {
                 return Err(bad("value with a '\"'"));
             }
-            let q = |v: &String| format!("\"{v}\"");
+            let q = |v: &Text| format!("\"{v}\"");
             let vals = |sep: &str| p.value.iter().map(q).collect::<Vec<_>>().join(sep);
             if i > 0 {
                 out.push(',');
@@ -1854,8 +1854,12 @@ impl<'a> Dec<'a> {
         String::from_utf8_lossy(s.as_iso646_bytes()).into_owned()
     }
 
-    fn utf8(&self, what: &str, o: &[u8]) -> R<String, BinDecodeError> {
-        String::from_utf8(o.to_vec()).map_err(|_| {
+    fn ia5_text(s: &Ia5String) -> Text {
+        Text::from_utf8_lossy(s.as_iso646_bytes())
+    }
+
+    fn utf8(&self, what: &str, o: &[u8]) -> R<Text, BinDecodeError> {
+        Text::from_utf8(o).map_err(|_| {
             self.unsupported(format!(
                 "{what}: octets {} are not UTF-8 text, which the model's string values need",
                 hex_str(o)
@@ -1863,11 +1867,11 @@ impl<'a> Dec<'a> {
         })
     }
 
-    fn value(&self, what: &str, v: &[OctetString]) -> R<Vec<String>, BinDecodeError> {
+    fn value(&self, what: &str, v: &[OctetString]) -> R<Values, BinDecodeError> {
         v.iter().map(|o| self.utf8(what, o)).collect()
     }
 
-    fn name(&self, kind: ItemKind, n: &asn::PkgdName) -> R<String, BinDecodeError> {
+    fn name(&self, kind: ItemKind, n: &asn::PkgdName) -> R<Text, BinDecodeError> {
         let p = u16::from_be_bytes([n[0], n[1]]);
         let i = u16::from_be_bytes([n[2], n[3]]);
         self.reg.item_name(kind, p, i).ok_or_else(|| {
@@ -1878,13 +1882,13 @@ impl<'a> Dec<'a> {
         })
     }
 
-    fn param(&self, kind: ItemKind, item: &asn::PkgdName, n: &asn::Name) -> String {
+    fn param(&self, kind: ItemKind, item: &asn::PkgdName, n: &asn::Name) -> Text {
         let p = u16::from_be_bytes([item[0], item[1]]);
         let i = u16::from_be_bytes([item[2], item[3]]);
         let id = u16::from_be_bytes(**n);
         self.reg
             .param_name(kind, p, i, id)
-            .unwrap_or_else(|| crate::packages::hex_item_name(id))
+            .unwrap_or_else(|| crate::packages::hex_item_name(id).into())
     }
 
     fn tid(&self, t: &asn::TerminationID) -> R<TerminationId, BinDecodeError> {
@@ -1934,11 +1938,11 @@ impl<'a> Dec<'a> {
                 port: a.port_number,
             },
             asn::MId::DomainName(d) => MId::Domain {
-                name: Self::ia5(&d.name),
+                name: Self::ia5_text(&d.name),
                 port: d.port_number,
             },
-            asn::MId::DeviceName(d) => MId::Device(Self::ia5(d)),
-            asn::MId::MtpAddress(o) => MId::Mtp(self.mtp(o)?),
+            asn::MId::DeviceName(d) => MId::Device(Self::ia5_text(d)),
+            asn::MId::MtpAddress(o) => MId::Mtp(self.mtp(o)?.into()),
         })
     }
 
@@ -2877,7 +2881,7 @@ impl<'a> Dec<'a> {
             group.push(match self.ind_aud_prop(p)? {
                 IndAudProp::Name(name) => PropertyParm {
                     name,
-                    value: Vec::new(),
+                    value: Values::new(),
                     extra: None,
                 },
                 IndAudProp::Select(pp) => {
@@ -2950,7 +2954,7 @@ impl<'a> Dec<'a> {
                 .as_ref()
                 .map(|pr| self.profile(pr))
                 .transpose()?,
-            reason,
+            reason: reason.map(String::from),
             delay: p.service_change_delay,
             mgc_id: p
                 .service_change_mgc_id
@@ -2981,10 +2985,10 @@ impl<'a> Dec<'a> {
                 ServiceChangeAddress::MId(self.mid(&asn::MId::DomainName(d.clone()))?)
             }
             asn::ServiceChangeAddress::DeviceName(d) => {
-                ServiceChangeAddress::MId(MId::Device(Self::ia5(d)))
+                ServiceChangeAddress::MId(MId::Device(Self::ia5_text(d)))
             }
             asn::ServiceChangeAddress::MtpAddress(o) => {
-                ServiceChangeAddress::MId(MId::Mtp(self.mtp(o)?))
+                ServiceChangeAddress::MId(MId::Mtp(self.mtp(o)?.into()))
             }
         })
     }
@@ -3309,7 +3313,11 @@ fn parse_sc_extensions(s: &str) -> Option<Vec<PropertyParm>> {
                 _ => (vec![quoted(&mut i)?], None),
             },
         };
-        out.push(PropertyParm { name, value, extra });
+        out.push(PropertyParm {
+            name: name.into(),
+            value: value.into_iter().map(Text::from).collect(),
+            extra,
+        });
         match b.get(i) {
             None => {}
             Some(b',') if i + 1 < b.len() => i += 1,
@@ -3332,22 +3340,22 @@ mod tests {
             PropertyParm::new("x-a", "v 1"),
             PropertyParm {
                 name: "x+b".into(),
-                value: vec!["w".into()],
+                value: vec!["w".into()].into(),
                 extra: Some(ExtraInfo::Relation(Relation::UnequalTo)),
             },
             PropertyParm {
                 name: "x-c".into(),
-                value: vec!["1".into(), "2".into()],
+                value: vec!["1".into(), "2".into()].into(),
                 extra: Some(ExtraInfo::Sublist(false)),
             },
             PropertyParm {
                 name: "x-d".into(),
-                value: vec!["1".into(), "2".into(), "3".into()],
+                value: vec!["1".into(), "2".into(), "3".into()].into(),
                 extra: Some(ExtraInfo::Sublist(true)),
             },
             PropertyParm {
                 name: "x-e".into(),
-                value: vec!["1".into(), "2".into()],
+                value: vec!["1".into(), "2".into()].into(),
                 extra: Some(ExtraInfo::Range(true)),
             },
         ];

@@ -418,7 +418,7 @@ impl TermIdMapping {
         for r in &self.rules {
             if let Some(t) = r.decode(wildcard, id) {
                 if same(&t) {
-                    return Ok(TerminationId(t));
+                    return Ok(TerminationId(t.into()));
                 }
             }
         }
@@ -426,7 +426,7 @@ impl TermIdMapping {
             // Without wildcards every level is written out in full, and such a text always
             // encodes back to the same octets: only wildcarded forms need the check.
             if wildcard.is_empty() || same(&t) {
-                return Ok(TerminationId(t));
+                return Ok(TerminationId(t.into()));
             }
         }
         let mut t = String::with_capacity(1 + 2 * id.len() + 4 * wildcard.len());
@@ -443,7 +443,7 @@ impl TermIdMapping {
             t.push_str("_w");
             push_hex(&mut t, w);
         }
-        Ok(TerminationId(t))
+        Ok(TerminationId(t.into()))
     }
 
     /// The binary-digit convention; `None` if the text is not of its form at all.

@@ -89,6 +89,7 @@ pub use annex_c::{
 };
 pub use profile::ProfileError;
 
+use crate::model::Text;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -599,7 +600,7 @@ fn parse_hex_name(s: &str, prefix: u8) -> Option<u16> {
 }
 
 /// `prefix` + 4 lower-case hex digits of `id`, appended to `out`.
-fn push_hex_name(out: &mut String, prefix: char, id: u16) {
+fn push_hex_name(out: &mut Text, prefix: char, id: u16) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(prefix);
     for shift in [12, 8, 4, 0] {
@@ -855,21 +856,22 @@ impl Registry {
     /// forms; Annex C tags (package 0x0000, properties) give the bare Annex C name (`v`, `m`,
     /// `ipv4`, ...). `None` only for package 0xFFFF with an item other than 0xFFFF (not a valid
     /// `PkgdName`).
-    pub fn item_name(&self, kind: ItemKind, pkg_id: u16, item_id: u16) -> Option<String> {
+    pub fn item_name(&self, kind: ItemKind, pkg_id: u16, item_id: u16) -> Option<Text> {
         if pkg_id == WILDCARD_ID {
-            return (item_id == WILDCARD_ID).then(|| "*/*".to_string());
+            return (item_id == WILDCARD_ID).then(|| Text::const_new("*/*"));
         }
         if pkg_id == ANNEX_C_PACKAGE_ID && kind == ItemKind::Property {
             if let Some(n) = annex_c::annex_c_name(item_id) {
-                return Some(n.to_string());
+                return Some(Text::from(n));
             }
         }
-        // One allocation: this runs for every name of every decoded BER message.
+        // At most one allocation (none up to 24 bytes): this runs for every name of every
+        // decoded BER message.
         let pkg = self.package_by_id(pkg_id);
         let def = (item_id != WILDCARD_ID)
             .then(|| self.lookup_by_id(kind, pkg_id, item_id))
             .flatten();
-        let mut out = String::with_capacity(
+        let mut out = Text::with_capacity(
             pkg.map_or(5, |p| p.name.len()) + 1 + def.map_or(5, |d| d.name.len()),
         );
         match pkg {
@@ -911,7 +913,7 @@ impl Registry {
         pkg_id: u16,
         item_id: u16,
         param_id: u16,
-    ) -> Option<String> {
+    ) -> Option<Text> {
         if pkg_id == WILDCARD_ID || item_id == WILDCARD_ID {
             return None;
         }
@@ -920,8 +922,12 @@ impl Registry {
                 .lookup_by_id(kind, pkg_id, item_id)
                 .and_then(|d| d.param_by_id(param_id))
             {
-                Some(p) => p.name.clone(),
-                None => hex_item_name(param_id),
+                Some(p) => Text::from(p.name.as_str()),
+                None => {
+                    let mut t = Text::default();
+                    push_hex_name(&mut t, 'i', param_id);
+                    t
+                }
             },
         )
     }

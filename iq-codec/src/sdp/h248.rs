@@ -3,7 +3,7 @@
 //! whole Local/Remote descriptor (the groups = alternatives).
 
 use super::{Eol, Parsed, Sdp, SdpError};
-use crate::model::{LocalRemoteDescriptor, PropertyParm};
+use crate::model::{one_value, LocalRemoteDescriptor, PropertyParm, Text};
 
 impl Sdp {
     /// Read one H.248 property group (as the text parser builds it from a Local/Remote
@@ -23,8 +23,8 @@ impl Sdp {
     pub fn to_group(&self) -> Vec<PropertyParm> {
         self.lines()
             .map(|l| PropertyParm {
-                name: l.kind().to_string(),
-                value: vec![l.value().to_string()],
+                name: Text::from(&*l.kind().encode_utf8(&mut [0; 4])),
+                value: one_value(l.value()),
                 extra: None,
             })
             .collect()
@@ -117,7 +117,7 @@ fn parsed(group: &[PropertyParm], offset: usize) -> Result<Vec<Parsed>, SdpError
             };
             Ok(Parsed {
                 kind,
-                value: value.clone(),
+                value: value.to_string(),
                 eol: Some(Eol::Lf),
                 no,
             })

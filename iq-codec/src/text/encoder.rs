@@ -50,7 +50,7 @@ fn is_safe_value(v: &str) -> bool {
 impl Encoder {
     pub(crate) fn new(compact: bool) -> Self {
         Encoder {
-            out: String::with_capacity(512),
+            out: String::with_capacity(1024),
             compact,
             version: 3,
             depth: 0,
@@ -72,8 +72,10 @@ impl Encoder {
         self.out.push_str(s);
     }
 
-    fn num(&mut self, n: impl std::fmt::Display) {
-        let _ = write!(self.out, "{n}");
+    /// A decimal number, without going through `fmt` (one per transaction, context, stream,
+    /// request ID...).
+    fn num(&mut self, n: impl Into<u64>) {
+        self.out.push_str(super::decimal(n.into(), &mut [0; 20]));
     }
 
     fn eq(&mut self) {
@@ -82,8 +84,17 @@ impl Encoder {
 
     fn newline(&mut self) {
         self.out.push('\n');
-        for _ in 0..self.depth {
-            self.out.push('\t');
+        self.tabs();
+    }
+
+    /// One tab per nesting level, written as one slice.
+    fn tabs(&mut self) {
+        const TABS: &str = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+        let mut n = self.depth;
+        while n > 0 {
+            let k = n.min(TABS.len());
+            self.out.push_str(&TABS[..k]);
+            n -= k;
         }
     }
 
@@ -848,12 +859,15 @@ impl Encoder {
                     if i > 0 {
                         self.out.push(' ');
                     }
-                    for ch in v.chars() {
-                        if ch == '}' {
-                            self.out.push('\\');
-                        }
-                        self.out.push(ch);
+                    // `}` is escaped as `\}`; everything else is copied in runs.
+                    let mut rest = v.as_str();
+                    while let Some(i) = memchr::memchr(b'}', rest.as_bytes()) {
+                        // `}` is ASCII, so `i` and `i + 1` are char boundaries.
+                        self.out.push_str(&rest[..i]);
+                        self.out.push_str("\\}");
+                        rest = &rest[i + 1..];
                     }
+                    self.out.push_str(rest);
                 }
                 self.out.push('\n');
             }
@@ -862,9 +876,7 @@ impl Encoder {
             // An empty line before the indented brace: without it the indentation would be a
             // last "SDP line" without '=' (Wireshark flags that as malformed).
             self.out.push('\n');
-            for _ in 0..self.depth {
-                self.out.push('\t');
-            }
+            self.tabs();
         }
         self.out.push('}');
     }
@@ -908,8 +920,7 @@ impl Encoder {
     }
 
     fn parm_value(&mut self, p: &PropertyParm) {
-        let empty = String::new();
-        let first = p.value.first().unwrap_or(&empty);
+        let first = p.value.first().map_or("", |v| v.as_str());
         match p.extra {
             None if p.value.len() == 1 => {
                 self.eq();
@@ -947,7 +958,7 @@ impl Encoder {
         }
     }
 
-    fn value_list(&mut self, vs: &[String]) {
+    fn value_list(&mut self, vs: &[Text]) {
         for (i, v) in vs.iter().enumerate() {
             if i > 0 {
                 self.comma();

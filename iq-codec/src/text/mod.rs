@@ -18,9 +18,31 @@ pub enum Style {
     Compact,
 }
 
+/// `n` in decimal, written into `buf` without `fmt` or an allocation (the encoders write a
+/// number per transaction, context, stream and length prefix).
+///
+/// ```
+/// let mut buf = [0; 20];
+/// assert_eq!(iq_codec::text::decimal(0, &mut buf), "0");
+/// assert_eq!(iq_codec::text::decimal(u64::MAX, &mut buf), "18446744073709551615");
+/// ```
+pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits only.
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+}
+
 /// Decode one text message.
 pub fn decode(input: &[u8]) -> Result<Message, DecodeError> {
-    parser::Parser::new(input).message()
+    parser::Parser::new(input).message().map_err(|e| *e)
 }
 
 /// Encode a message as text.

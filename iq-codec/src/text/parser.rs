@@ -9,7 +9,9 @@ use crate::error::DecodeError;
 use crate::model::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-type R<T> = Result<T, DecodeError>;
+/// Errors are boxed inside the parser: every function returns an `R`, and a one-word error keeps
+/// `R<()>` and `R<&str>` in registers instead of a 56-byte `DecodeError` written through memory.
+type R<T> = Result<T, Box<DecodeError>>;
 
 /// Nesting bound for the few recursive constructs (embedded events and signals).
 const MAX_DEPTH: usize = 8;
@@ -97,13 +99,13 @@ impl<'a> Parser<'a> {
                 .rposition(|&c| c == b'\n')
                 .map_or(0, |p| p + 1)
             + 1;
-        Err(DecodeError {
+        Err(Box::new(DecodeError {
             line,
             column: col,
             code: self.code,
             transaction_id: self.txn,
             reason: reason.into(),
-        })
+        }))
     }
 
     fn err<T>(&self, reason: impl Into<String>) -> R<T> {
@@ -269,7 +271,7 @@ impl<'a> Parser<'a> {
         )
     }
 
-    fn quoted(&mut self) -> R<String> {
+    fn quoted(&mut self) -> R<Text> {
         self.ws();
         let start = self.mark();
         if self.s.get(self.pos) != Some(&b'"') {
@@ -288,7 +290,7 @@ impl<'a> Parser<'a> {
                         .map(|c| if c != '\t' && c.is_control() { ' ' } else { c })
                         .collect()
                 } else {
-                    v.into_owned()
+                    Text::from(v.as_ref())
                 };
                 self.pos += 1;
                 return Ok(v);
@@ -300,11 +302,11 @@ impl<'a> Parser<'a> {
 
     /// VALUE = quotedString / 1*(SafeChar). An unquoted value is case-insensitive like every
     /// other token (Annex B), so it is held in lower case; a quoted one keeps its case.
-    fn value(&mut self) -> R<String> {
+    fn value(&mut self) -> R<Text> {
         if self.peek() == Some(b'"') {
             self.quoted()
         } else {
-            Ok(self.word()?.to_ascii_lowercase())
+            Ok(lower(self.word()?))
         }
     }
 
@@ -511,7 +513,7 @@ impl<'a> Parser<'a> {
                 {
                     return self.err_at(start, format!("'{name}' is not a domain name"));
                 }
-                let name = name.to_ascii_lowercase();
+                let name = lower(name);
                 self.expect(b'>')?;
                 let port = self.opt_port()?;
                 Ok(MId::Domain { name, port })
@@ -528,9 +530,9 @@ impl<'a> Parser<'a> {
                     }
                     let h = h.to_ascii_lowercase();
                     self.expect(b'}')?;
-                    Ok(MId::Mtp(h))
+                    Ok(MId::Mtp(h.into()))
                 } else if w.as_bytes()[0].is_ascii_alphabetic() {
-                    Ok(MId::Device(w.to_ascii_lowercase()))
+                    Ok(MId::Device(lower(w)))
                 } else {
                     self.err_at(start, format!("'{w}' is not a valid mId"))
                 }
@@ -955,7 +957,7 @@ impl<'a> Parser<'a> {
                 self.expect(b',')?;
             }
         } else if w.contains('/') || is_name(w) {
-            a.props.push(w.to_ascii_lowercase());
+            a.props.push(lower(w));
         } else {
             return self.err_at(start, format!("unexpected '{w}' in ContextAudit"));
         }
@@ -1343,7 +1345,7 @@ impl<'a> Parser<'a> {
         };
         self.expect(b'{')?;
         let text = if self.peek() == Some(b'"') {
-            Some(self.quoted()?)
+            Some(self.quoted()?.into())
         } else {
             None
         };
@@ -1523,12 +1525,12 @@ impl<'a> Parser<'a> {
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid property name"));
         }
-        let name = name.to_ascii_lowercase();
+        let name = lower(name);
         self.parm_value(name)
     }
 
     /// parmValue = (EQUAL alternativeValue) / (INEQUAL / LESSER / GREATER) VALUE
-    fn parm_value(&mut self, name: String) -> R<PropertyParm> {
+    fn parm_value(&mut self, name: Text) -> R<PropertyParm> {
         let rel = match self.peek() {
             Some(b'=') => None,
             Some(b'#') => Some(Relation::UnequalTo),
@@ -1545,13 +1547,13 @@ impl<'a> Parser<'a> {
         if let Some(r) = rel {
             return Ok(PropertyParm {
                 name,
-                value: vec![self.value()?],
+                value: one_value(self.value()?),
                 extra: Some(ExtraInfo::Relation(r)),
             });
         }
         match self.peek() {
             Some(b'{') => {
-                let mut value = Vec::new();
+                let mut value = Values::new();
                 self.braced_list(false, |p| {
                     value.push(p.value()?);
                     Ok(())
@@ -1570,11 +1572,11 @@ impl<'a> Parser<'a> {
                     self.expect(b']')?;
                     return Ok(PropertyParm {
                         name,
-                        value: vec![first, second],
+                        value: Values::from_iter([first, second]),
                         extra: Some(ExtraInfo::Range(true)),
                     });
                 }
-                let mut value = vec![first];
+                let mut value = one_value(first);
                 while self.eat(b',') {
                     value.push(self.value()?);
                 }
@@ -1587,7 +1589,7 @@ impl<'a> Parser<'a> {
             }
             _ => Ok(PropertyParm {
                 name,
-                value: vec![self.value()?],
+                value: one_value(self.value()?),
                 extra: None,
             }),
         }
@@ -1710,7 +1712,7 @@ impl<'a> Parser<'a> {
             self.expect(b'=')?;
             e.stream = Some(self.number("StreamID")?);
         } else if is_name(w) {
-            e.params.push(self.parm_value(w.to_ascii_lowercase())?);
+            e.params.push(self.parm_value(lower(w))?);
         } else {
             return self.err_at(start, format!("unexpected '{w}' in event parameters"));
         }
@@ -1838,7 +1840,7 @@ impl<'a> Parser<'a> {
                 p.expect(b'=')?;
                 s.intersig_delay = Some(p.number("Intersignal delay")?);
             } else if is_name(w) {
-                s.params.push(p.parm_value(w.to_ascii_lowercase())?);
+                s.params.push(p.parm_value(lower(w))?);
             } else {
                 return p.err_at(start, format!("unexpected '{w}' in signal parameters"));
             }
@@ -1904,7 +1906,7 @@ impl<'a> Parser<'a> {
             return self.err_at(start, format!("'{w}' is not a valid event name"));
         }
         let mut e = ObservedEvent {
-            name: w.to_ascii_lowercase(),
+            name: lower(w),
             stream: None,
             params: Vec::new(),
             timestamp,
@@ -1917,7 +1919,7 @@ impl<'a> Parser<'a> {
                     p.expect(b'=')?;
                     e.stream = Some(p.number("StreamID")?);
                 } else if is_name(n) {
-                    e.params.push(p.parm_value(n.to_ascii_lowercase())?);
+                    e.params.push(p.parm_value(lower(n))?);
                 } else {
                     return p.err_at(start, format!("unexpected '{n}' in event parameters"));
                 }
@@ -1957,20 +1959,20 @@ impl<'a> Parser<'a> {
             }
             let value = if p.eat(b'=') {
                 if p.eat(b'[') {
-                    let mut vals = vec![p.value()?];
+                    let mut vals = one_value(p.value()?);
                     while p.eat(b',') {
                         vals.push(p.value()?);
                     }
                     p.expect(b']')?;
                     Some(vals)
                 } else {
-                    Some(vec![p.value()?])
+                    Some(one_value(p.value()?))
                 }
             } else {
                 None
             };
             v.push(StatisticsParameter {
-                name: name.to_ascii_lowercase(),
+                name: lower(name),
                 value,
             });
             Ok(())
@@ -2149,7 +2151,7 @@ impl<'a> Parser<'a> {
         if !is_pkgd_name(n) {
             return self.err_at(start, format!("'{n}' is not a valid package name"));
         }
-        Ok(n.to_ascii_lowercase())
+        Ok(lower(n))
     }
 
     fn ind_aud_stream_parm(&mut self, sp: &mut IndAudStreamParms) -> R<()> {
@@ -2175,10 +2177,9 @@ impl<'a> Parser<'a> {
                     lc.reserve_group = true;
                 } else if is_pkgd_name(w) {
                     if matches!(next, Some(b'=' | b'#' | b'<' | b'>')) {
-                        lc.props
-                            .push(IndAudProp::Select(p.parm_value(w.to_ascii_lowercase())?));
+                        lc.props.push(IndAudProp::Select(p.parm_value(lower(w))?));
                     } else {
-                        lc.props.push(IndAudProp::Name(w.to_ascii_lowercase()));
+                        lc.props.push(IndAudProp::Name(lower(w)));
                     }
                 } else {
                     return p.err_at(start, format!("unexpected '{w}' in LocalControl audit"));
@@ -2218,10 +2219,9 @@ impl<'a> Parser<'a> {
                 ts.event_buffer_control = true;
             } else if is_pkgd_name(w) {
                 if matches!(next, Some(b'=' | b'#' | b'<' | b'>')) {
-                    ts.props
-                        .push(IndAudProp::Select(p.parm_value(w.to_ascii_lowercase())?));
+                    ts.props.push(IndAudProp::Select(p.parm_value(lower(w))?));
                 } else {
-                    ts.props.push(IndAudProp::Name(w.to_ascii_lowercase()));
+                    ts.props.push(IndAudProp::Name(lower(w)));
                 }
             } else {
                 return p.err_at(start, format!("unexpected '{w}' in TerminationState audit"));
@@ -2279,7 +2279,7 @@ impl<'a> Parser<'a> {
                 });
             } else if t::REASON.is(w) {
                 p.expect(b'=')?;
-                sc.reason = Some(p.value()?);
+                sc.reason = Some(p.value()?.into());
             } else if t::DELAY.is(w) {
                 p.expect(b'=')?;
                 sc.delay = Some(p.number("Delay")?);
@@ -2305,7 +2305,7 @@ impl<'a> Parser<'a> {
                 || w.starts_with("x+"))
                 && w.len() > 2
             {
-                sc.extensions.push(p.parm_value(w.to_ascii_lowercase())?);
+                sc.extensions.push(p.parm_value(lower(w))?);
             } else if matches!(p.peek(), Some(b'{' | b'=')) {
                 let ia = p.ind_aud(w, start)?;
                 sc.info
@@ -2492,7 +2492,12 @@ pub(crate) fn sdp_groups(body: &str) -> Result<Vec<Vec<PropertyParm>>, String> {
             return Err(line.to_string());
         };
         let (k, v) = (&line[..eq], &line[eq + 1..]);
-        let k = k.trim_end();
+        // `v=`, not `v =`, is the usual case: skip the trim's char decoding for it.
+        let k = if k.as_bytes().last().is_some_and(u8::is_ascii_alphanumeric) {
+            k
+        } else {
+            k.trim_end()
+        };
         if k.is_empty()
             || !k
                 .bytes()
@@ -2501,12 +2506,16 @@ pub(crate) fn sdp_groups(body: &str) -> Result<Vec<Vec<PropertyParm>>, String> {
             return Err(line.to_string());
         }
         let p = PropertyParm {
-            name: k.to_string(),
-            value: vec![v.to_string()],
+            name: Text::from(k),
+            value: one_value(v),
             extra: None,
         };
         if k == "v" || groups.is_empty() {
-            groups.push(vec![p]);
+            // Room for every line left (one group is the usual case): no regrowth per line.
+            let left = 1 + memchr::memchr_iter(b'\n', &bytes[start.min(bytes.len())..]).count();
+            let mut g = Vec::with_capacity(left);
+            g.push(p);
+            groups.push(g);
         } else if let Some(g) = groups.last_mut() {
             g.push(p);
         }
