@@ -98,7 +98,11 @@ impl Block {
             Level::Session => "vosiuepcbtrzka",
             Level::Media => "icbka",
         };
-        order.find(kind).unwrap_or(order.len() - 1)
+        // Line types are ASCII: a byte search, not a char pattern.
+        u8::try_from(kind)
+            .ok()
+            .and_then(|k| order.bytes().position(|b| b == k))
+            .unwrap_or(order.len() - 1)
     }
 
     fn check_raw(line: &Line) -> Result<(), SdpError> {

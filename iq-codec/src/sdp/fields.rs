@@ -474,6 +474,53 @@ impl MediaLine {
     }
 
     pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
+        let p = MediaParts::read(s)?;
+        Ok(MediaLine {
+            media: p.media.into(),
+            port: p.port,
+            port_count: p.port_count,
+            proto: Proto::parse(p.proto),
+            fmts: p
+                .fmts
+                .split_ascii_whitespace()
+                .map(str::to_string)
+                .collect(),
+        })
+    }
+
+    pub(crate) fn check(&self) -> Result<(), SdpError> {
+        self.checked_text().map(drop)
+    }
+
+    /// The line's text, if it reads back as this line.
+    pub(crate) fn checked_text(&self) -> Result<String, SdpError> {
+        let s = self.to_string();
+        match Self::parse_str(&s) {
+            Ok(p) if &p == self => Ok(s),
+            Ok(_) => Err(SdpError::invalid(
+                "media (m=)",
+                format!("'{s}' does not read back the same"),
+            )),
+            Err(m) => Err(SdpError::invalid("media (m=)", m)),
+        }
+    }
+}
+
+/// An `m=` value read and checked in place, without building a [`MediaLine`] (no allocation):
+/// the SDP model checks every `m=` line it reads or is given, and reads the port and proto of
+/// stored lines, far more often than it needs the formats as a list.
+pub(crate) struct MediaParts<'a> {
+    pub(crate) media: &'a str,
+    pub(crate) port: Choosable<u16>,
+    pub(crate) port_count: Option<u16>,
+    pub(crate) proto: &'a str,
+    /// The formats as written (one or more, separated by white space).
+    pub(crate) fmts: &'a str,
+}
+
+impl<'a> MediaParts<'a> {
+    /// Read and check an `m=` value; the error says what is wrong.
+    pub(crate) fn read(s: &'a str) -> Result<Self, String> {
         let too_few = || {
             format!(
                 "m= needs '<media> <port> <proto> <fmt> ...' (at least 4 fields), found {}",
@@ -484,7 +531,9 @@ impl MediaLine {
         let (Some(media), Some(port_field), Some(proto)) = (it.next(), it.next(), it.next()) else {
             return Err(too_few());
         };
-        let fmts: Vec<String> = it.map(str::to_string).collect();
+        // The formats are the rest of the value after the proto field (a sub-slice of `s`).
+        let after_proto = proto.as_ptr() as usize - s.as_ptr() as usize + proto.len();
+        let fmts = s[after_proto..].trim_start_matches(|c: char| c.is_ascii_whitespace());
         if fmts.is_empty() {
             return Err(too_few());
         }
@@ -506,33 +555,16 @@ impl MediaLine {
         if !is_proto(proto) {
             return Err(format!("m= proto '{proto}' is not valid"));
         }
-        if let Some(bad) = fmts.iter().find(|x| !is_word(x)) {
+        if let Some(bad) = it.find(|x| !is_word(x)) {
             return Err(format!("m= format '{bad}' is not valid"));
         }
-        Ok(MediaLine {
-            media: media.into(),
+        Ok(MediaParts {
+            media,
             port,
             port_count,
-            proto: Proto::parse(proto),
+            proto,
             fmts,
         })
-    }
-
-    pub(crate) fn check(&self) -> Result<(), SdpError> {
-        self.checked_text().map(drop)
-    }
-
-    /// The line's text, if it reads back as this line.
-    pub(crate) fn checked_text(&self) -> Result<String, SdpError> {
-        let s = self.to_string();
-        match Self::parse_str(&s) {
-            Ok(p) if &p == self => Ok(s),
-            Ok(_) => Err(SdpError::invalid(
-                "media (m=)",
-                format!("'{s}' does not read back the same"),
-            )),
-            Err(m) => Err(SdpError::invalid("media (m=)", m)),
-        }
     }
 }
 

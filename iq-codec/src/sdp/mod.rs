@@ -197,15 +197,16 @@ fn check_line(kind: char, value: &str) -> Result<(), String> {
     if !kind.is_ascii_lowercase() {
         return Err(format!("line type {kind:?} is not a lower-case letter"));
     }
-    // Byte search: the three are ASCII, and this runs for every line parsed or built.
-    if let Some(b) = value.bytes().find(|b| matches!(b, b'\r' | b'\n' | 0)) {
+    // SIMD byte search: the three are ASCII, and this runs for every line parsed or built.
+    if let Some(i) = memchr::memchr3(b'\r', b'\n', 0, value.as_bytes()) {
+        let b = value.as_bytes()[i];
         return Err(format!("{kind}= value contains {:?}", char::from(b)));
     }
     match kind {
         'v' if value != "0" => Err(format!("v= must be 0, found '{value}'")),
         'o' => fields::Origin::parse_str(value).map(drop),
         'c' => fields::Connection::parse_str(value).map(drop),
-        'm' => fields::MediaLine::parse_str(value).map(drop),
+        'm' => fields::MediaParts::read(value).map(drop),
         'b' => fields::Bandwidth::parse_str(value).map(drop),
         't' => {
             let f: Vec<&str> = value.split_ascii_whitespace().collect();
@@ -326,7 +327,8 @@ impl Media {
 
     /// Port or `$`.
     pub fn port(&self) -> Choosable<u16> {
-        self.media_line().port
+        // Checked when the line was read or set.
+        fields::MediaParts::read(&self.m.value).map_or(Choosable::Choose, |p| p.port)
     }
 
     /// Set the port (keeps any port count).
@@ -366,7 +368,9 @@ impl Media {
 
     /// Transport protocol.
     pub fn proto(&self) -> Proto {
-        self.media_line().proto
+        // Checked when the line was read or set.
+        fields::MediaParts::read(&self.m.value)
+            .map_or_else(|_| Proto::Other(String::new()), |p| Proto::parse(p.proto))
     }
 
     /// Set the transport protocol (e.g. to [`Proto::to_core`] of the current one), keeping the
@@ -513,7 +517,9 @@ impl Sdp {
     pub fn parse_all(text: &str) -> Result<Vec<Sdp>, SdpError> {
         let mut lines = Vec::new();
         for raw in split_lines(text)? {
-            let Some((k, v)) = raw.text.split_once('=') else {
+            // Byte search: '=' is ASCII, so both sides are `str` slices.
+            let eq = memchr::memchr(b'=', raw.text.as_bytes());
+            let Some((k, v)) = eq.map(|i| (&raw.text[..i], &raw.text[i + 1..])) else {
                 return Err(SdpError::Syntax {
                     line: Some(raw.no),
                     msg: format!("expected '<type>=<value>', found '{}'", raw.text),
