@@ -448,21 +448,36 @@ impl TermIdMapping {
 
     /// The binary-digit convention; `None` if the text is not of its form at all.
     fn encode_digits(&self, text: &str) -> Option<Result<BinaryTermId, String>> {
-        if self.levels.is_empty()
-            || !text
-                .bytes()
-                .all(|b| matches!(b, b'0' | b'1' | b'/' | b'$' | b'*'))
-        {
+        if self.levels.is_empty() {
             return None;
         }
-        let form_ok = text.split('/').all(|p| {
-            let body = p.strip_suffix(['$', '*']).unwrap_or(p);
-            !p.is_empty() && body.bytes().all(|b| b == b'0' || b == b'1')
-        });
-        if !form_ok {
+        // The form, in one pass over the bytes (this runs for every termination ID of every
+        // BER message encoded, and decoded with wildcards): levels of `0`/`1` digits separated
+        // by `/`, none empty, each possibly ending in one `$` or `*`.
+        let mut n_parts = 1;
+        let mut part_len = 0;
+        let mut after_wildcard = false;
+        for &b in text.as_bytes() {
+            match b {
+                b'0' | b'1' if !after_wildcard => part_len += 1,
+                b'$' | b'*' if !after_wildcard => {
+                    part_len += 1;
+                    after_wildcard = true;
+                }
+                b'/' if part_len > 0 => {
+                    n_parts += 1;
+                    part_len = 0;
+                    after_wildcard = false;
+                }
+                _ => return None,
+            }
+        }
+        if part_len == 0 {
             return None;
         }
-        let n_parts = text.bytes().filter(|&b| b == b'/').count() + 1;
+        // Byte slices from here on: every byte is one of `01/$*`.
+        let levels = || text.as_bytes().split(|&b| b == b'/');
+        let as_text = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
         if n_parts > self.levels.len() {
             return Some(Err(format!(
                 "{} binary-digit levels, {} configured",
@@ -480,33 +495,38 @@ impl TermIdMapping {
         };
         let mut wildcard = Vec::new();
         let last = n_parts - 1;
-        for (i, p) in text.split('/').enumerate() {
+        for (i, p) in levels().enumerate() {
             let c = usize::from(self.levels[i]);
-            let wc = p.chars().last().filter(|&c| c == '$' || c == '*');
-            let body = if wc.is_some() { &p[..p.len() - 1] } else { p };
+            let wc = match p.last() {
+                Some(&w @ (b'$' | b'*')) => Some(w),
+                _ => None,
+            };
+            let body = &p[..p.len() - usize::from(wc.is_some())];
             match wc {
                 None => {
                     if body.len() != c {
                         return Some(Err(format!(
-                            "binary-digit level {} is '{body}' ({} bits), {c} bits configured",
+                            "binary-digit level {} is '{}' ({} bits), {c} bits configured",
                             i + 1,
+                            as_text(body),
                             body.len()
                         )));
                     }
-                    body.bytes().for_each(|b| push(b == b'1', &mut n_bits));
+                    body.iter().for_each(|&b| push(b == b'1', &mut n_bits));
                 }
                 Some(w) => {
                     if body.len() >= c {
                         return Some(Err(format!(
-                            "binary-digit level {} '{p}': the wildcard must cover at least one of its {c} bits",
-                            i + 1
+                            "binary-digit level {} '{}': the wildcard must cover at least one of its {c} bits",
+                            i + 1,
+                            as_text(p)
                         )));
                     }
-                    body.bytes().for_each(|b| push(b == b'1', &mut n_bits));
+                    body.iter().for_each(|&b| push(b == b'1', &mut n_bits));
                     (body.len()..c).for_each(|_| push(false, &mut n_bits));
                     let rest: usize = self.levels[i + 1..].iter().map(|&l| usize::from(l)).sum();
                     let pos = (c - body.len() - 1 + rest) as u8;
-                    let all = if w == '*' { 0x80 } else { 0x00 };
+                    let all = if w == b'*' { 0x80 } else { 0x00 };
                     let recursive = if i == last && rest > 0 { 0x40 } else { 0x00 };
                     wildcard.push(all | recursive | pos);
                     if i == last {
@@ -656,6 +676,32 @@ mod tests {
         ] {
             let (w, id) = enc(&m, t);
             assert_eq!(m.decode(&w, &id).unwrap().as_str(), t);
+        }
+    }
+
+    /// What is of the binary-digit form (`Some`, possibly an error about the configured
+    /// levels) and what is not (`None`, so rules and the error for unmappable IDs apply).
+    #[test]
+    fn binary_digit_form() {
+        let m = TermIdMapping::default();
+        for t in [
+            "1$1", "1$$", "$1", "", "/1", "1/", "1//1", "11a", "12", "1*/$*",
+        ] {
+            assert!(m.encode_digits(t).is_none(), "{t:?} taken as binary digits");
+        }
+        for t in ["1", "$", "*", "1/0/1$", "11111111/*"] {
+            assert!(
+                m.encode_digits(t).is_some(),
+                "{t:?} not taken as binary digits"
+            );
+        }
+        // Of the form, but not of the configured levels (8/8/8 by default).
+        for t in [
+            "1/1/1/1",
+            "1/11111111/11111111",
+            "11111111/11111111/111111111",
+        ] {
+            assert!(matches!(m.encode_digits(t), Some(Err(_))), "{t:?} accepted");
         }
     }
 
