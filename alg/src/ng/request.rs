@@ -98,8 +98,14 @@ pub struct OfferAnswer {
 impl OfferAnswer {
     /// Whether `flags` holds `flag` (case-insensitive, `-`/`_`/` ` equivalent).
     pub fn has_flag(&self, flag: &str) -> bool {
-        let f = normalize(flag);
-        self.flags.iter().any(|x| normalize(x) == f)
+        // Byte-wise, without normalised copies: `normalize` maps only ASCII bytes, one to one.
+        let norm = |b: u8| match b {
+            b'_' | b' ' => b'-',
+            b => b.to_ascii_lowercase(),
+        };
+        self.flags.iter().any(|x| {
+            x.len() == flag.len() && x.bytes().zip(flag.bytes()).all(|(a, b)| norm(a) == norm(b))
+        })
     }
 }
 
@@ -154,19 +160,26 @@ pub fn normalize(k: &str) -> String {
         .collect()
 }
 
+/// A key as [`normalize`] gives it, borrowed when it is already in that form (the usual case:
+/// Kamailio sends `call-id`, `from-tag`...), so reading a request does not allocate per key.
+fn normalize_key(k: &[u8]) -> std::borrow::Cow<'_, str> {
+    let normal = |b: &u8| !b.is_ascii_uppercase() && !matches!(b, b'_' | b' ') && b.is_ascii();
+    match std::str::from_utf8(k) {
+        Ok(s) if k.iter().all(normal) => std::borrow::Cow::Borrowed(s),
+        _ => std::borrow::Cow::Owned(normalize(&String::from_utf8_lossy(k))),
+    }
+}
+
 /// The dictionary with normalised keys (later duplicates after normalisation are ignored).
 struct Dict<'a> {
-    entries: Vec<(String, &'a Value)>,
+    entries: Vec<(std::borrow::Cow<'a, str>, &'a Value)>,
 }
 
 impl<'a> Dict<'a> {
     fn new(v: &'a Value) -> Option<Self> {
         let d = v.as_dict()?;
         Some(Dict {
-            entries: d
-                .iter()
-                .map(|(k, v)| (normalize(&String::from_utf8_lossy(k)), v))
-                .collect(),
+            entries: d.iter().map(|(k, v)| (normalize_key(k), v)).collect(),
         })
     }
 
@@ -290,9 +303,9 @@ fn offer_answer(d: &Dict<'_>, answer: bool) -> Result<OfferAnswer, RequestError>
     }
     flags_as_keys(&mut r);
     for (k, _) in &d.entries {
-        if !OFFER_KEYS.contains(&k.as_str()) {
+        if !OFFER_KEYS.contains(&k.as_ref()) {
             debug!(key = %k, "ng: unknown key ignored");
-            r.unknown.push(k.clone());
+            r.unknown.push(k.to_string());
         }
     }
     Ok(r)
@@ -371,6 +384,42 @@ mod tests {
 
     fn req(pairs: Vec<(&str, Value)>) -> Result<Request, RequestError> {
         parse(&Value::dict(pairs))
+    }
+
+    /// The borrowed key and the byte-wise flag test agree with `normalize`, the definition.
+    #[test]
+    fn key_and_flag_forms_match_normalize() {
+        let words = [
+            "call-id",
+            "Call-ID",
+            "call_id",
+            "call id",
+            "CALL ID",
+            "trust-address",
+            "ICE",
+            "ice",
+            "rtcp_mux",
+            "rtcp-mux",
+            "rtcp-Mux",
+            "a-b_c d",
+            "",
+            "é-x",
+            "É-x",
+            "x\u{0}",
+            "-",
+        ];
+        for w in words {
+            assert_eq!(normalize_key(w.as_bytes()), normalize(w), "{w:?}");
+            let oa = OfferAnswer {
+                flags: vec![w.to_string()],
+                ..OfferAnswer::default()
+            };
+            for f in words {
+                assert_eq!(oa.has_flag(f), normalize(w) == normalize(f), "{w:?} {f:?}");
+            }
+        }
+        // Invalid UTF-8 keys read as rtpengine would: lossy.
+        assert_eq!(normalize_key(b"ca\xffll"), "ca\u{fffd}ll");
     }
 
     #[test]
