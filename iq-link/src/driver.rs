@@ -67,7 +67,7 @@ pub fn parse_mid(s: &str) -> Result<MId, String> {
     if body.is_empty() {
         return Err("empty mId".into());
     }
-    Ok(MId::Device(body.to_string().into()))
+    Ok(MId::Device(body.into()))
 }
 
 /// An mId in its text form (`<name>:port`, `[addr]:port`, ...), for logs.

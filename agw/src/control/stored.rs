@@ -1,9 +1,10 @@
 //! Local and Remote descriptors as the control keeps them between commands.
 //!
-//! A descriptor in the model is a list of property groups, one `PropertyParm` per SDP line: a
-//! name `String` and a `Vec<String>` of values, three allocations and about 160 bytes a line.
-//! Four of them (Local and Remote of each termination, 9 to 16 lines each) were the largest
-//! part of an idle session's memory in the AGW. [`Stored`] packs the lines' names and values
+//! A descriptor in the model is a list of property groups, one `PropertyParm` per SDP line:
+//! 64 bytes a line, plus a heap copy of every value longer than 24 bytes (before the model held
+//! names and values inline it was a `String` and a `Vec<String>`, three allocations and about
+//! 160 bytes a line). Four of them (Local and Remote of each termination, 9 to 16 lines each)
+//! were the largest part of an idle session's memory in the AGW. [`Stored`] packs the lines' names and values
 //! into one string with a table of lengths, and gives the descriptor back, equal to what was
 //! stored, when a command reads it. A descriptor that does not have the SDP shape (a property
 //! with several values or with a relation other than `=`) is kept as it is.
@@ -87,7 +88,7 @@ impl Stored {
                     let name_end = at + usize::from(l.name);
                     let value_end = name_end + l.value as usize;
                     out[usize::from(l.group)].push(PropertyParm {
-                        name: text[at..name_end].to_string().into(),
+                        name: iq_codec::model::Text::from(&text[at..name_end]),
                         value: iq_codec::model::one_value(&text[name_end..value_end]),
                         extra: None,
                     });

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 /// RFC 8866 `token-char`: printable US-ASCII except space and `"(),/:;<=>?@[\]{}`... (the
 /// separators).
-pub(crate) fn is_token_char(c: char) -> bool {
+pub(crate) const fn is_token_char(c: char) -> bool {
     matches!(c, '\x21' | '\x23'..='\x27' | '\x2A'..='\x2B' | '\x2D'..='\x2E' | '0'..='9' | 'A'..='Z' | '\x5E'..='\x7E')
 }
 
@@ -19,12 +19,29 @@ pub(crate) fn is_token(s: &str) -> bool {
 /// [`is_token`] on bytes: every token char is ASCII, so testing bytes is the same test (a byte
 /// of a multi-byte character is never one), without decoding characters.
 fn is_token_bytes(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| is_token_char(char::from(b)))
+    !s.is_empty() && s.iter().all(|&b| TOKEN[usize::from(b)])
 }
 
-/// An m-line proto: tokens joined by `/`.
+/// [`is_token_char`] for every byte, as a table: one load per byte of every token checked.
+static TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = is_token_char((b as u8) as char);
+        b += 1;
+    }
+    t
+};
+
+/// An m-line proto: tokens joined by `/` (one pass: token bytes and single slashes, none at
+/// either end).
 pub(crate) fn is_proto(s: &str) -> bool {
-    s.as_bytes().split(|&b| b == b'/').all(is_token_bytes)
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b[0] != b'/'
+        && b[b.len() - 1] != b'/'
+        && b.iter().all(|&c| TOKEN[usize::from(c)] || c == b'/')
+        && memchr::memmem::find(b, b"//").is_none()
 }
 
 /// Non-empty and without white space or control characters.
