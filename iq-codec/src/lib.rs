@@ -19,3 +19,8 @@ pub mod text;
 
 pub use error::DecodeError;
 pub use model::Message;
+
+/// The crates behind [`model::Text`] and [`model::Values`], re-exported so that users name the
+/// same versions the model uses.
+pub use compact_str;
+pub use smallvec;
