@@ -122,7 +122,11 @@ fn agw_killed_and_restarted_mid_call() {
         call(&mut p.ng, c).unwrap_or_else(|e| panic!("call {c}: {e}"));
     }
     assert_eq!(list(&mut p.ng).len(), 3);
-    assert_eq!(p.agw.agw_contexts(), 3, "3 contexts on the AGW");
+    assert_eq!(
+        p.agw.agw_contexts_settled(3, SECS(2)),
+        3,
+        "3 contexts on the AGW"
+    );
 
     let t0 = Instant::now();
     p.agw.kill9();
@@ -150,7 +154,7 @@ fn agw_killed_and_restarted_mid_call() {
     assert!(acc.contains("method=Restart"), "{acc}");
     call(&mut p.ng, "agwkill-new").expect("a new call after the AGW restart");
     let recover_ms = t0.elapsed().as_millis();
-    let contexts_after_new = agw.agw_contexts();
+    let contexts_after_new = agw.agw_contexts_settled(1, SECS(2));
     assert_eq!(
         contexts_after_new, 1,
         "the new AGW holds exactly the new call"
@@ -204,7 +208,7 @@ fn alg_killed_and_restarted() {
     for i in 0..3 {
         call(&mut p.ng, &format!("algkill-{i}")).expect("call before the kill");
     }
-    assert_eq!(p.agw.agw_contexts(), 3);
+    assert_eq!(p.agw.agw_contexts_settled(3, SECS(2)), 3);
 
     let t0 = Instant::now();
     p.alg.kill9();
@@ -263,11 +267,11 @@ fn alg_killed_and_restarted() {
     p.agw.wait_for(&["in service"], SECS(5));
     alg.wait_for(&["AGW in service for sessions"], SECS(5));
     assert_eq!(alg.count(&["contexts we do not know"]), 1);
-    assert_eq!(p.agw.agw_contexts(), 0);
+    assert_eq!(p.agw.agw_contexts_settled(0, SECS(2)), 0);
     let mut ng = Ng::new(p.ng_addr);
     call(&mut ng, "algkill-new").expect("a new call after the ALG restart");
     let recover_ms = t0.elapsed().as_millis();
-    let contexts_after_new = p.agw.agw_contexts();
+    let contexts_after_new = p.agw.agw_contexts_settled(1, SECS(2));
     assert_eq!(
         contexts_after_new, 1,
         "only the new call's context on the AGW"
@@ -492,7 +496,7 @@ fn iq_link_black_holed_shorter_and_longer_than_the_timers() {
     for i in 0..2 {
         call(&mut ng, &format!("hole-{i}")).expect("call before the hole");
     }
-    assert_eq!(agw.agw_contexts(), 2);
+    assert_eq!(agw.agw_contexts_settled(2, SECS(2)), 2);
 
     // --- shorter than the timers: 1.2 s; a call is set up while the link is down.
     let short = Duration::from_millis(800);
@@ -579,7 +583,7 @@ fn iq_link_black_holed_shorter_and_longer_than_the_timers() {
     alg.wait_for(&["AGW in service for sessions"], SECS(10));
     call(&mut ng, "hole-new").expect("a new call after the long hole");
     let recover_ms = t2.elapsed().as_millis();
-    let contexts_new = agw.agw_contexts();
+    let contexts_new = agw.agw_contexts_settled(1, SECS(2));
     assert_eq!(contexts_new, 1, "stale contexts left on the AGW");
     assert_eq!(delete(&mut ng, "hole-new"), "ok");
     assert!(until(SECS(5), || agw.agw_contexts() == 0).is_some());

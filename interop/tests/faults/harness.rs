@@ -123,6 +123,18 @@ impl Daemon {
         0
     }
 
+    /// [`Self::agw_contexts`] once it equals `want`, or its value after `timeout`: the daemons
+    /// batch their log writes, so the line about a reply can reach us up to 50 ms after the
+    /// reply itself (and after the ng answer the test waited for).
+    pub fn agw_contexts_settled(&self, want: usize, timeout: Duration) -> usize {
+        let mut n = self.agw_contexts();
+        let _ = until(timeout, || {
+            n = self.agw_contexts();
+            n == want
+        });
+        n
+    }
+
     /// SIGKILL and reap.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
