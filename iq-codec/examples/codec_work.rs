@@ -8,8 +8,8 @@
 //! `compact-encode`, `ber-decode` (decode_message of megaco's BER files
 //! `fuzz/corpus/ber_decode/megaco_*.ber`), `ber-encode`, `asn-decode` (decode_ber only),
 //! `asn-encode`, `iq-add-decode` / `iq-add-encode` (the Iq Add with SDP of figure 6.2.10.5.1,
-//! corpus 139, as the `iq_add_sdp` bench); N rounds over all messages (default 100). Prints the message count and a
-//! checksum so that the work cannot be optimised away.
+//! corpus 139, as the `iq_add_sdp` bench); N rounds over all messages (default 100). Prints
+//! the message count and a checksum so that the work cannot be optimised away.
 
 use iq_codec::binary::{decode_ber, decode_message, encode_ber, encode_message};
 use iq_codec::text::{decode, encode, Style};

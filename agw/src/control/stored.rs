@@ -4,9 +4,9 @@
 //! 64 bytes a line, plus a heap copy of every value longer than 24 bytes (before the model held
 //! names and values inline it was a `String` and a `Vec<String>`, three allocations and about
 //! 160 bytes a line). Four of them (Local and Remote of each termination, 9 to 16 lines each)
-//! were the largest part of an idle session's memory in the AGW. [`Stored`] packs the lines' names and values
-//! into one string with a table of lengths, and gives the descriptor back, equal to what was
-//! stored, when a command reads it. A descriptor that does not have the SDP shape (a property
+//! were the largest part of an idle session's memory in the AGW. [`Stored`] packs the lines'
+//! names and values into one string with a table of lengths, and gives the descriptor back,
+//! equal to what was stored, when a command reads it. A descriptor that does not have the SDP shape (a property
 //! with several values or with a relation other than `=`) is kept as it is.
 
 use iq_codec::model::{LocalRemoteDescriptor, PropertyParm};

@@ -98,13 +98,12 @@ pub struct OfferAnswer {
 impl OfferAnswer {
     /// Whether `flags` holds `flag` (case-insensitive, `-`/`_`/` ` equivalent).
     pub fn has_flag(&self, flag: &str) -> bool {
-        // Byte-wise, without normalised copies: `normalize` maps only ASCII bytes, one to one.
-        let norm = |b: u8| match b {
-            b'_' | b' ' => b'-',
-            b => b.to_ascii_lowercase(),
-        };
+        // Byte-wise, without normalised copies.
         self.flags.iter().any(|x| {
-            x.len() == flag.len() && x.bytes().zip(flag.bytes()).all(|(a, b)| norm(a) == norm(b))
+            x.len() == flag.len()
+                && x.bytes()
+                    .zip(flag.bytes())
+                    .all(|(a, b)| canonical(a) == canonical(b))
         })
     }
 }
@@ -150,12 +149,21 @@ pub enum RequestError {
     WrongType(String),
 }
 
-/// Canonical key form: lower case, `_` and ` ` turned into `-`.
+/// One byte of the canonical key form: ASCII lower case, `_` and ` ` turned into `-`. Only
+/// ASCII bytes change, to ASCII bytes, so a key keeps its length and stays UTF-8.
+fn canonical(b: u8) -> u8 {
+    match b {
+        b'_' | b' ' => b'-',
+        b => b.to_ascii_lowercase(),
+    }
+}
+
+/// Canonical key form: lower case, `_` and ` ` turned into `-` ([`canonical`] per character).
 pub fn normalize(k: &str) -> String {
     k.chars()
-        .map(|c| match c {
-            '_' | ' ' => '-',
-            c => c.to_ascii_lowercase(),
+        .map(|c| match u8::try_from(c) {
+            Ok(b) if b.is_ascii() => char::from(canonical(b)),
+            _ => c,
         })
         .collect()
 }
@@ -163,9 +171,8 @@ pub fn normalize(k: &str) -> String {
 /// A key as [`normalize`] gives it, borrowed when it is already in that form (the usual case:
 /// Kamailio sends `call-id`, `from-tag`...), so reading a request does not allocate per key.
 fn normalize_key(k: &[u8]) -> std::borrow::Cow<'_, str> {
-    let normal = |b: &u8| !b.is_ascii_uppercase() && !matches!(b, b'_' | b' ') && b.is_ascii();
     match std::str::from_utf8(k) {
-        Ok(s) if k.iter().all(normal) => std::borrow::Cow::Borrowed(s),
+        Ok(s) if k.iter().all(|&b| canonical(b) == b) => std::borrow::Cow::Borrowed(s),
         _ => std::borrow::Cow::Owned(normalize(&String::from_utf8_lossy(k))),
     }
 }

@@ -1850,11 +1850,11 @@ impl<'a> Dec<'a> {
     }
 
     fn ia5(s: &Ia5String) -> String {
-        // IA5 is ASCII, hence UTF-8.
-        String::from_utf8_lossy(s.as_iso646_bytes()).into_owned()
+        Self::ia5_text(s).into()
     }
 
     fn ia5_text(s: &Ia5String) -> Text {
+        // IA5 is ASCII, hence UTF-8.
         Text::from_utf8_lossy(s.as_iso646_bytes())
     }
 

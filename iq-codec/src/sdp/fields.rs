@@ -33,15 +33,9 @@ static TOKEN: [bool; 256] = {
     t
 };
 
-/// An m-line proto: tokens joined by `/` (one pass: token bytes and single slashes, none at
-/// either end).
+/// An m-line proto: tokens joined by `/`.
 pub(crate) fn is_proto(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b[0] != b'/'
-        && b[b.len() - 1] != b'/'
-        && b.iter().all(|&c| TOKEN[usize::from(c)] || c == b'/')
-        && memchr::memmem::find(b, b"//").is_none()
+    s.as_bytes().split(|&b| b == b'/').all(is_token_bytes)
 }
 
 /// Non-empty and without white space or control characters.
