@@ -1859,16 +1859,21 @@ impl<'a> Dec<'a> {
     }
 
     fn utf8(&self, what: &str, o: &[u8]) -> R<Text, BinDecodeError> {
-        Text::from_utf8(o).map_err(|_| {
-            self.unsupported(format!(
-                "{what}: octets {} are not UTF-8 text, which the model's string values need",
-                hex_str(o)
-            ))
-        })
+        Text::from_utf8(o).map_err(|_| self.not_utf8(what, o))
     }
 
-    fn value(&self, what: &str, v: &[OctetString]) -> R<Values, BinDecodeError> {
-        v.iter().map(|o| self.utf8(what, o)).collect()
+    fn not_utf8(&self, what: &str, o: &[u8]) -> BinDecodeError {
+        self.unsupported(format!(
+            "{what}: octets {} are not UTF-8 text, which the model's string values need",
+            hex_str(o)
+        ))
+    }
+
+    /// A property's or parameter's values; `what` names it in an error (built only then).
+    fn value(&self, what: impl Fn() -> String, v: &[OctetString]) -> R<Values, BinDecodeError> {
+        v.iter()
+            .map(|o| Text::from_utf8(o).map_err(|_| self.not_utf8(&what(), o)))
+            .collect()
     }
 
     fn name(&self, kind: ItemKind, n: &asn::PkgdName) -> R<Text, BinDecodeError> {
@@ -1892,7 +1897,8 @@ impl<'a> Dec<'a> {
     }
 
     fn tid(&self, t: &asn::TerminationID) -> R<TerminationId, BinDecodeError> {
-        let w: Vec<u8> = t.wildcard.iter().map(|w| w[0]).collect();
+        // Wildcard octets on the stack: a termination ID has at most a few (one per level).
+        let w: smallvec::SmallVec<[u8; 8]> = t.wildcard.iter().map(|w| w[0]).collect();
         self.tids
             .decode(&w, &t.id)
             .map_err(|e| self.bad(format!("TerminationID: {e}")))
@@ -2370,7 +2376,7 @@ impl<'a> Dec<'a> {
     fn prop(&self, p: &asn::PropertyParm) -> R<PropertyParm, BinDecodeError> {
         let name = self.name(ItemKind::Property, &p.name)?;
         Ok(PropertyParm {
-            value: self.value(&format!("value of '{name}'"), &p.value)?,
+            value: self.value(|| format!("value of '{name}'"), &p.value)?,
             name,
             extra: p.extra_info.as_ref().map(extra_from),
         })
@@ -2433,7 +2439,7 @@ impl<'a> Dec<'a> {
             .map(|p| {
                 let name = self.param(ItemKind::Event, item, &p.event_parameter_name);
                 Ok(PropertyParm {
-                    value: self.value(&format!("event parameter '{name}'"), &p.value)?,
+                    value: self.value(|| format!("event parameter '{name}'"), &p.value)?,
                     name,
                     extra: p.extra_info.as_ref().map(extra_from),
                 })
@@ -2588,8 +2594,10 @@ impl<'a> Dec<'a> {
             .map(|p| {
                 let pname = self.param(ItemKind::Signal, &s.signal_name, &p.sig_parameter_name);
                 Ok(PropertyParm {
-                    value: self
-                        .value(&format!("parameter '{pname}' of signal '{name}'"), &p.value)?,
+                    value: self.value(
+                        || format!("parameter '{pname}' of signal '{name}'"),
+                        &p.value,
+                    )?,
                     name: pname,
                     extra: p.extra_info.as_ref().map(extra_from),
                 })
@@ -2657,7 +2665,7 @@ impl<'a> Dec<'a> {
                     value: p
                         .stat_value
                         .as_ref()
-                        .map(|v| self.value(&format!("statistic '{name}'"), v))
+                        .map(|v| self.value(|| format!("statistic '{name}'"), v))
                         .transpose()?,
                     name,
                 })

@@ -65,7 +65,7 @@
 //! octets; no two rules whose ids can coincide (same length, one id prefix a prefix of the
 //! other).
 
-use crate::model::TerminationId;
+use crate::model::{TerminationId, Text};
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -175,7 +175,7 @@ impl TermIdRule {
         }))
     }
 
-    fn decode(&self, wildcard: &[u8], id: &[u8]) -> Option<String> {
+    fn decode(&self, wildcard: &[u8], id: &[u8]) -> Option<Text> {
         if id.len() != self.id_len() || !id.starts_with(&self.id_prefix) {
             return None;
         }
@@ -183,24 +183,31 @@ impl TermIdRule {
         match wildcard {
             [] => {
                 let n = num.iter().fold(0u64, |a, &b| a << 8 | u64::from(b));
-                let digits = match self.digits {
-                    Some(d) => format!("{n:0width$}", width = usize::from(d)),
-                    None => n.to_string(),
-                };
-                Some(format!("{}{digits}", self.text_prefix))
+                let mut buf = [0u8; 20];
+                let digits = crate::text::decimal(n, &mut buf);
+                let width = self.digits.map_or(0, usize::from);
+                let pad = width.saturating_sub(digits.len());
+                let mut t = Text::with_capacity(self.text_prefix.len() + pad + digits.len());
+                t.push_str(&self.text_prefix);
+                (0..pad).for_each(|_| t.push('0'));
+                t.push_str(digits);
+                Some(t)
             }
             [w] => {
                 let dir = self.dir()?;
                 if num.iter().any(|&b| b != 0) {
                     return None;
                 }
-                if *w == self.wildcard_octet(false) {
-                    Some(format!("{dir}$"))
+                let last = if *w == self.wildcard_octet(false) {
+                    "$"
                 } else if *w == self.wildcard_octet(true) {
-                    Some(format!("{dir}*"))
+                    "*"
                 } else {
-                    None
-                }
+                    return None;
+                };
+                let mut t = Text::from(dir);
+                t.push_str(last);
+                Some(t)
             }
             _ => None,
         }
@@ -418,7 +425,7 @@ impl TermIdMapping {
         for r in &self.rules {
             if let Some(t) = r.decode(wildcard, id) {
                 if same(&t) {
-                    return Ok(TerminationId(t.into()));
+                    return Ok(TerminationId(t));
                 }
             }
         }
@@ -426,7 +433,7 @@ impl TermIdMapping {
             // Without wildcards every level is written out in full, and such a text always
             // encodes back to the same octets: only wildcarded forms need the check.
             if wildcard.is_empty() || same(&t) {
-                return Ok(TerminationId(t.into()));
+                return Ok(TerminationId(t));
             }
         }
         let mut t = String::with_capacity(1 + 2 * id.len() + 4 * wildcard.len());
@@ -549,13 +556,13 @@ impl TermIdMapping {
 
     /// Reads binary digits; the caller checks that a wildcarded text encodes back to the same
     /// octets.
-    fn decode_digits(&self, wildcard: &[u8], id: &[u8]) -> Option<String> {
+    fn decode_digits(&self, wildcard: &[u8], id: &[u8]) -> Option<Text> {
         let total: usize = self.levels.iter().map(|&l| usize::from(l)).sum();
         if self.levels.is_empty() || id.len() * 8 != total {
             return None;
         }
         // Per level: how many of its digits are written, and the wildcard after them.
-        let mut shown: Vec<(usize, Option<char>)> = self
+        let mut shown: smallvec::SmallVec<[(usize, Option<char>); 8]> = self
             .levels
             .iter()
             .map(|&l| (usize::from(l), None))
@@ -583,7 +590,7 @@ impl TermIdMapping {
             }
         }
         let bit = |n: usize| id[n / 8] >> (7 - n % 8) & 1 == 1;
-        let mut out = String::with_capacity(total + 2 * self.levels.len());
+        let mut out = Text::with_capacity(total + 2 * self.levels.len());
         let mut start = 0;
         for (i, (&l, &(n, wc))) in self.levels.iter().zip(&shown).enumerate() {
             if i == cut {

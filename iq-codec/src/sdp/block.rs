@@ -330,7 +330,7 @@ impl Block {
     /// Replace (in place) or add `c=`.
     pub fn set_connection(&mut self, c: &Connection) -> Result<(), SdpError> {
         let text = c.to_string();
-        Connection::parse_str(&text).map_err(|m| SdpError::invalid("connection", m))?;
+        Connection::check(&text).map_err(|m| SdpError::invalid("connection", m))?;
         self.set_line('c', &text)
     }
 
@@ -457,9 +457,12 @@ impl Block {
 
     /// Replace (in place) or add `a=ice-ufrag` (checked like the getter).
     pub fn set_ice_ufrag(&mut self, v: Choosable<&str>) -> Result<(), SdpError> {
-        let s = v.to_string();
-        ice_credential(&s, "ice-ufrag", 4).map_err(|m| SdpError::invalid("ice-ufrag", m))?;
-        self.set_attr("ice-ufrag", Some(&s))
+        let s = match v {
+            Choosable::Choose => "$",
+            Choosable::Value(v) => v,
+        };
+        ice_credential(s, "ice-ufrag", 4).map_err(|m| SdpError::invalid("ice-ufrag", m))?;
+        self.set_attr("ice-ufrag", Some(s))
     }
 
     /// `a=ice-pwd` (22 to 256 ice-chars, or `$`).
@@ -469,9 +472,12 @@ impl Block {
 
     /// Replace (in place) or add `a=ice-pwd` (checked like the getter).
     pub fn set_ice_pwd(&mut self, v: Choosable<&str>) -> Result<(), SdpError> {
-        let s = v.to_string();
-        ice_credential(&s, "ice-pwd", 22).map_err(|m| SdpError::invalid("ice-pwd", m))?;
-        self.set_attr("ice-pwd", Some(&s))
+        let s = match v {
+            Choosable::Choose => "$",
+            Choosable::Value(v) => v,
+        };
+        ice_credential(s, "ice-pwd", 22).map_err(|m| SdpError::invalid("ice-pwd", m))?;
+        self.set_attr("ice-pwd", Some(s))
     }
 
     /// `a=ice-lite` present?

@@ -11,6 +11,24 @@ pub(crate) const fn is_token_char(c: char) -> bool {
     matches!(c, '\x21' | '\x23'..='\x27' | '\x2A'..='\x2B' | '\x2D'..='\x2E' | '0'..='9' | 'A'..='Z' | '\x5E'..='\x7E')
 }
 
+/// The white-space separated fields of `s` when there are exactly `N`; otherwise how many
+/// there are. No allocation: the `o=` and `c=` lines of every SDP read or built come here.
+fn fields<const N: usize>(s: &str) -> Result<[&str; N], usize> {
+    let mut out = [""; N];
+    let mut n = 0;
+    for f in s.split_ascii_whitespace() {
+        if let Some(slot) = out.get_mut(n) {
+            *slot = f;
+        }
+        n += 1;
+    }
+    if n == N {
+        Ok(out)
+    } else {
+        Err(n)
+    }
+}
+
 /// Non-empty and made of [`is_token_char`] only.
 pub(crate) fn is_token(s: &str) -> bool {
     is_token_bytes(s.as_bytes())
@@ -152,16 +170,7 @@ impl Connection {
     }
 
     pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
-        let f: Vec<&str> = s.split_ascii_whitespace().collect();
-        let [nettype, addrtype, address] = f[..] else {
-            return Err(format!(
-                "c= needs 3 fields '<nettype> <addrtype> <address>', found {}",
-                f.len()
-            ));
-        };
-        if !is_token(nettype) || !is_token(addrtype) || !is_word(address) {
-            return Err("c= fields must be tokens".into());
-        }
+        let [nettype, addrtype, address] = Self::check(s)?;
         Ok(Connection {
             nettype: nettype.into(),
             addrtype: addrtype.into(),
@@ -171,6 +180,17 @@ impl Connection {
                 Choosable::Value(address.into())
             },
         })
+    }
+
+    /// Check a `c=` value in place; its three fields.
+    pub(crate) fn check(s: &str) -> Result<[&str; 3], String> {
+        let [nettype, addrtype, address] = fields(s).map_err(|n| {
+            format!("c= needs 3 fields '<nettype> <addrtype> <address>', found {n}")
+        })?;
+        if !is_token(nettype) || !is_token(addrtype) || !is_word(address) {
+            return Err("c= fields must be tokens".into());
+        }
+        Ok([nettype, addrtype, address])
     }
 
     /// The address as an IP address, when it is one (a multicast `/ttl` suffix is ignored).
@@ -183,7 +203,14 @@ impl Connection {
 
 impl fmt::Display for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.nettype, self.addrtype, self.address)
+        f.write_str(&self.nettype)?;
+        f.write_str(" ")?;
+        f.write_str(&self.addrtype)?;
+        f.write_str(" ")?;
+        match &self.address {
+            Choosable::Choose => f.write_str("$"),
+            Choosable::Value(a) => f.write_str(a),
+        }
     }
 }
 
@@ -211,16 +238,7 @@ impl Origin {
     }
 
     pub(crate) fn parse_str(s: &str) -> Result<Self, String> {
-        let f: Vec<&str> = s.split_ascii_whitespace().collect();
-        let [u, id, ver, nt, at, addr] = f[..] else {
-            return Err(format!(
-                "o= needs 6 fields '<username> <sess-id> <sess-version> <nettype> <addrtype> <address>', found {}",
-                f.len()
-            ));
-        };
-        if !f.iter().all(|x| is_word(x)) {
-            return Err("o= fields must be visible characters".into());
-        }
+        let [u, id, ver, nt, at, addr] = Self::check(s)?;
         Ok(Origin {
             username: u.into(),
             session_id: id.into(),
@@ -232,18 +250,41 @@ impl Origin {
     }
 }
 
+impl Origin {
+    /// Check an `o=` value in place; its six fields.
+    pub(crate) fn check(s: &str) -> Result<[&str; 6], String> {
+        let f = fields::<6>(s).map_err(|n| {
+            format!(
+                "o= needs 6 fields '<username> <sess-id> <sess-version> <nettype> <addrtype> <address>', found {n}"
+            )
+        })?;
+        if !f.iter().all(|x| is_word(x)) {
+            return Err("o= fields must be visible characters".into());
+        }
+        Ok(f)
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} {} {} {} {}",
-            self.username,
-            self.session_id,
-            self.session_version,
-            self.nettype,
-            self.addrtype,
-            self.address
-        )
+        // Plain writes: this line is built for every SDP the ALG sends.
+        for (i, x) in [
+            &self.username,
+            &self.session_id,
+            &self.session_version,
+            &self.nettype,
+            &self.addrtype,
+            &self.address,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(x)?;
+        }
+        Ok(())
     }
 }
 
@@ -506,8 +547,19 @@ impl MediaLine {
     /// The line's text, if it reads back as this line.
     pub(crate) fn checked_text(&self) -> Result<String, SdpError> {
         let s = self.to_string();
-        match Self::parse_str(&s) {
-            Ok(p) if &p == self => Ok(s),
+        // Read back in place (no second `MediaLine`): every field must come back as it is.
+        match MediaParts::read(&s) {
+            Ok(p)
+                if p.media == self.media
+                    && p.port == self.port
+                    && p.port_count == self.port_count
+                    && Proto::parse(p.proto) == self.proto
+                    && p.fmts
+                        .split_ascii_whitespace()
+                        .eq(self.fmts.iter().map(String::as_str)) =>
+            {
+                Ok(s)
+            }
             Ok(_) => Err(SdpError::invalid(
                 "media (m=)",
                 format!("'{s}' does not read back the same"),
@@ -582,12 +634,19 @@ impl<'a> MediaParts<'a> {
 impl fmt::Display for MediaLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Plain writes for the strings: `write!` per piece costs more than the piece here.
+        let mut buf = [0u8; 20];
         f.write_str(&self.media)?;
-        write!(f, " {}", self.port)?;
-        if let Some(c) = self.port_count {
-            write!(f, "/{c}")?;
+        f.write_str(" ")?;
+        match self.port {
+            Choosable::Choose => f.write_str("$")?,
+            Choosable::Value(p) => f.write_str(crate::text::decimal(p.into(), &mut buf))?,
         }
-        write!(f, " {}", self.proto)?;
+        if let Some(c) = self.port_count {
+            f.write_str("/")?;
+            f.write_str(crate::text::decimal(c.into(), &mut buf))?;
+        }
+        f.write_str(" ")?;
+        f.write_str(self.proto.as_str())?;
         for x in &self.fmts {
             f.write_str(" ")?;
             f.write_str(x)?;

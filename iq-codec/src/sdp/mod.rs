@@ -117,7 +117,11 @@ impl Line {
                         msg: format!("attribute name '{name}' is not a token"),
                     });
                 }
-                Line::new('a', format!("{name}:{v}"))
+                let mut value = String::with_capacity(name.len() + 1 + v.len());
+                value.push_str(name);
+                value.push(':');
+                value.push_str(v);
+                Line::new('a', value)
             }
         }
     }
@@ -171,7 +175,7 @@ impl Line {
     }
 
     fn write(&self, f: &mut fmt::Formatter<'_>, last_unterminated: bool) -> fmt::Result {
-        write!(f, "{}={}", self.kind, self.value)?;
+        self.write_line(f)?;
         if !last_unterminated {
             f.write_str(self.eol.as_str())?;
         }
@@ -182,7 +186,18 @@ impl Line {
 impl fmt::Display for Line {
     /// `<kind>=<value>` without the line end.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.kind, self.value)
+        self.write_line(f)
+    }
+}
+
+impl Line {
+    /// `<kind>=<value>` as plain writes (no format machinery: every line of every SDP the
+    /// daemons send goes through here).
+    fn write_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        f.write_char(self.kind)?;
+        f.write_char('=')?;
+        f.write_str(&self.value)
     }
 }
 
@@ -204,18 +219,18 @@ fn check_line(kind: char, value: &str) -> Result<(), String> {
     }
     match kind {
         'v' if value != "0" => Err(format!("v= must be 0, found '{value}'")),
-        'o' => fields::Origin::parse_str(value).map(drop),
-        'c' => fields::Connection::parse_str(value).map(drop),
+        'o' => fields::Origin::check(value).map(drop),
+        'c' => fields::Connection::check(value).map(drop),
         'm' => fields::MediaParts::read(value).map(drop),
         'b' => fields::Bandwidth::parse_str(value).map(drop),
         't' => {
-            let f: Vec<&str> = value.split_ascii_whitespace().collect();
             let time = |s: &str| {
                 s == "$"
                     || (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()))
             };
-            match f[..] {
-                [a, b] if time(a) && time(b) => Ok(()),
+            let mut f = value.split_ascii_whitespace();
+            match (f.next(), f.next(), f.next()) {
+                (Some(a), Some(b), None) if time(a) && time(b) => Ok(()),
                 _ => Err(format!(
                     "t= needs '<start-time> <stop-time>' (numbers), found '{value}'"
                 )),
