@@ -9,6 +9,9 @@
 //! the socket (its next turn on the runtime); [`Engine::open_sockets`] tells when.
 
 use std::collections::HashMap;
+
+/// Maps keyed by IDs the AGW assigns (legs, contexts): foldhash, cheaper than SipHash.
+type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,8 +76,8 @@ pub struct Engine {
     config: EngineConfig,
     handle: tokio::runtime::Handle,
     pools: Vec<PortPool>,
-    legs: HashMap<LegId, LegEntry>,
-    contexts: HashMap<u32, ContextEntry>,
+    legs: IdMap<LegId, LegEntry>,
+    contexts: IdMap<u32, ContextEntry>,
     events_tx: UnboundedSender<MediaEvent>,
     events_rx: Option<UnboundedReceiver<MediaEvent>>,
     open_sockets: Arc<AtomicUsize>,
@@ -127,8 +130,8 @@ impl Engine {
             config,
             handle,
             pools,
-            legs: HashMap::new(),
-            contexts: HashMap::new(),
+            legs: IdMap::default(),
+            contexts: IdMap::default(),
             events_tx,
             events_rx: Some(events_rx),
             open_sockets,

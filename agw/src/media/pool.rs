@@ -13,7 +13,7 @@ use super::engine::RealmConfig;
 
 #[derive(Debug)]
 struct PoolState {
-    in_use: HashSet<u16>,
+    in_use: HashSet<u16, foldhash::fast::RandomState>,
     /// Next even port to try.
     cursor: u16,
 }
@@ -76,7 +76,7 @@ impl PortPool {
             last: *realm.ports.end(),
             shared: Arc::new(Shared {
                 state: Mutex::new(PoolState {
-                    in_use: HashSet::new(),
+                    in_use: HashSet::default(),
                     cursor: first,
                 }),
                 open_sockets,

@@ -329,7 +329,7 @@ impl Media {
         f.truncate(from);
         f.extend(new.iter().cloned());
         let v = f.join(" ");
-        MediaLine::parse_str(&v).map_err(|m| SdpError::invalid("media (m=)", m))?;
+        fields::MediaParts::read(&v).map_err(|m| SdpError::invalid("media (m=)", m))?;
         self.m.value = v;
         self.m.no = None;
         Ok(())
@@ -337,7 +337,8 @@ impl Media {
 
     /// Media type (`audio`, `video`, `application`, ...).
     pub fn media_type(&self) -> String {
-        self.media_line().media
+        // Checked when the line was read or set; read in place, not as a whole `MediaLine`.
+        fields::MediaParts::read(&self.m.value).map_or_else(|_| String::new(), |p| p.media.into())
     }
 
     /// Port or `$`.
@@ -378,7 +379,7 @@ impl Media {
 
     /// Port count (`m=video 49170/2 ...`).
     pub fn port_count(&self) -> Option<u16> {
-        self.media_line().port_count
+        fields::MediaParts::read(&self.m.value).map_or(None, |p| p.port_count)
     }
 
     /// Transport protocol.
@@ -411,7 +412,15 @@ impl Media {
 
     /// Formats (payload types etc.).
     pub fn fmts(&self) -> Vec<String> {
-        self.media_line().fmts
+        fields::MediaParts::read(&self.m.value).map_or_else(
+            |_| Vec::new(),
+            |p| {
+                p.fmts
+                    .split_ascii_whitespace()
+                    .map(str::to_string)
+                    .collect()
+            },
+        )
     }
 
     /// Set the formats, keeping the other fields as written; an empty list is refused.
@@ -458,7 +467,8 @@ fn split_lines(text: &str) -> Result<Vec<RawLine<'_>>, SdpError> {
     let mut no = 0;
     while !rest.is_empty() {
         no += 1;
-        let (line, eol, next) = match rest.find('\n') {
+        // Byte searches (SIMD): '\n' and '\r' are ASCII, so the slices stay on char boundaries.
+        let (line, eol, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(i) => {
                 let (l, eol) = match rest[..i].strip_suffix('\r') {
                     Some(l) => (l, Eol::CrLf),
@@ -468,7 +478,7 @@ fn split_lines(text: &str) -> Result<Vec<RawLine<'_>>, SdpError> {
             }
             None => (rest, None, ""),
         };
-        if line.contains('\r') {
+        if memchr::memchr(b'\r', line.as_bytes()).is_some() {
             return Err(SdpError::Syntax {
                 line: Some(no),
                 msg: "carriage return not followed by line feed".into(),

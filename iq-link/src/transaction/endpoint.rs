@@ -211,6 +211,10 @@ enum Timer {
 
 type Timers = BTreeSet<(Instant, Timer)>;
 
+/// Transaction-ID maps: foldhash (randomly seeded), several times cheaper than SipHash per
+/// lookup; every transaction is looked up a few times.
+type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 fn reschedule(timers: &mut Timers, slot: &mut Option<Instant>, timer: Timer, at: Option<Instant>) {
     if let Some(old) = slot.take() {
         timers.remove(&(old, timer));
@@ -256,9 +260,9 @@ pub struct Endpoint {
     codec: Arc<dyn Codec>,
     now: Option<Instant>,
     next_id: TransactionId,
-    outgoing: HashMap<TransactionId, Outgoing>,
+    outgoing: IdMap<TransactionId, Outgoing>,
     /// Finished outgoing transactions, until the end of their LONG-TIMER window.
-    completed: HashMap<TransactionId, Instant>,
+    completed: IdMap<TransactionId, Instant>,
     incoming: BTreeMap<TransactionId, Incoming>,
     timers: Timers,
     /// Transactions waiting for [`poll_transmit`](Self::poll_transmit).
@@ -276,7 +280,10 @@ pub struct Endpoint {
 
 /// Give back the memory of a table grown for a burst once it is mostly empty (less than a
 /// quarter of its capacity above `floor`), keeping room for twice what is left.
-fn shrink_if_sparse<K: Eq + std::hash::Hash, V>(m: &mut HashMap<K, V>, floor: usize) {
+fn shrink_if_sparse<K: Eq + std::hash::Hash, V, S: std::hash::BuildHasher>(
+    m: &mut HashMap<K, V, S>,
+    floor: usize,
+) {
     let cap = m.capacity();
     if cap > floor && m.len() < cap / 4 {
         m.shrink_to(m.len() * 2);
@@ -297,8 +304,8 @@ impl Endpoint {
             config,
             codec,
             now: None,
-            outgoing: HashMap::new(),
-            completed: HashMap::new(),
+            outgoing: IdMap::default(),
+            completed: IdMap::default(),
             incoming: BTreeMap::new(),
             timers: BTreeSet::new(),
             queue: VecDeque::new(),
