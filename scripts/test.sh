@@ -57,6 +57,12 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
 cargo test --workspace 2>&1
 
+# Instruction counts (callgrind) of the codec and of both daemons per session against the
+# budgets in bench/instr-budget.txt: the regression guard for the speed work of issue 9, whose
+# wall-clock figures (BENCHMARKS.md) are benchmarks, not tests. Installs valgrind if missing.
+echo "== instruction-count guard (bench/instr-guard.sh)"
+bash bench/instr-guard.sh
+
 # Kernel SCTP is not in this kernel (nor CI's): the SCTP tests run inside a small qemu VM with
 # Debian's stock kernel and sctp.ko, and fail (not skip) if the VM ran no test. Then the wire
 # check against an independent SCTP stack (usrsctp) with a tshark-checked capture.
