@@ -659,6 +659,38 @@ impl fmt::Display for MediaLine {
 mod tests {
     use super::*;
 
+    /// `o=` and `c=` take exactly their field count: fewer or more is an error that says how
+    /// many there were (the in-place split must neither stop at N nor drop the extra ones).
+    #[test]
+    fn field_counts_are_exact() {
+        assert_eq!(
+            Connection::check("IN IP4 192.0.2.1"),
+            Ok(["IN", "IP4", "192.0.2.1"])
+        );
+        for (v, n) in [
+            ("IN IP4", 2),
+            ("IN IP4 192.0.2.1 x", 4),
+            ("", 0),
+            ("IN  IP4\t1 2 3", 5),
+        ] {
+            let e = Connection::check(v).expect_err(v);
+            assert!(e.ends_with(&format!("found {n}")), "{v:?}: {e}");
+        }
+        let o = "- 1 2 IN IP4 192.0.2.1";
+        assert_eq!(
+            Origin::check(o),
+            Ok(["-", "1", "2", "IN", "IP4", "192.0.2.1"])
+        );
+        let e = Origin::check("- 1 2 IN IP4 192.0.2.1 extra").expect_err("7 fields");
+        assert!(e.ends_with("found 7"), "{e}");
+        let e = Origin::check("- 1 2 IN IP4").expect_err("5 fields");
+        assert!(e.ends_with("found 5"), "{e}");
+        assert!(
+            Connection::check("IN IP4 \u{7f}x").is_err(),
+            "control character in address"
+        );
+    }
+
     /// The byte-wise tests give the answers of their definitions on characters.
     #[test]
     fn byte_tests_agree_with_the_character_definitions() {
