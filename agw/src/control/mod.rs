@@ -34,7 +34,7 @@ mod stored;
 
 use stored::Stored;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use iq_codec::model::{
@@ -198,7 +198,7 @@ pub struct Control<M: MediaPlane> {
     registry: &'static Registry,
     contexts: BTreeMap<u32, Vec<TerminationId>>,
     terms: BTreeMap<TerminationId, Term>,
-    legs: HashMap<LegId, (TerminationId, u16), foldhash::fast::RandomState>,
+    legs: foldhash::HashMap<LegId, (TerminationId, u16)>,
     next_context: u32,
     next_termination: u32,
     next_leg: u64,
@@ -279,7 +279,7 @@ impl<M: MediaPlane> Control<M> {
             registry: Registry::shared_builtin(),
             contexts: BTreeMap::new(),
             terms: BTreeMap::new(),
-            legs: HashMap::default(),
+            legs: Default::default(),
             next_context: 1,
             next_termination: 1,
             next_leg: 1,

@@ -8,10 +8,6 @@
 //! Closing a leg is asynchronous: the port returns to its pool when the task has dropped
 //! the socket (its next turn on the runtime); [`Engine::open_sockets`] tells when.
 
-use std::collections::HashMap;
-
-/// Maps keyed by IDs the AGW assigns (legs, contexts): foldhash, cheaper than SipHash.
-type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -76,8 +72,9 @@ pub struct Engine {
     config: EngineConfig,
     handle: tokio::runtime::Handle,
     pools: Vec<PortPool>,
-    legs: IdMap<LegId, LegEntry>,
-    contexts: IdMap<u32, ContextEntry>,
+    /// foldhash (randomly seeded): the AGW assigns these IDs itself.
+    legs: foldhash::HashMap<LegId, LegEntry>,
+    contexts: foldhash::HashMap<u32, ContextEntry>,
     events_tx: UnboundedSender<MediaEvent>,
     events_rx: Option<UnboundedReceiver<MediaEvent>>,
     open_sockets: Arc<AtomicUsize>,
@@ -130,8 +127,8 @@ impl Engine {
             config,
             handle,
             pools,
-            legs: IdMap::default(),
-            contexts: IdMap::default(),
+            legs: Default::default(),
+            contexts: Default::default(),
             events_tx,
             events_rx: Some(events_rx),
             open_sockets,

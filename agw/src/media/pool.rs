@@ -2,7 +2,6 @@
 //! RTCP muxed). A port is leased with its socket and returns to the pool when the lease is
 //! dropped (after the socket, by the task that owned it). OWNER: media-net helper.
 
-use std::collections::HashSet;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +12,7 @@ use super::engine::RealmConfig;
 
 #[derive(Debug)]
 struct PoolState {
-    in_use: HashSet<u16, foldhash::fast::RandomState>,
+    in_use: foldhash::HashSet<u16>,
     /// Next even port to try.
     cursor: u16,
 }
@@ -76,7 +75,7 @@ impl PortPool {
             last: *realm.ports.end(),
             shared: Arc::new(Shared {
                 state: Mutex::new(PoolState {
-                    in_use: HashSet::default(),
+                    in_use: Default::default(),
                     cursor: first,
                 }),
                 open_sockets,

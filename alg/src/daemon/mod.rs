@@ -141,10 +141,10 @@ impl Entry {
 
 type Key = u64;
 
-/// A map keyed by values the ALG assigns itself (session keys, sides): foldhash, several
-/// times cheaper than SipHash per lookup. Maps keyed by what peers send (`by_call`) keep
+/// Maps keyed by values the ALG assigns itself (session keys, sides) are foldhash's, several
+/// times cheaper than SipHash per lookup; maps keyed by what peers send (`by_call`) keep
 /// SipHash.
-type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+use foldhash::HashMap as IdMap;
 
 /// The session table and its glue. See the [module documentation](self).
 #[derive(Debug)]

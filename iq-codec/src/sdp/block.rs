@@ -457,10 +457,7 @@ impl Block {
 
     /// Replace (in place) or add `a=ice-ufrag` (checked like the getter).
     pub fn set_ice_ufrag(&mut self, v: Choosable<&str>) -> Result<(), SdpError> {
-        let s = match v {
-            Choosable::Choose => "$",
-            Choosable::Value(v) => v,
-        };
+        let s = v.value().copied().unwrap_or("$");
         ice_credential(s, "ice-ufrag", 4).map_err(|m| SdpError::invalid("ice-ufrag", m))?;
         self.set_attr("ice-ufrag", Some(s))
     }
@@ -472,10 +469,7 @@ impl Block {
 
     /// Replace (in place) or add `a=ice-pwd` (checked like the getter).
     pub fn set_ice_pwd(&mut self, v: Choosable<&str>) -> Result<(), SdpError> {
-        let s = match v {
-            Choosable::Choose => "$",
-            Choosable::Value(v) => v,
-        };
+        let s = v.value().copied().unwrap_or("$");
         ice_credential(s, "ice-pwd", 22).map_err(|m| SdpError::invalid("ice-pwd", m))?;
         self.set_attr("ice-pwd", Some(s))
     }

@@ -207,10 +207,7 @@ impl fmt::Display for Connection {
         f.write_str(" ")?;
         f.write_str(&self.addrtype)?;
         f.write_str(" ")?;
-        match &self.address {
-            Choosable::Choose => f.write_str("$"),
-            Choosable::Value(a) => f.write_str(a),
-        }
+        f.write_str(self.address.value().map_or("$", String::as_str))
     }
 }
 

@@ -213,7 +213,7 @@ type Timers = BTreeSet<(Instant, Timer)>;
 
 /// Transaction-ID maps: foldhash (randomly seeded), several times cheaper than SipHash per
 /// lookup; every transaction is looked up a few times.
-type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+use foldhash::HashMap as IdMap;
 
 fn reschedule(timers: &mut Timers, slot: &mut Option<Instant>, timer: Timer, at: Option<Instant>) {
     if let Some(old) = slot.take() {
