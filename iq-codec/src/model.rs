@@ -24,6 +24,11 @@ pub type Values = smallvec::SmallVec<[Text; 1]>;
 
 /// `s` in ASCII lower case as [`Text`] (the decoders' normalisation of names and tokens).
 pub fn lower(s: &str) -> Text {
+    // Most names arrive in lower case already; copying them as they are skips the in-place
+    // rewrite (which has to make the string's storage mutable first).
+    if !s.bytes().any(|c| c.is_ascii_uppercase()) {
+        return Text::from(s);
+    }
     let mut t = Text::from(s);
     t.make_ascii_lowercase();
     t
