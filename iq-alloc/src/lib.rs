@@ -21,9 +21,72 @@
 
 #![deny(unsafe_code)]
 
-/// The global allocator type; each daemon declares
+/// The global allocator: mimalloc. Each daemon declares
 /// `#[global_allocator] static GLOBAL: iq_alloc::Allocator = iq_alloc::Allocator;`.
-pub use mimalloc::MiMalloc as Allocator;
+///
+/// Unlike `mimalloc::MiMalloc`, which passes every request to `mi_malloc_aligned`, this asks
+/// for an alignment only when the type needs more than every mimalloc block has anyway (a
+/// machine word). mimalloc v3's aligned path over-allocates from a larger size class whenever
+/// the exact size class has no free block at hand and its size is not a power of two (24, 40,
+/// 48 ... bytes: most model structs), and so never starts a page of that class: callgrind
+/// counted 2.3 such over-allocations per decoded text message, about 250 instructions of the
+/// 9,200 a decode took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Allocator;
+
+/// The alignment of every mimalloc block: block sizes are whole machine words and pages start
+/// word-aligned (`_mi_wsize_from_size` in mimalloc's `internal.h`).
+const MIN_ALIGN: usize = std::mem::size_of::<usize>();
+
+// SAFETY: all four methods hand the request to mimalloc, whose functions meet the
+// `GlobalAlloc` contract: a block of at least `size` octets aligned as asked (the plain
+// functions for alignments up to `MIN_ALIGN`, which every block has, the `_aligned` ones
+// above it), or null on failure; `mi_free` and `mi_realloc` accept any block from either
+// family, and a reallocated block keeps the alignment requested for it.
+#[allow(unsafe_code)]
+unsafe impl std::alloc::GlobalAlloc for Allocator {
+    #[inline]
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: see the impl; `layout.size()` is non-zero by the trait's contract.
+        unsafe {
+            if layout.align() <= MIN_ALIGN {
+                libmimalloc_sys::mi_malloc(layout.size()).cast()
+            } else {
+                libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: as `alloc`.
+        unsafe {
+            if layout.align() <= MIN_ALIGN {
+                libmimalloc_sys::mi_zalloc(layout.size()).cast()
+            } else {
+                libmimalloc_sys::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from this allocator, i.e. from mimalloc.
+        unsafe { libmimalloc_sys::mi_free(ptr.cast()) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` came from this allocator with `layout`; `new_size` is non-zero.
+        unsafe {
+            if layout.align() <= MIN_ALIGN {
+                libmimalloc_sys::mi_realloc(ptr.cast(), new_size).cast()
+            } else {
+                libmimalloc_sys::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
+            }
+        }
+    }
+}
 
 /// Give memory that is free back to the system (`mi_collect(true)`: the calling thread's heap,
 /// including the empty pages it retains per size class for reuse, then the shared arenas).

@@ -4,19 +4,20 @@
 //!
 //! `cargo run --release -p iq-codec --example codec_work -- OP N`
 //!
-//! OP: `text-decode` (decode of every corpus file), `compact-decode`, `pretty-encode`,
+//! OP: `text-decode` (decode of every corpus file), `pretty-decode`, `compact-decode` (of our
+//! pretty / compact encoding of each), `pretty-encode`,
 //! `compact-encode`, `ber-decode` (decode_message of megaco's BER files
 //! `fuzz/corpus/ber_decode/megaco_*.ber`), `ber-encode`, `asn-decode` (decode_ber only),
 //! `asn-encode`, `iq-add-decode` / `iq-add-encode` (the Iq Add with SDP of figure 6.2.10.5.1,
 //! corpus 139, as the `iq_add_sdp` bench); N rounds over all messages (default 100). Prints
 //! the message count and a checksum so that the work cannot be optimised away.
 
-/// mimalloc, the allocator of iq-alg and iq-agw: what the daemons pay per message, and counts
+/// mimalloc as iq-alg and iq-agw use it (`iq_alloc`): what the daemons pay per message, and counts
 /// that do not hinge on glibc malloc's heap layout (with glibc, the Iq Add decode measured
 /// 28,184 or 48,163 instructions per message depending only on where the checkout lived, i.e.
 /// on the length of the corpus paths allocated before the loop).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: iq_alloc::Allocator = iq_alloc::Allocator;
 
 use iq_codec::binary::{decode_ber, decode_message, encode_ber, encode_message};
 use iq_codec::text::{decode, encode, Style};
@@ -54,6 +55,7 @@ fn main() {
         .collect();
     let models: Vec<_> = text.iter().map(|t| decode(t).expect("decodes")).collect();
     let compact: Vec<String> = models.iter().map(|m| encode(m, Style::Compact)).collect();
+    let pretty: Vec<String> = models.iter().map(|m| encode(m, Style::Pretty)).collect();
     let ber_models: Vec<_> = ber
         .iter()
         .map(|b| decode_message(b).expect("decodes"))
@@ -73,6 +75,9 @@ fn main() {
         match op {
             "text-decode" => text.iter().for_each(|t| sum += decode(t).is_ok() as usize),
             "compact-decode" => compact
+                .iter()
+                .for_each(|t| sum += decode(t.as_bytes()).is_ok() as usize),
+            "pretty-decode" => pretty
                 .iter()
                 .for_each(|t| sum += decode(t.as_bytes()).is_ok() as usize),
             "pretty-encode" => models
@@ -99,7 +104,8 @@ fn main() {
             }
         }
         count += match op {
-            "text-decode" | "compact-decode" | "pretty-encode" | "compact-encode" => text.len(),
+            "text-decode" | "compact-decode" | "pretty-decode" | "pretty-encode"
+            | "compact-encode" => text.len(),
             "iq-add-decode" | "iq-add-encode" => 1,
             _ => ber.len(),
         };
