@@ -6,6 +6,8 @@
 #
 #   -n N     megaco iterations over the messages (default 300)
 #   --quick  shorter criterion runs (1 s warm-up, 3 s measurement instead of 3 s / 5 s)
+#   -r R     rounds (default 1): megaco then iq-codec, R times; prints each round's table and
+#            the median and range of the per-round ratios
 #   FILE...  text messages to use (default: megaco's own examples,
 #            <megaco>/examples/meas/time_test.msgs, plus iq-codec/tests/corpus/*.txt)
 #
@@ -20,7 +22,7 @@
 #     with IQ_BENCH_BER_FILES listing them; per-message time = criterion's mean per iteration
 #     (target/criterion/ber/<op>/new/estimates.json) / the iteration's message count
 #     (benchmark.json throughput). If our codec skips a file megaco timed, the script fails.
-# Then prints one table: per-message times and megaco/ours for each operation:
+# Then prints a table per round: per-message times and megaco/ours for each operation:
 #   decode       megaco decode_message([], 3, Bin)        | iq-codec decode_message (BER -> model)
 #   encode       megaco encode_message([], 3, Rec)        | iq-codec encode_message (model -> BER)
 #   asn decode   megaco decode_message([native], 3, Bin)  | iq-codec decode_ber (BER -> asn types)
@@ -29,12 +31,14 @@ set -euo pipefail
 
 N=300
 QUICK=()
+ROUNDS=1
 FILES=()
 while [ $# -gt 0 ]; do
     case "$1" in
         -n) N="$2"; shift 2 ;;
         --quick) QUICK=(--warm-up-time 1 --measurement-time 3); shift ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -r) ROUNDS="$2"; shift 2 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) FILES+=("$1"); shift ;;
     esac
 done
@@ -71,72 +75,96 @@ for f in "$TMP"/ber/ex/*.ber "$TMP"/ber/files/*.ber; do
 done
 [ ${#BERS[@]} -gt 0 ] || { echo "megaco encoded no message" >&2; exit 1; }
 
-echo "== megaco: escript $SCRIPT time $N <${#BERS[@]} BER files>" >&2
-escript "$SCRIPT" time "$N" "${BERS[@]}" >"$TMP/megaco.out" 2>"$TMP/megaco.err" || {
-    cat "$TMP/megaco.err" >&2
-    echo "megaco timing failed" >&2
-    exit 1
-}
-sed 's/^/  /' "$TMP/megaco.err" >&2
-
-# The files megaco timed: all but its "skip FILE: reason" lines.
-sed -n 's/^skip \(.*\): .*$/\1/p' "$TMP/megaco.err" | sort -u >"$TMP/skipped"
-: >"$TMP/list"
-for f in "${BERS[@]}"; do
-    grep -qxF -- "$f" "$TMP/skipped" || printf '%s\n' "$f" >>"$TMP/list"
-done
-COUNT=$(wc -l <"$TMP/list")
-
-echo "== iq-codec: cargo bench -p iq-codec --bench codec -- ber/ ($COUNT files)" >&2
-IQ_BENCH_BER_FILES="$TMP/list" cargo bench -q -p iq-codec --bench codec -- \
-    "${QUICK[@]}" '^ber/' >"$TMP/ours.out" 2>"$TMP/ours.err" || {
-    cat "$TMP/ours.err" "$TMP/ours.out" >&2
-    echo "cargo bench failed" >&2
-    exit 1
-}
-grep -E '^(skip|ber:)' "$TMP/ours.err" | sed 's/^/  /' >&2 || true
-if grep -q '^skip ' "$TMP/ours.err"; then
-    echo "iq-codec skipped messages megaco timed: the sets differ, no comparison" >&2
-    exit 1
-fi
-
+# One round: megaco's timing, then ours on the BER files megaco timed. Rounds alternate the
+# two sides, so a change in the machine's speed during the run (a virtual machine's speed can
+# drift by 2x within minutes) shows as a spread of the per-round ratios instead of skewing one
+# side.
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+ARGS=()
+for r in $(seq 1 "$ROUNDS"); do
+    echo "== round $r/$ROUNDS: megaco: escript $SCRIPT time $N <${#BERS[@]} BER files>" >&2
+    escript "$SCRIPT" time "$N" "${BERS[@]}" >"$TMP/megaco.$r.out" 2>"$TMP/megaco.err" || {
+        cat "$TMP/megaco.err" >&2
+        echo "megaco timing failed" >&2
+        exit 1
+    }
+    sed 's/^/  /' "$TMP/megaco.err" >&2
+    if [ "$r" = 1 ]; then
+        # The files megaco timed: all but its "skip FILE: reason" lines.
+        sed -n 's/^skip \(.*\): .*$/\1/p' "$TMP/megaco.err" | sort -u >"$TMP/skipped"
+        : >"$TMP/list"
+        for f in "${BERS[@]}"; do
+            grep -qxF -- "$f" "$TMP/skipped" || printf '%s\n' "$f" >>"$TMP/list"
+        done
+        COUNT=$(wc -l <"$TMP/list")
+    fi
+    echo "== round $r/$ROUNDS: iq-codec: cargo bench -p iq-codec --bench codec -- ber/ ($COUNT files)" >&2
+    IQ_BENCH_BER_FILES="$TMP/list" cargo bench -q -p iq-codec --bench codec -- \
+        "${QUICK[@]}" '^ber/' >"$TMP/ours.out" 2>"$TMP/ours.err" || {
+        cat "$TMP/ours.err" "$TMP/ours.out" >&2
+        echo "cargo bench failed" >&2
+        exit 1
+    }
+    grep -E '^(skip|ber:)' "$TMP/ours.err" | sed 's/^/  /' >&2 || true
+    if grep -q '^skip ' "$TMP/ours.err"; then
+        echo "iq-codec skipped messages megaco timed: the sets differ, no comparison" >&2
+        exit 1
+    fi
+    rm -rf "$TMP/crit.$r"
+    cp -r "$TARGET_DIR/criterion/ber" "$TMP/crit.$r"
+    ARGS+=("$TMP/megaco.$r.out" "$TMP/crit.$r")
+done
 
-python3 - "$TMP/megaco.out" "$TARGET_DIR/criterion/ber" "$COUNT" <<'EOF'
-import json, os, sys
+python3 - "$COUNT" "${ARGS[@]}" <<'EOF'
+import json, os, statistics, sys
 
-megaco_out, crit, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-megaco, header = {}, ""
-for line in open(megaco_out):
-    line = line.strip()
-    if line.startswith("#"):
-        header = line.lstrip("# ")
-        continue
-    name, _, us = line.rpartition(" ")
-    if name:
-        megaco[name] = float(us)
-
+count = int(sys.argv[1])
+pairs = sys.argv[2:]
 ops = [("decode", "decode", "decode"), ("encode", "encode", "encode"),
        ("asn decode", "native decode", "asn_decode"), ("asn encode", "native encode", "asn_encode")]
-rows = []
-for label, mname, bench in ops:
-    d = os.path.join(crit, bench, "new")
-    est = json.load(open(os.path.join(d, "estimates.json")))
-    n = json.load(open(os.path.join(d, "benchmark.json")))["throughput"]["Elements"]
-    if n != count:
-        sys.exit(f"criterion {bench}: {n} messages per iteration, megaco timed {count}")
-    ours = est["mean"]["point_estimate"] / n / 1000.0  # ns per pass -> us per message
-    m = megaco.get(mname)
-    rows.append((label, m, ours, (m / ours) if m else None))
+rounds, header = [], ""
+for megaco_out, crit in zip(pairs[0::2], pairs[1::2]):
+    megaco = {}
+    for line in open(megaco_out):
+        line = line.strip()
+        if line.startswith("#"):
+            header = line.lstrip("# ")
+            continue
+        name, _, us = line.rpartition(" ")
+        if name:
+            megaco[name] = float(us)
+    rows = []
+    for label, mname, bench in ops:
+        d = os.path.join(crit, bench, "new")
+        est = json.load(open(os.path.join(d, "estimates.json")))
+        n = json.load(open(os.path.join(d, "benchmark.json")))["throughput"]["Elements"]
+        if n != count:
+            sys.exit(f"criterion {bench}: {n} messages per iteration, megaco timed {count}")
+        ours = est["mean"]["point_estimate"] / n / 1000.0  # ns per pass -> us per message
+        m = megaco.get(mname)
+        rows.append((label, m, ours, (m / ours) if m else None))
+    rounds.append(rows)
 
 print(f"megaco: {header}")
 print(f"iq-codec: criterion mean, {count} messages per iteration (the same BER files)")
 print("asn = ASN.1 layer only: megaco EncodingConfig [native] / iq-codec decode_ber, encode_ber")
-print()
-print(f"| {'operation':<10} | {'megaco us/msg':>13} | {'iq-codec us/msg':>15} | {'megaco/ours':>11} |")
-print(f"|{'-' * 12}|{'-' * 14}:|{'-' * 16}:|{'-' * 12}:|")
-for label, m, ours, ratio in rows:
-    ms = f"{m:.2f}" if m is not None else "n/a"
-    rs = f"{ratio:.1f}x" if ratio is not None else "n/a"
-    print(f"| {label:<10} | {ms:>13} | {ours:>15.3f} | {rs:>11} |")
+for i, rows in enumerate(rounds, 1):
+    print()
+    if len(rounds) > 1:
+        print(f"round {i} of {len(rounds)}")
+    print(f"| {'operation':<10} | {'megaco us/msg':>13} | {'iq-codec us/msg':>15} | {'megaco/ours':>11} |")
+    print(f"|{'-' * 12}|{'-' * 14}:|{'-' * 16}:|{'-' * 12}:|")
+    for label, m, ours, ratio in rows:
+        ms = f"{m:.2f}" if m is not None else "n/a"
+        rs = f"{ratio:.1f}x" if ratio is not None else "n/a"
+        print(f"| {label:<10} | {ms:>13} | {ours:>15.3f} | {rs:>11} |")
+if len(rounds) > 1:
+    print()
+    print(f"all {len(rounds)} rounds: median (lowest-highest) of the per-round ratios")
+    print(f"| {'operation':<10} | {'megaco/ours':>11} | {'range':>13} |")
+    print(f"|{'-' * 12}|{'-' * 12}:|{'-' * 14}:|")
+    for k, (label, _, _) in enumerate(ops):
+        rs = [rows[k][3] for rows in rounds if rows[k][3] is not None]
+        if rs:
+            print(f"| {label:<10} | {statistics.median(rs):>10.1f}x | {min(rs):>5.1f}-{max(rs):.1f}x |")
 EOF

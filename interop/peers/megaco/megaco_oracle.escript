@@ -15,6 +15,7 @@
 %%   escript megaco_oracle.escript encode    OUTDIR FILE...
 %%   escript megaco_oracle.escript roundtrip OUTDIR FILE...
 %%   escript megaco_oracle.escript time      N FILE...
+%%   escript megaco_oracle.escript time-flex N FILE...
 %%
 %%  canon     decode each FILE, write OUTDIR/<base>.term (canonical term,
 %%            see below) or OUTDIR/<base>.err; print "OK <file>" or
@@ -39,6 +40,12 @@
 %%              compact encode   X
 %%            Files that do not decode, or whose megaco encodings do not
 %%            decode again, are skipped (reported on stderr).
+%%            Decoding uses megaco's Erlang scanner (EncodingConfig []).
+%%  time-flex as time, but the decodes use megaco's flex scanner, the C
+%%            port driver (EncodingConfig [{flex, Port}]), where the
+%%            installed megaco has it. On the Debian build here it was
+%%            slower than the Erlang scanner (BENCHMARKS.md), which is why
+%%            `time` is the one the comparison scripts use.
 %%
 %% <base> is the file name without directory and without its last
 %% extension (001_foo.txt -> 001_foo, x.pretty.txt -> x.pretty).
@@ -137,12 +144,23 @@ main(["roundtrip", OutDir | Files]) when Files =/= [] ->
     finish(lists:map(fun(F) -> roundtrip_one(OutDir, F) end, Files));
 main(["time", NStr | Files]) when Files =/= [] ->
     N = list_to_integer(NStr),
-    time_all(N, Files),
+    time_all(N, Files, []),
+    halt(0);
+main(["time-flex", NStr | Files]) when Files =/= [] ->
+    N = list_to_integer(NStr),
+    case megaco_flex_scanner:is_enabled() of
+        true -> ok;
+        false ->
+            io:format(standard_error, "megaco was built without the flex scanner~n", []),
+            halt(2)
+    end,
+    {ok, Port} = megaco_flex_scanner:start(),
+    time_all(N, Files, [{flex, Port}]),
     halt(0);
 main(_) ->
     io:format(standard_error,
               "usage: megaco_oracle.escript canon|encode|roundtrip OUTDIR FILE...~n"
-              "       megaco_oracle.escript time N FILE...~n", []),
+              "       megaco_oracle.escript time|time-flex N FILE...~n", []),
     halt(2).
 
 finish(Results) ->
@@ -344,7 +362,7 @@ lower(C) -> C.
 %% ---------------------------------------------------------------------
 %% timing
 
-time_all(N, Files) ->
+time_all(N, Files, Conf) ->
     P = megaco_pretty_text_encoder,
     C = megaco_compact_text_encoder,
     Items0 = lists:map(
@@ -358,19 +376,20 @@ time_all(N, Files) ->
                                skip
                        end
                end, Files),
-    Items = [I || I <- Items0, I =/= skip],
+    Items = [I || I <- Items0, I =/= skip, conf_decodes(Conf, I)],
     Count = length(Items),
     case Count of
         0 -> io:format(standard_error, "no decodable files~n", []), halt(1);
         _ -> ok
     end,
-    Ops = [{"original decode", fun({_, V, _, B, _, _}) -> {ok, _} = P:decode_message([], V, B) end},
-           {"pretty decode",   fun({_, V, _, _, PB, _}) -> {ok, _} = P:decode_message([], V, PB) end},
+    Ops = [{"original decode", fun({_, V, _, B, _, _}) -> {ok, _} = P:decode_message(Conf, V, B) end},
+           {"pretty decode",   fun({_, V, _, _, PB, _}) -> {ok, _} = P:decode_message(Conf, V, PB) end},
            {"pretty encode",   fun({_, V, M, _, _, _}) -> {ok, _} = P:encode_message([], V, M) end},
-           {"compact decode",  fun({_, V, _, _, _, CB}) -> {ok, _} = C:decode_message([], V, CB) end},
+           {"compact decode",  fun({_, V, _, _, _, CB}) -> {ok, _} = C:decode_message(Conf, V, CB) end},
            {"compact encode",  fun({_, V, M, _, _, _}) -> {ok, _} = C:encode_message([], V, M) end}],
-    io:format("# megaco ~s, ~p messages (~p skipped) x ~p iterations, mean us/message~n",
-              [megaco_vsn(), Count, length(Files) - Count, N]),
+    Scanner = case Conf of [] -> "Erlang scanner"; _ -> "flex scanner" end,
+    io:format("# megaco ~s (~s), ~p messages (~p skipped) x ~p iterations, mean us/message~n",
+              [megaco_vsn(), Scanner, Count, length(Files) - Count, N]),
     lists:foreach(
       fun({Name, Fun}) ->
               run(Fun, Items, 1),                       % warm-up
@@ -378,6 +397,27 @@ time_all(N, Files) ->
               {Us, _} = timer:tc(fun() -> run(Fun, Items, N) end),
               io:format("~s ~.2f~n", [Name, Us / (N * Count)])
       end, Ops).
+
+%% With the flex scanner, a file is timed only if the flex scanner reads all three of its
+%% forms (it stops at some legal messages, e.g. a W- command prefix, where the Erlang
+%% scanner does not); the others are skipped like undecodable files.
+conf_decodes([], _) ->
+    true;
+conf_decodes(Conf, {F, V, _, B, PB, CB}) ->
+    Ok = fun(Mod, Bin) ->
+                 case catch Mod:decode_message(Conf, V, Bin) of
+                     {ok, _} -> true;
+                     _ -> false
+                 end
+         end,
+    case Ok(megaco_pretty_text_encoder, B) andalso Ok(megaco_pretty_text_encoder, PB)
+        andalso Ok(megaco_compact_text_encoder, CB) of
+        true ->
+            true;
+        false ->
+            io:format(standard_error, "skip ~s: the flex scanner does not read it~n", [F]),
+            false
+    end.
 
 %% A file is timed only if it decodes, both encoders work, and both
 %% encodings decode again (so every operation runs on the same set).
