@@ -135,5 +135,6 @@ if len(rounds) > 1:
     for k, (label, _) in enumerate(ops):
         rs = [rows[k][3] for rows in rounds if rows[k][3] is not None]
         if rs:
-            print(f"| {label:<15} | {statistics.median(rs):>10.1f}x | {min(rs):>5.1f}-{max(rs):.1f}x |")
+            span = f"{min(rs):.1f}-{max(rs):.1f}x"
+            print(f"| {label:<15} | {statistics.median(rs):>10.1f}x | {span:>13} |")
 EOF
