@@ -81,6 +81,45 @@ pub struct BinaryTermId {
     pub id: Vec<u8>,
 }
 
+/// A binary termination ID as [`BinaryTermId`] without heap allocation (what the encoders
+/// use): up to 8 id octets inline, wildcard octets inline up to 4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TidOctets {
+    id: [u8; 8],
+    id_len: u8,
+    wildcard: smallvec::SmallVec<[u8; 4]>,
+}
+
+impl TidOctets {
+    /// `id` (1 to 8 octets) and no wildcard.
+    fn new(id: &[u8]) -> Self {
+        let mut t = TidOctets {
+            id: [0; 8],
+            id_len: id.len() as u8,
+            wildcard: smallvec::SmallVec::new(),
+        };
+        t.id[..id.len()].copy_from_slice(id);
+        t
+    }
+
+    /// The id octets.
+    pub(crate) fn id(&self) -> &[u8] {
+        &self.id[..usize::from(self.id_len)]
+    }
+
+    /// The wildcard octets.
+    pub(crate) fn wildcard(&self) -> &[u8] {
+        &self.wildcard
+    }
+
+    fn into_binary(self) -> BinaryTermId {
+        BinaryTermId {
+            wildcard: self.wildcard.to_vec(),
+            id: self.id().to_vec(),
+        }
+    }
+}
+
 /// One text ⇔ binary rule: `<text_prefix><decimal>` ⇔ `<id_prefix><number in width octets>`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,16 +161,16 @@ impl TermIdRule {
         (if all { 0x80 } else { 0x00 }) | (self.width * 8 - 1)
     }
 
-    fn encode(&self, text: &str) -> Option<Result<BinaryTermId, String>> {
+    fn encode(&self, text: &str) -> Option<Result<TidOctets, String>> {
+        // `validate` keeps id_prefix + width within 8 octets.
+        let mut id = [0u8; 8];
+        id[..self.id_prefix.len()].copy_from_slice(&self.id_prefix);
         if let Some(dir) = self.dir() {
             if let Some(w) = text.strip_prefix(dir) {
                 if w == "$" || w == "*" {
-                    let mut id = self.id_prefix.clone();
-                    id.resize(self.id_len(), 0);
-                    return Some(Ok(BinaryTermId {
-                        wildcard: vec![self.wildcard_octet(w == "*")],
-                        id,
-                    }));
+                    let mut t = TidOctets::new(&id[..self.id_len()]);
+                    t.wildcard.push(self.wildcard_octet(w == "*"));
+                    return Some(Ok(t));
                 }
             }
         }
@@ -167,12 +206,8 @@ impl TermIdRule {
                 self.text_prefix
             )));
         }
-        let mut id = self.id_prefix.clone();
-        id.extend_from_slice(&bytes[8 - w..]);
-        Some(Ok(BinaryTermId {
-            wildcard: Vec::new(),
-            id,
-        }))
+        id[self.id_prefix.len()..self.id_len()].copy_from_slice(&bytes[8 - w..]);
+        Some(Ok(TidOctets::new(&id[..self.id_len()])))
     }
 
     fn decode(&self, wildcard: &[u8], id: &[u8]) -> Option<Text> {
@@ -374,11 +409,13 @@ impl TermIdMapping {
     }
 
     fn encode_text(&self, text: &str) -> Result<BinaryTermId, String> {
+        self.encode_octets(text).map(TidOctets::into_binary)
+    }
+
+    /// [`Self::encode`] without heap allocation (for an ID in lower case).
+    pub(crate) fn encode_octets(&self, text: &str) -> Result<TidOctets, String> {
         if text.eq_ignore_ascii_case("root") {
-            return Ok(BinaryTermId {
-                wildcard: Vec::new(),
-                id: ROOT_ID.to_vec(),
-            });
+            return Ok(TidOctets::new(&ROOT_ID));
         }
         let lower;
         let text = if text.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -454,7 +491,7 @@ impl TermIdMapping {
     }
 
     /// The binary-digit convention; `None` if the text is not of its form at all.
-    fn encode_digits(&self, text: &str) -> Option<Result<BinaryTermId, String>> {
+    fn encode_digits(&self, text: &str) -> Option<Result<TidOctets, String>> {
         if self.levels.is_empty() {
             return None;
         }
@@ -500,7 +537,7 @@ impl TermIdMapping {
             bits = bits << 1 | u64::from(bit);
             *n_bits += 1;
         };
-        let mut wildcard = Vec::new();
+        let mut wildcard = smallvec::SmallVec::new();
         let last = n_parts - 1;
         for (i, p) in levels().enumerate() {
             let c = usize::from(self.levels[i]);
@@ -550,8 +587,9 @@ impl TermIdMapping {
                 self.levels.len()
             )));
         }
-        let id = bits.to_be_bytes()[8 - total / 8..].to_vec();
-        Some(Ok(BinaryTermId { wildcard, id }))
+        let mut t = TidOctets::new(&bits.to_be_bytes()[8 - total / 8..]);
+        t.wildcard = wildcard;
+        Some(Ok(t))
     }
 
     /// Reads binary digits; the caller checks that a wildcarded text encodes back to the same
@@ -614,31 +652,34 @@ impl TermIdMapping {
 }
 
 /// `x<hex id>(_w<hex>)*` → the octets.
-fn parse_fallback(text: &str) -> Option<BinaryTermId> {
+fn parse_fallback(text: &str) -> Option<TidOctets> {
     let rest = text.strip_prefix('x')?;
     let mut parts = rest.split("_w");
-    let id = hex(parts.next()?)?;
-    if id.is_empty() || id.len() > 8 {
+    let mut id = [0u8; 8];
+    let n = hex(parts.next()?, &mut id)?;
+    if n == 0 {
         return None;
     }
-    let mut wildcard = Vec::new();
+    let mut t = TidOctets::new(&id[..n]);
     for p in parts {
-        match hex(p)?.as_slice() {
-            [w] => wildcard.push(*w),
+        let mut w = [0u8; 1];
+        match hex(p, &mut w)? {
+            1 => t.wildcard.push(w[0]),
             _ => return None,
         }
     }
-    Some(BinaryTermId { wildcard, id })
+    Some(t)
 }
 
-fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+/// Hex digits into `out`: the number of octets, `None` if not hex or longer than `out`.
+fn hex(s: &str, out: &mut [u8]) -> Option<usize> {
+    if s.len() % 2 != 0 || s.len() / 2 > out.len() || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
+    for (o, i) in out.iter_mut().zip((0..s.len()).step_by(2)) {
+        *o = u8::from_str_radix(&s[i..i + 2], 16).ok()?;
+    }
+    Some(s.len() / 2)
 }
 
 #[cfg(test)]
