@@ -130,6 +130,7 @@
 //! DER-style; split runs of emptyDescriptors are merged.
 
 pub mod asn;
+mod direct_enc;
 pub mod map;
 pub mod termid;
 
@@ -345,8 +346,18 @@ impl BinaryCodec {
             })
     }
 
-    /// Model → BER (definite lengths).
+    /// Model → BER (definite lengths), in one pass (`direct_enc.rs`).
     pub fn encode(&self, msg: &Message) -> Result<Vec<u8>, EncodeError> {
+        direct_enc::encode(&self.registry, &self.term_ids, msg).map_err(|mut e| {
+            map::whole_message_path(&mut e.path);
+            e
+        })
+    }
+
+    /// Model → BER through the ASN.1 values: `encode_ber(&self.to_asn(msg)?)`, the reference
+    /// [`Self::encode`] is tested against (same octets, same errors).
+    #[doc(hidden)]
+    pub fn encode_via_asn(&self, msg: &Message) -> Result<Vec<u8>, EncodeError> {
         Ok(encode_ber(&self.to_asn(msg)?))
     }
 
