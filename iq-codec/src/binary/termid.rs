@@ -498,17 +498,27 @@ impl TermIdMapping {
         // The form, in one pass over the bytes (this runs for every termination ID of every
         // BER message encoded, and decoded with wildcards): levels of `0`/`1` digits separated
         // by `/`, none empty, each possibly ending in one `$` or `*`.
+        // The same pass reads the bits of the common case: every level written out in full, no
+        // wildcard (`plain` stays true); anything else takes the long way below.
         let mut n_parts = 1;
         let mut part_len = 0;
         let mut after_wildcard = false;
+        let mut plain = true;
+        let mut bits = 0u64;
         for &b in text.as_bytes() {
             match b {
-                b'0' | b'1' if !after_wildcard => part_len += 1,
+                b'0' | b'1' if !after_wildcard => {
+                    part_len += 1;
+                    bits = bits.wrapping_shl(1) | u64::from(b & 1);
+                }
                 b'$' | b'*' if !after_wildcard => {
                     part_len += 1;
                     after_wildcard = true;
+                    plain = false;
                 }
                 b'/' if part_len > 0 => {
+                    plain &=
+                        self.levels.get(n_parts - 1).map(|&l| usize::from(l)) == Some(part_len);
                     n_parts += 1;
                     part_len = 0;
                     after_wildcard = false;
@@ -518,6 +528,15 @@ impl TermIdMapping {
         }
         if part_len == 0 {
             return None;
+        }
+        if plain
+            && n_parts == self.levels.len()
+            && usize::from(self.levels[n_parts - 1]) == part_len
+        {
+            // Every level has exactly its width: the bits are all there, at most 64 of them
+            // (`validate`), a whole number of octets.
+            let total: usize = self.levels.iter().map(|&l| usize::from(l)).sum();
+            return Some(Ok(TidOctets::new(&bits.to_be_bytes()[8 - total / 8..])));
         }
         // Byte slices from here on: every byte is one of `01/$*`.
         let levels = || text.as_bytes().split(|&b| b == b'/');
@@ -531,7 +550,7 @@ impl TermIdMapping {
         }
         // The levels add up to at most 64 bits (`validate`), and no more are ever pushed:
         // a level's bits are checked against its width before they are added.
-        let mut bits = 0u64;
+        bits = 0;
         let mut n_bits = 0usize;
         let mut push = |bit: bool, n_bits: &mut usize| {
             bits = bits << 1 | u64::from(bit);
