@@ -1,6 +1,8 @@
 //! The message model ([`crate::model`]) ⇔ the ASN.1 types ([`super::asn`]).
 //!
-//! [`Enc`] turns a [`Message`] into an [`asn::MegacoMessage`], [`Dec`] the other way. The rules
+//! [`Enc`] turns a [`Message`] into an [`asn::MegacoMessage`], [`Dec`] the other way;
+//! [`EncRules`] are the encoding rules `Enc` shares with the direct encoder
+//! (`super::direct_enc`, model → BER octets, what `BinaryCodec::encode` uses). The rules
 //! (names to IDs, SDP, values, the constructs whose text and ASN.1 forms differ, termination IDs)
 //! are documented on the module [`super`] and in `src/binary/README.md`; the comments here only
 //! point at the rule a piece of code implements.
