@@ -357,7 +357,7 @@ pub fn message() -> impl Strategy<Value = Message> {
 }
 
 /// A generated message broken by one to three [`spoil`]s: the BER encoder refuses most of them
-/// (a few spoils find nothing to break in a given model).
+/// (a few spoils find nothing to break in a given model, one adds something BER can carry).
 pub fn spoiled_message() -> impl Strategy<Value = Message> {
     (
         message(),
@@ -372,7 +372,7 @@ pub fn spoiled_message() -> impl Strategy<Value = Message> {
 }
 
 /// How many kinds of [`spoil`] there are.
-pub const SPOILS: u8 = 14;
+pub const SPOILS: u8 = 19;
 
 /// Breaks `m` in way `kind` (0..SPOILS), at the `which`-th place (modulo the places there are):
 /// a model element BER cannot express (non-ASCII IA5String, MTP address too long, termination
@@ -475,19 +475,128 @@ pub fn spoil(m: &mut Message, kind: u8, which: usize) {
                 l.clear();
             }
         }
-        _ => {
-            // Descriptors that have no ASN.1 form, added to an Add/Modify.
-            let mut amms: Vec<&mut AmmRequest> = Vec::new();
-            for t in transactions(m) {
-                if let Transaction::Request(r) = t {
-                    for c in r.actions.iter_mut().flat_map(|a| &mut a.commands) {
-                        if let Command::Add(a) | Command::Modify(a) = &mut c.command {
-                            amms.push(a);
-                        }
-                    }
+        // Two errors where the reference meets them in another order than it writes the
+        // octets: the first one must be the one reported.
+        14 => {
+            // RequestedActions before the event name.
+            if let Some(e) = pick(events_of(m), which) {
+                e.name = "zz/zz".into();
+                if which % 2 == 0 {
+                    e.digit_map = Some(DigitMapDescriptor {
+                        name: Some("dialplanabc".into()),
+                        value: None,
+                    });
+                } else {
+                    let mut s = Signal::new("qq/qq");
+                    s.keep_active = true;
+                    e.embed_signals = Some(vec![SignalsItem::Signal(s)]);
                 }
             }
-            if let Some(a) = pick(amms, which) {
+        }
+        15 => {
+            // ServiceChange extensions before the profile, the method before both.
+            if let Some(p) = pick(sc_parms_of(m), which) {
+                p.profile = Some(ServiceChangeProfile {
+                    name: "r\u{e9}sgw".into(),
+                    version: 1,
+                });
+                p.extensions.push(PropertyParm::new("x,bad", "1"));
+                if which % 2 == 0 {
+                    p.method = ServiceChangeMethod::Extension("x-foo".into());
+                }
+            }
+        }
+        16 => {
+            // An individual Media audit: its streams before its TerminationState.
+            let bad_state = IndAudTerminationState {
+                service_state_sel: Some((false, ServiceState::InSvc)),
+                ..Default::default()
+            };
+            let bad_stream = IndAudStreamParms {
+                local_control: Some(IndAudLocalControl {
+                    mode_sel: Some((false, StreamMode::SendRecv)),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            let media = match which % 3 {
+                0 => IndAudMediaDescriptor {
+                    termination_state: Some(bad_state),
+                    stream_parms: Some(IndAudStreamParms::default()),
+                    streams: vec![(1, IndAudStreamParms::default())],
+                },
+                1 => IndAudMediaDescriptor {
+                    termination_state: Some(bad_state),
+                    stream_parms: Some(bad_stream),
+                    streams: Vec::new(),
+                },
+                _ => IndAudMediaDescriptor {
+                    termination_state: Some(bad_state),
+                    stream_parms: None,
+                    streams: vec![(2, IndAudStreamParms::default()), (3, bad_stream)],
+                },
+            };
+            add_descriptor(
+                m,
+                which,
+                AmmDescriptor::Audit(AuditDescriptor {
+                    items: Vec::new(),
+                    ind_aud: vec![IndAuditParameter::Media(media)],
+                }),
+            );
+        }
+        17 => {
+            // Embedded events that embed events again, after a bad digit map.
+            if let Some(e) = pick(events_of(m), which) {
+                let mut inner = RequestedEvent::new("al/on");
+                inner.embed_events = Some(Box::new(EventsDescriptor {
+                    request_id: Some(1),
+                    events: vec![RequestedEvent::new("al/of")],
+                }));
+                e.embed_events = Some(Box::new(EventsDescriptor {
+                    request_id: Some(2),
+                    events: vec![inner],
+                }));
+                if which % 2 == 0 {
+                    e.digit_map = Some(DigitMapDescriptor {
+                        name: Some("nodialplan".into()),
+                        value: None,
+                    });
+                }
+            }
+        }
+        18 => {
+            // An audited Local/Remote: fine with one group, refused with two.
+            let group = vec![
+                PropertyParm::new("v", ""),
+                PropertyParm::new("o", "- 1 1 IN IP4 a"),
+            ];
+            let mut groups = vec![group];
+            if which % 2 == 1 {
+                groups.push(vec![PropertyParm::new("v", "0")]);
+            }
+            let mut local = LocalRemoteDescriptor { groups };
+            local.groups[0][0].value.clear();
+            let media = IndAudMediaDescriptor {
+                stream_parms: Some(IndAudStreamParms {
+                    local: Some(local.clone()),
+                    remote: Some(local),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            add_descriptor(
+                m,
+                which,
+                AmmDescriptor::Audit(AuditDescriptor {
+                    items: Vec::new(),
+                    ind_aud: vec![IndAuditParameter::Media(media)],
+                }),
+            );
+        }
+        _ => {
+            // Descriptors that have no ASN.1 form, added to an Add/Modify.
+            {
                 let d = match which % 3 {
                     0 => AmmDescriptor::Audit(AuditDescriptor {
                         items: Vec::new(),
@@ -508,11 +617,29 @@ pub fn spoil(m: &mut Message, kind: u8, which: usize) {
                         props: Vec::new(),
                     }),
                 };
-                let at = which % (a.descriptors.len() + 1);
-                a.descriptors.insert(at, d);
+                add_descriptor(m, which, d);
             }
         }
     }
+}
+
+/// Puts `d` among the descriptors of one of the Add/Move/Modify commands, if there is one.
+fn add_descriptor(m: &mut Message, which: usize, d: AmmDescriptor) {
+    let amms: Vec<&mut AmmRequest> = walk(m)
+        .0
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::Add(a) | Command::Modify(a) | Command::Move(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    if amms.is_empty() {
+        return;
+    }
+    let n = amms.len();
+    let a = amms.into_iter().nth(which % n).expect("in range");
+    let at = which % (a.descriptors.len() + 1);
+    a.descriptors.insert(at, d);
 }
 
 fn transactions(m: &mut Message) -> Vec<&mut Transaction> {
