@@ -414,6 +414,10 @@ impl TermIdMapping {
 
     /// [`Self::encode`] without heap allocation (for an ID in lower case).
     pub(crate) fn encode_octets(&self, text: &str) -> Result<TidOctets, String> {
+        // The common case first: it is none of the forms tried before the binary digits below.
+        if let Some(t) = self.plain_digits(text.as_bytes()) {
+            return Ok(t);
+        }
         if text.eq_ignore_ascii_case("root") {
             return Ok(TidOctets::new(&ROOT_ID));
         }
@@ -488,6 +492,50 @@ impl TermIdMapping {
             push_hex(&mut t, w);
         }
         Ok(TerminationId(t.into()))
+    }
+
+    /// The binary-digit form with every level written out in full and no wildcard
+    /// (`00000001/00000010/00000011`), what [`Self::encode_digits`] gives for it, read eight
+    /// digits at a time; `None` for any other text (the general path decides).
+    fn plain_digits(&self, text: &[u8]) -> Option<TidOctets> {
+        let n = self.levels.len();
+        if n == 0 {
+            return None;
+        }
+        // At most 64 bits, a whole number of octets (`validate`).
+        let total: usize = self.levels.iter().map(|&l| usize::from(l)).sum();
+        if text.len() != total + n - 1 {
+            return None;
+        }
+        let mut bits = 0u64;
+        let mut pos = 0;
+        for (i, &l) in self.levels.iter().enumerate() {
+            if i > 0 {
+                if text[pos] != b'/' {
+                    return None;
+                }
+                pos += 1;
+            }
+            let mut rest = &text[pos..pos + usize::from(l)];
+            pos += usize::from(l);
+            while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+                // Eight `0`/`1` characters (0x30/0x31) to eight bits, the first one highest.
+                let x = u64::from_be_bytes(*chunk);
+                if x & 0xFEFE_FEFE_FEFE_FEFE != 0x3030_3030_3030_3030 {
+                    return None;
+                }
+                bits = bits << 8
+                    | (x & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+                rest = tail;
+            }
+            for &c in rest {
+                if c & 0xFE != b'0' {
+                    return None;
+                }
+                bits = bits << 1 | u64::from(c & 1);
+            }
+        }
+        Some(TidOctets::new(&bits.to_be_bytes()[8 - total / 8..]))
     }
 
     /// The binary-digit convention; `None` if the text is not of its form at all.
@@ -769,6 +817,62 @@ mod tests {
             "11111111/11111111/111111111",
         ] {
             assert!(matches!(m.encode_digits(t), Some(Err(_))), "{t:?} accepted");
+        }
+    }
+
+    /// The eight-at-a-time reading of plain binary digits answers what the general path
+    /// answers, and for every text it takes.
+    #[test]
+    fn plain_digits_agree_with_the_general_path() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for levels in [
+            vec![8, 8, 8],
+            vec![16, 8],
+            vec![4, 4, 8, 8],
+            vec![64],
+            vec![3, 5, 8],
+        ] {
+            let m = TermIdMapping::new(levels.clone(), Vec::new()).unwrap();
+            for _ in 0..2000 {
+                let mut t: Vec<u8> = Vec::new();
+                for (i, &l) in levels.iter().enumerate() {
+                    if i > 0 {
+                        t.push(b'/');
+                    }
+                    t.extend((0..l).map(|_| b"01"[next(2)]));
+                }
+                // Now and then one character replaced, added or removed.
+                match next(6) {
+                    0 => {
+                        let i = next(t.len());
+                        t[i] = b"012/$*xR"[next(8)];
+                    }
+                    1 => {
+                        let i = next(t.len() + 1);
+                        t.insert(i, b"01/$"[next(4)]);
+                    }
+                    2 => {
+                        let i = next(t.len());
+                        t.remove(i);
+                    }
+                    _ => {}
+                }
+                let text = std::str::from_utf8(&t).unwrap();
+                let general = m.encode_digits(text);
+                match m.plain_digits(&t) {
+                    Some(p) => assert_eq!(general, Some(Ok(p)), "{levels:?} {text}"),
+                    None => assert!(
+                        !matches!(&general, Some(Ok(b)) if b.wildcard().is_empty()),
+                        "{levels:?} {text}: not taken, but {general:?}"
+                    ),
+                }
+            }
         }
     }
 
