@@ -18,7 +18,7 @@
 //! `encode_ber(&codec.to_asn(msg)?)`, which stays as the transcription of the ASN.1 module, the
 //! raw API and the reference `tests/ber_direct_enc.rs` checks it against. Measured on the BER
 //! encode workload (`examples/codec_work.rs ber-encode`): 13,358 instructions per message
-//! through the ASN.1 values (half building and dropping them, half rasn's encoder), 4,852 in
+//! through the ASN.1 values (half building and dropping them, half rasn's encoder), 4,049 in
 //! one pass.
 //!
 //! ```
