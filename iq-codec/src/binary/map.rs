@@ -1,12 +1,14 @@
 //! The message model ([`crate::model`]) ⇔ the ASN.1 types ([`super::asn`]).
 //!
-//! [`Enc`] turns a [`Message`] into an [`asn::MegacoMessage`], [`Dec`] the other way. The rules
+//! [`Enc`] turns a [`Message`] into an [`asn::MegacoMessage`], [`Dec`] the other way;
+//! [`EncRules`] are the encoding rules `Enc` shares with the direct encoder
+//! (`super::direct_enc`, model → BER octets, what `BinaryCodec::encode` uses). The rules
 //! (names to IDs, SDP, values, the constructs whose text and ASN.1 forms differ, termination IDs)
 //! are documented on the module [`super`] and in `src/binary/README.md`; the comments here only
 //! point at the rule a piece of code implements.
 
 use super::asn;
-use super::termid::TermIdMapping;
+use super::termid::{TermIdMapping, TidOctets};
 use super::{BinDecodeError, EncodeError};
 use crate::model::*;
 use crate::packages::{is_reserved_item_name, ItemKind, Registry, WILDCARD_ID};
@@ -26,7 +28,7 @@ pub const SC_EXTENSIONS_ID: &str = "X-IQ-EXT";
 type R<T, E> = Result<T, E>;
 
 /// Bit numbers of `AuditDescriptor.auditToken` (muxToken(0) ... eventBufferToken(9)).
-fn audit_bit(i: AuditItem) -> usize {
+pub(crate) fn audit_bit(i: AuditItem) -> usize {
     match i {
         AuditItem::Mux => 0,
         AuditItem::Modem => 1,
@@ -54,7 +56,7 @@ const AUDIT_ITEMS: [AuditItem; 10] = [
     AuditItem::EventBuffer,
 ];
 
-fn completion_bit(n: NotifyCompletion) -> usize {
+pub(crate) fn completion_bit(n: NotifyCompletion) -> usize {
     match n {
         NotifyCompletion::OnTimeOut => 0,
         NotifyCompletion::OnInterruptByEvent => 1,
@@ -74,13 +76,18 @@ const COMPLETIONS: [NotifyCompletion; 5] = [
 
 /// A named-bit BIT STRING as DER writes it: up to the highest set bit (no trailing zero bits).
 fn named_bits(bits: impl IntoIterator<Item = usize>) -> BitString {
-    let bits: Vec<usize> = bits.into_iter().collect();
-    let len = bits.iter().max().map_or(0, |&m| m + 1);
-    let mut bs = BitString::repeat(false, len);
-    for b in bits {
-        bs.set(b, true);
-    }
+    let (mask, len) = named_bit_mask(bits);
+    let mut bs = BitString::from_slice(&mask.to_be_bytes());
+    bs.truncate(len);
     bs
+}
+
+/// The named bits (numbers 0..=15) as the first two octets of their BIT STRING (bit 0 is the
+/// high bit of the first octet) and the DER length in bits: up to the highest set bit.
+pub(crate) fn named_bit_mask(bits: impl IntoIterator<Item = usize>) -> (u16, usize) {
+    bits.into_iter().fold((0, 0), |(mask, len), b| {
+        (mask | 0x8000 >> b, len.max(b + 1))
+    })
 }
 
 const MODEM_TYPES: [(&str, asn::ModemType); 9] = [
@@ -126,23 +133,39 @@ pub fn digit_map_name_from_octets(o: [u8; 2]) -> String {
 // =============================================================================================
 // Encoding.
 
-/// Model → ASN.1 for one message.
-pub(crate) struct Enc<'a> {
-    reg: &'a Registry,
-    tids: &'a TermIdMapping,
-    transaction: Option<u32>,
+/// The model → BER mapping rules that are not about building a value: the package table and
+/// termination ID lookups, the checks, and the errors with their paths. Shared by [`Enc`]
+/// (model → ASN.1 values) and the direct encoder ([`super::direct_enc`], model → octets), so
+/// both answer the same names, octets and errors.
+pub(crate) struct EncRules<'a> {
+    pub(crate) reg: &'a Registry,
+    pub(crate) tids: &'a TermIdMapping,
+    /// The transaction being encoded, for [`EncodeError::transaction_id`].
+    pub(crate) transaction: Option<u32>,
 }
 
-impl<'a> Enc<'a> {
+/// An event's digit map in ASN.1 (EventDM): a name or a value.
+pub(crate) enum EventDm<'d> {
+    Name(&'d str),
+    Value(&'d DigitMapValue),
+}
+
+/// The streams of an individual Media audit in ASN.1 (IndAudStreams).
+pub(crate) enum IndAudStreamsOf<'m> {
+    One(&'m IndAudStreamParms),
+    Multi(&'m [(u16, IndAudStreamParms)]),
+}
+
+impl<'a> EncRules<'a> {
     pub(crate) fn new(reg: &'a Registry, tids: &'a TermIdMapping) -> Self {
-        Enc {
+        EncRules {
             reg,
             tids,
             transaction: None,
         }
     }
 
-    fn err(&self, item: impl Into<String>, reason: impl Into<String>) -> EncodeError {
+    pub(crate) fn err(&self, item: impl Into<String>, reason: impl Into<String>) -> EncodeError {
         EncodeError {
             // Filled in by `at` on the way out (`message` when nothing is).
             path: String::new(),
@@ -153,31 +176,31 @@ impl<'a> Enc<'a> {
         }
     }
 
-    /// Runs `f` inside the message part `ctx` names: an error from `f` gets `ctx` in front of
-    /// its path. The label is only built for an error.
-    fn at<T>(
-        &mut self,
-        ctx: impl FnOnce() -> String,
-        f: impl FnOnce(&mut Self) -> R<T, EncodeError>,
-    ) -> R<T, EncodeError> {
-        f(self).map_err(|mut e| {
-            e.path = prefix_path(ctx(), &e.path);
-            e
-        })
+    /// The error of a non-ASCII text where ASN.1 has an IA5String.
+    pub(crate) fn not_ia5(&self, what: &str, s: &str) -> EncodeError {
+        self.err(
+            format!("{what} '{s}'"),
+            "not ASCII, but the ASN.1 type is IA5String",
+        )
     }
 
-    fn ia5(&self, what: &str, s: &str) -> R<Ia5String, EncodeError> {
-        Ia5String::from_iso646_bytes(s.as_bytes()).map_err(|_| {
-            self.err(
-                format!("{what} '{s}'"),
-                "not ASCII, but the ASN.1 type is IA5String",
-            )
-        })
+    /// `s` as IA5String octets (ASCII, 0x00..=0x7F).
+    pub(crate) fn ia5_octets<'s>(&self, what: &str, s: &'s str) -> R<&'s [u8], EncodeError> {
+        if s.is_ascii() {
+            Ok(s.as_bytes())
+        } else {
+            Err(self.not_ia5(what, s))
+        }
     }
 
-    fn pkgd(&self, kind: ItemKind, name: &str) -> R<asn::PkgdName, EncodeError> {
+    /// PkgdName: package ID and item ID of `name` as an item of `kind`.
+    pub(crate) fn pkgd_id(&self, kind: ItemKind, name: &str) -> R<[u8; 4], EncodeError> {
         match self.reg.item_ids(kind, name) {
-            Some((p, i)) => Ok(pkgd_octets(p, i)),
+            Some((p, i)) => {
+                let [a, b] = p.to_be_bytes();
+                let [c, d] = i.to_be_bytes();
+                Ok([a, b, c, d])
+            }
             None => Err(self.err(
                 format!("{} '{name}'", kind.as_str()),
                 format!(
@@ -188,19 +211,334 @@ impl<'a> Enc<'a> {
         }
     }
 
-    fn param_name(&self, kind: ItemKind, item: &str, param: &str) -> R<asn::Name, EncodeError> {
+    /// `Name` of parameter `param` of the event/signal `item`.
+    pub(crate) fn param_id(
+        &self,
+        kind: ItemKind,
+        item: &str,
+        param: &str,
+    ) -> R<[u8; 2], EncodeError> {
         let id = self.reg.param_id(kind, item, param).or_else(|| {
             is_reserved_item_name(param)
                 .then(|| u16::from_str_radix(&param[1..], 16).ok())
                 .flatten()
         });
         match id {
-            Some(id) => Ok(FixedOctetString::from(id.to_be_bytes())),
+            Some(id) => Ok(id.to_be_bytes()),
             None => Err(self.err(
                 format!("parameter '{param}' of {} '{item}'", kind.as_str()),
                 "no binary ID for this parameter in the package table, and not of the iXXXX form",
             )),
         }
+    }
+
+    /// A termination ID's wildcard and id octets.
+    pub(crate) fn tid_octets(&self, t: &TerminationId) -> R<TidOctets, EncodeError> {
+        self.tids
+            .encode_octets(t.as_str())
+            .map_err(|why| self.err(format!("termination ID '{}'", t.as_str()), why))
+    }
+
+    /// MTP point code: the hex digits as 2 to 4 octets (an odd count gets a leading 0).
+    pub(crate) fn mtp_octets(&self, hex: &str) -> R<Vec<u8>, EncodeError> {
+        let h = if hex.len() % 2 == 1 {
+            format!("0{hex}")
+        } else {
+            hex.to_string()
+        };
+        let octets: Option<Vec<u8>> = (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+            .collect();
+        match octets {
+            Some(o) if (2..=4).contains(&o.len()) => Ok(o),
+            _ => Err(self.err(
+                format!("MTP address '{hex}'"),
+                "not 3 to 8 hex digits (the ASN.1 OCTET STRING has 2 to 4 octets)",
+            )),
+        }
+    }
+
+    pub(crate) fn small(&self, what: &str, v: u16, max: u16) -> R<u8, EncodeError> {
+        if v > max {
+            return Err(self.err(format!("{what} {v}"), format!("out of range 0..={max}")));
+        }
+        Ok(v as u8)
+    }
+
+    pub(crate) fn digit_map_name_id(&self, n: &str) -> R<[u8; 2], EncodeError> {
+        digit_map_name_to_octets(n).ok_or_else(|| {
+            self.err(
+                format!("digit map name '{n}'"),
+                "binary digit map names are 2 octets: only dialplanDD (decimal) and \
+                 dialplanXXXX (hex) have one",
+            )
+        })
+    }
+
+    pub(crate) fn package_id(&self, name: &str) -> R<[u8; 2], EncodeError> {
+        match self.reg.package_id(name) {
+            Some(id) => Ok(id.to_be_bytes()),
+            None => Err(self.err(
+                format!("package '{name}'"),
+                "no binary ID for this package in the package table, and not of the pXXXX form",
+            )),
+        }
+    }
+
+    pub(crate) fn modem_type(&self, t: &str) -> R<asn::ModemType, EncodeError> {
+        MODEM_TYPES
+            .iter()
+            .find(|(n, _)| t.eq_ignore_ascii_case(n))
+            .map(|(_, v)| *v)
+            .ok_or_else(|| self.err(format!("modem type '{t}'"), "not a ModemType of ASN.1"))
+    }
+
+    /// An event's digit map: a name or a value (EventDM), not both.
+    pub(crate) fn event_dm<'d>(&self, dm: &'d DigitMapDescriptor) -> R<EventDm<'d>, EncodeError> {
+        match (&dm.name, &dm.value) {
+            (Some(n), None) => Ok(EventDm::Name(n)),
+            (None, Some(v)) => Ok(EventDm::Value(v)),
+            _ => Err(self.err(
+                "DigitMap",
+                "an event's digit map is a name or a value in ASN.1 (EventDM), not both",
+            )),
+        }
+    }
+
+    /// Embedded events: a SecondEventsDescriptor, whose events cannot embed events again.
+    pub(crate) fn second_event_check(&self, r: &RequestedEvent) -> R<(), EncodeError> {
+        if r.embed_events.is_some() {
+            return Err(self.err(
+                "Embed Events",
+                "an embedded event cannot embed events again in ASN.1 \
+             (SecondRequestedActions has no secondEvent)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// AuditValue/AuditCapability request: the first termination (`terminationID`).
+    pub(crate) fn audit_first<'t>(
+        &self,
+        ts: &'t [TerminationId],
+    ) -> R<&'t TerminationId, EncodeError> {
+        ts.first()
+            .ok_or_else(|| self.err("AuditRequest", "no termination ID"))
+    }
+
+    /// The error of an audit result without termination ID.
+    pub(crate) fn no_audit_result_tid(&self) -> EncodeError {
+        self.err("AuditResult", "no termination ID")
+    }
+
+    pub(crate) fn ind_aud_signal<'p>(
+        &self,
+        s: &'p Option<IndAudSignalParm>,
+    ) -> R<&'p IndAudSignalParm, EncodeError> {
+        s.as_ref().ok_or_else(|| {
+            self.err(
+                "Signals { }",
+                "an individual audit of all signals has no ASN.1 form \
+                 (IndAudSignalsDescriptor needs a signal or a signal list)",
+            )
+        })
+    }
+
+    pub(crate) fn ind_aud_streams<'m>(
+        &self,
+        m: &'m IndAudMediaDescriptor,
+    ) -> R<Option<IndAudStreamsOf<'m>>, EncodeError> {
+        match (&m.stream_parms, m.streams.is_empty()) {
+            (Some(_), false) => Err(self.err(
+                "Media audit",
+                "both stream parameters and Stream blocks: ASN.1 has one or the other",
+            )),
+            (Some(sp), true) => Ok(Some(IndAudStreamsOf::One(sp))),
+            (None, false) => Ok(Some(IndAudStreamsOf::Multi(&m.streams))),
+            (None, true) => Ok(None),
+        }
+    }
+
+    /// `ServiceStates = x` (selection by equality) of an audited TerminationState.
+    pub(crate) fn service_state_sel(
+        &self,
+        sel: Option<(bool, ServiceState)>,
+    ) -> R<Option<asn::ServiceState>, EncodeError> {
+        self.equality_sel(sel, service_state, "ServiceStates", "serviceStateSel")
+    }
+
+    /// `Mode = x` (selection by equality) of an audited LocalControl.
+    pub(crate) fn stream_mode_sel(
+        &self,
+        sel: Option<(bool, StreamMode)>,
+    ) -> R<Option<asn::StreamMode>, EncodeError> {
+        self.equality_sel(sel, stream_mode, "Mode", "streamModeSel")
+    }
+
+    /// A selection `(equal, value)`: ASN.1 has the `=` form only (`component`).
+    fn equality_sel<T, A>(
+        &self,
+        sel: Option<(bool, T)>,
+        to_asn: fn(T) -> A,
+        keyword: &str,
+        component: &str,
+    ) -> R<Option<A>, EncodeError> {
+        match sel {
+            None => Ok(None),
+            Some((true, v)) => Ok(Some(to_asn(v))),
+            Some((false, _)) => Err(self.err(
+                format!("{keyword} # ..."),
+                format!("ASN.1 selects by equality only ({component})"),
+            )),
+        }
+    }
+
+    /// An audited Local/Remote has one property group.
+    pub(crate) fn ind_aud_group_check(&self, l: &LocalRemoteDescriptor) -> R<(), EncodeError> {
+        if l.groups.len() > 1 {
+            return Err(self.err(
+                "property groups",
+                "an audited Local/Remote has a single property group in ASN.1",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn sc_method(
+        &self,
+        m: &ServiceChangeMethod,
+    ) -> R<asn::ServiceChangeMethod, EncodeError> {
+        Ok(match m {
+            ServiceChangeMethod::Failover => asn::ServiceChangeMethod::Failover,
+            ServiceChangeMethod::Forced => asn::ServiceChangeMethod::Forced,
+            ServiceChangeMethod::Graceful => asn::ServiceChangeMethod::Graceful,
+            ServiceChangeMethod::Restart => asn::ServiceChangeMethod::Restart,
+            ServiceChangeMethod::Disconnected => asn::ServiceChangeMethod::Disconnected,
+            ServiceChangeMethod::HandOff => asn::ServiceChangeMethod::HandOff,
+            ServiceChangeMethod::Extension(m) => {
+                return Err(self.err(
+                    format!("ServiceChange method '{m}'"),
+                    "ServiceChangeMethod is a closed ENUMERATED in ASN.1: extension methods have no binary form",
+                ))
+            }
+        })
+    }
+
+    /// ServiceChange extension parameters (nonStandardData `X-IQ-EXT`), `None` without any.
+    pub(crate) fn sc_extensions_data(
+        &self,
+        ext: &[PropertyParm],
+    ) -> R<Option<String>, EncodeError> {
+        if ext.is_empty() {
+            Ok(None)
+        } else {
+            self.sc_extensions(ext).map(Some)
+        }
+    }
+
+    /// `Profile = name/version` as the IA5String `"name/version"`.
+    pub(crate) fn profile_text(&self, p: &ServiceChangeProfile) -> R<String, EncodeError> {
+        let s = format!("{}/{}", p.name, p.version);
+        self.ia5_octets("profile", &s)?;
+        Ok(s)
+    }
+
+    /// ServiceChange extension parameters as Annex B text in the nonStandardData octets:
+    /// `X-a="v",X+b>"w",X-c={"1","2"},X-d=["1","2"],X-e=["1":"2"]`, every value quoted.
+    pub(crate) fn sc_extensions(&self, ext: &[PropertyParm]) -> R<String, EncodeError> {
+        let mut out = String::new();
+        for (i, p) in ext.iter().enumerate() {
+            let bad = |why: &str| self.err(format!("ServiceChange extension '{}'", p.name), why);
+            if p.name.is_empty() || p.name.contains(['=', '>', '<', '#', ',', '"']) {
+                return Err(bad("name with a separator character"));
+            }
+            if p.value.iter().any(|v| v.contains('"')) {
+                return Err(bad("value with a '\"'"));
+            }
+            let q = |v: &Text| format!("\"{v}\"");
+            let vals = |sep: &str| p.value.iter().map(q).collect::<Vec<_>>().join(sep);
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&p.name);
+            match p.extra {
+                None | Some(ExtraInfo::Relation(_)) if p.value.len() != 1 => {
+                    return Err(bad("needs exactly one value"))
+                }
+                None => out.push_str(&format!("={}", vals(""))),
+                Some(ExtraInfo::Relation(r)) => {
+                    let op = match r {
+                        Relation::GreaterThan => '>',
+                        Relation::SmallerThan => '<',
+                        Relation::UnequalTo => '#',
+                    };
+                    out.push_str(&format!("{op}{}", vals("")));
+                }
+                Some(ExtraInfo::Sublist(false)) => out.push_str(&format!("={{{}}}", vals(","))),
+                Some(ExtraInfo::Sublist(true)) => out.push_str(&format!("=[{}]", vals(","))),
+                Some(ExtraInfo::Range(true)) if p.value.len() == 2 => {
+                    out.push_str(&format!("=[{}]", vals(":")))
+                }
+                Some(ExtraInfo::Range(_)) => return Err(bad("a range needs exactly two values")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Runs `f` inside the message part `ctx` names: an error from `f` gets `ctx` in front of its
+/// path. The label is only built for an error.
+pub(crate) fn at<S, T>(
+    s: &mut S,
+    ctx: impl FnOnce() -> String,
+    f: impl FnOnce(&mut S) -> R<T, EncodeError>,
+) -> R<T, EncodeError> {
+    f(s).map_err(|mut e| {
+        e.path = prefix_path(ctx(), &e.path);
+        e
+    })
+}
+
+/// Model → ASN.1 for one message.
+pub(crate) struct Enc<'a>(EncRules<'a>);
+
+impl<'a> std::ops::Deref for Enc<'a> {
+    type Target = EncRules<'a>;
+    fn deref(&self) -> &EncRules<'a> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Enc<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<'a> Enc<'a> {
+    pub(crate) fn new(reg: &'a Registry, tids: &'a TermIdMapping) -> Self {
+        Enc(EncRules::new(reg, tids))
+    }
+
+    fn at<T>(
+        &mut self,
+        ctx: impl FnOnce() -> String,
+        f: impl FnOnce(&mut Self) -> R<T, EncodeError>,
+    ) -> R<T, EncodeError> {
+        at(self, ctx, f)
+    }
+
+    fn ia5(&self, what: &str, s: &str) -> R<Ia5String, EncodeError> {
+        Ia5String::from_iso646_bytes(s.as_bytes()).map_err(|_| self.not_ia5(what, s))
+    }
+
+    fn pkgd(&self, kind: ItemKind, name: &str) -> R<asn::PkgdName, EncodeError> {
+        self.pkgd_id(kind, name).map(FixedOctetString::from)
+    }
+
+    fn param_name(&self, kind: ItemKind, item: &str, param: &str) -> R<asn::Name, EncodeError> {
+        self.param_id(kind, item, param).map(FixedOctetString::from)
     }
 
     fn value(v: &[Text]) -> asn::Value {
@@ -210,18 +548,16 @@ impl<'a> Enc<'a> {
     }
 
     fn tid(&self, t: &TerminationId) -> R<asn::TerminationID, EncodeError> {
-        match self.tids.encode(t) {
-            Ok(b) => Ok(asn::TerminationID {
-                wildcard: b
-                    .wildcard
-                    .into_iter()
-                    .map(|w| FixedOctetString::from([w]))
-                    .collect(),
-                id: OctetString::from(b.id),
-                ext: Default::default(),
-            }),
-            Err(why) => Err(self.err(format!("termination ID '{}'", t.as_str()), why)),
-        }
+        let b = self.tid_octets(t)?;
+        Ok(asn::TerminationID {
+            wildcard: b
+                .wildcard()
+                .iter()
+                .map(|&w| FixedOctetString::from([w]))
+                .collect(),
+            id: OctetString::from(b.id().to_vec()),
+            ext: Default::default(),
+        })
     }
 
     fn tids(&self, ts: &[TerminationId]) -> R<Vec<asn::TerminationID>, EncodeError> {
@@ -268,24 +604,8 @@ impl<'a> Enc<'a> {
         })
     }
 
-    /// MTP point code: the hex digits as 2 to 4 octets (an odd count gets a leading 0).
     fn mtp(&self, hex: &str) -> R<OctetString, EncodeError> {
-        let h = if hex.len() % 2 == 1 {
-            format!("0{hex}")
-        } else {
-            hex.to_string()
-        };
-        let octets: Option<Vec<u8>> = (0..h.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-            .collect();
-        match octets {
-            Some(o) if (2..=4).contains(&o.len()) => Ok(OctetString::from(o)),
-            _ => Err(self.err(
-                format!("MTP address '{hex}'"),
-                "not 3 to 8 hex digits (the ASN.1 OCTET STRING has 2 to 4 octets)",
-            )),
-        }
+        self.mtp_octets(hex).map(OctetString::from)
     }
 
     fn error(&self, ed: &ErrorDescriptor) -> R<asn::ErrorDescriptor, EncodeError> {
@@ -413,13 +733,6 @@ impl<'a> Enc<'a> {
         })
     }
 
-    fn small(&self, what: &str, v: u16, max: u16) -> R<u8, EncodeError> {
-        if v > max {
-            return Err(self.err(format!("{what} {v}"), format!("out of range 0..={max}")));
-        }
-        Ok(v as u8)
-    }
-
     fn context_request(&mut self, c: &ContextRequest) -> R<asn::ContextRequest, EncodeError> {
         Ok(asn::ContextRequest {
             priority: c
@@ -434,23 +747,7 @@ impl<'a> Enc<'a> {
                     c.topology
                         .iter()
                         .map(|t| {
-                            let (dir, ext) = match t.direction {
-                                TopologyDirection::Bothway => {
-                                    (asn::TopologyDirection::Bothway, None)
-                                }
-                                TopologyDirection::Isolate => {
-                                    (asn::TopologyDirection::Isolate, None)
-                                }
-                                TopologyDirection::Oneway => (asn::TopologyDirection::Oneway, None),
-                                TopologyDirection::OnewayExternal => (
-                                    asn::TopologyDirection::Oneway,
-                                    Some(asn::TopologyDirectionExtension::Onewayexternal),
-                                ),
-                                TopologyDirection::OnewayBoth => (
-                                    asn::TopologyDirection::Oneway,
-                                    Some(asn::TopologyDirectionExtension::Onewayboth),
-                                ),
-                            };
+                            let (dir, ext) = topology_direction(t.direction);
                             Ok(asn::TopologyRequest {
                                 termination_from: self.tid(&t.from)?,
                                 termination_to: self.tid(&t.to)?,
@@ -560,9 +857,7 @@ impl<'a> Enc<'a> {
     fn audit_request(&mut self, a: &AuditRequest) -> R<asn::AuditRequest, EncodeError> {
         // One termination: terminationID. Several: terminationID = the first and
         // terminationIDList = all of them. No audit descriptor = the empty one.
-        let Some(first) = a.termination_ids.first() else {
-            return Err(self.err("AuditRequest", "no termination ID"));
-        };
+        let first = self.audit_first(&a.termination_ids)?;
         Ok(asn::AuditRequest {
             termination_id: self.tid(first)?,
             audit_descriptor: match &a.audit {
@@ -656,10 +951,7 @@ impl<'a> Enc<'a> {
     ) -> R<asn::TerminationStateDescriptor, EncodeError> {
         Ok(asn::TerminationStateDescriptor {
             property_parms: self.props(&t.props)?,
-            event_buffer_control: t.event_buffer_control.map(|c| match c {
-                EventBufferControl::Off => asn::EventBufferControl::Off,
-                EventBufferControl::LockStep => asn::EventBufferControl::LockStep,
-            }),
+            event_buffer_control: t.event_buffer_control.map(event_buffer_control),
             service_state: t.service_state.map(service_state),
             ext: Default::default(),
         })
@@ -737,15 +1029,7 @@ impl<'a> Enc<'a> {
             mtl: m
                 .types
                 .iter()
-                .map(|t| {
-                    MODEM_TYPES
-                        .iter()
-                        .find(|(n, _)| t.eq_ignore_ascii_case(n))
-                        .map(|(_, v)| *v)
-                        .ok_or_else(|| {
-                            self.err(format!("modem type '{t}'"), "not a ModemType of ASN.1")
-                        })
-                })
+                .map(|t| self.modem_type(t))
                 .collect::<R<_, EncodeError>>()?,
             mpl: self.props(&m.props)?,
             non_standard_data: None,
@@ -754,13 +1038,7 @@ impl<'a> Enc<'a> {
 
     fn mux(&self, m: &MuxDescriptor) -> R<asn::MuxDescriptor, EncodeError> {
         Ok(asn::MuxDescriptor {
-            mux_type: match m.mux_type {
-                MuxType::H221 => asn::MuxType::H221,
-                MuxType::H223 => asn::MuxType::H223,
-                MuxType::H226 => asn::MuxType::H226,
-                MuxType::V76 => asn::MuxType::V76,
-                MuxType::Nx64k => asn::MuxType::Nx64k,
-            },
+            mux_type: mux_type(m.mux_type),
             term_list: self.tids(&m.termination_ids)?,
             non_standard_data: None,
             ext: Default::default(),
@@ -797,24 +1075,14 @@ impl<'a> Enc<'a> {
     }
 
     fn event_dm(&self, dm: &DigitMapDescriptor) -> R<asn::EventDM, EncodeError> {
-        match (&dm.name, &dm.value) {
-            (Some(n), None) => Ok(asn::EventDM::DigitMapName(self.digit_map_name(n)?)),
-            (None, Some(v)) => Ok(asn::EventDM::DigitMapValue(self.digit_map_value(v)?)),
-            _ => Err(self.err(
-                "DigitMap",
-                "an event's digit map is a name or a value in ASN.1 (EventDM), not both",
-            )),
-        }
+        Ok(match self.0.event_dm(dm)? {
+            EventDm::Name(n) => asn::EventDM::DigitMapName(self.digit_map_name(n)?),
+            EventDm::Value(v) => asn::EventDM::DigitMapValue(self.digit_map_value(v)?),
+        })
     }
 
     fn requested_event(&mut self, r: &RequestedEvent) -> R<asn::RequestedEvent, EncodeError> {
-        let has_actions = r.keep_active
-            || r.digit_map.is_some()
-            || r.embed_signals.is_some()
-            || r.embed_events.is_some()
-            || r.notify_behaviour.is_some()
-            || r.reset_events;
-        let event_action = if has_actions {
+        let event_action = if has_requested_actions(r) {
             Some(asn::RequestedActions {
                 keep_active: r.keep_active.then_some(true),
                 event_dm: r.digit_map.as_ref().map(|d| self.event_dm(d)).transpose()?,
@@ -889,19 +1157,8 @@ impl<'a> Enc<'a> {
                     self.at(
                         || format!("event '{}'", r.name),
                         |e| {
-                            if r.embed_events.is_some() {
-                                return Err(e.err(
-                                    "Embed Events",
-                                    "an embedded event cannot embed events again in ASN.1 \
-                                 (SecondRequestedActions has no secondEvent)",
-                                ));
-                            }
-                            let has_actions = r.keep_active
-                                || r.digit_map.is_some()
-                                || r.embed_signals.is_some()
-                                || r.notify_behaviour.is_some()
-                                || r.reset_events;
-                            let event_action = if has_actions {
+                            e.second_event_check(r)?;
+                            let event_action = if has_requested_actions(r) {
                                 Some(asn::SecondRequestedActions {
                                     keep_active: r.keep_active.then_some(true),
                                     event_dm: r
@@ -990,11 +1247,7 @@ impl<'a> Enc<'a> {
                 Ok(asn::Signal {
                     signal_name: e.pkgd(ItemKind::Signal, &s.name)?,
                     stream_id: s.stream,
-                    sig_type: s.signal_type.map(|t| match t {
-                        SignalType::Brief => asn::SignalType::Brief,
-                        SignalType::OnOff => asn::SignalType::OnOff,
-                        SignalType::TimeOut => asn::SignalType::TimeOut,
-                    }),
+                    sig_type: s.signal_type.map(signal_type),
                     duration: s.duration,
                     notify_completion: s
                         .notify_completion
@@ -1017,11 +1270,7 @@ impl<'a> Enc<'a> {
                             })
                         })
                         .collect::<R<_, EncodeError>>()?,
-                    direction: s.direction.map(|d| match d {
-                        SignalDirection::Internal => asn::SignalDirection::Internal,
-                        SignalDirection::External => asn::SignalDirection::External,
-                        SignalDirection::Both => asn::SignalDirection::Both,
-                    }),
+                    direction: s.direction.map(signal_direction),
                     request_id: s.request_id,
                     intersig_delay: s.intersig_delay,
                     ext: Default::default(),
@@ -1031,15 +1280,7 @@ impl<'a> Enc<'a> {
     }
 
     fn digit_map_name(&self, n: &str) -> R<asn::Name, EncodeError> {
-        digit_map_name_to_octets(n)
-            .map(FixedOctetString::from)
-            .ok_or_else(|| {
-                self.err(
-                    format!("digit map name '{n}'"),
-                    "binary digit map names are 2 octets: only dialplanDD (decimal) and \
-                     dialplanXXXX (hex) have one",
-                )
-            })
+        self.digit_map_name_id(n).map(FixedOctetString::from)
     }
 
     fn digit_map_value(&self, v: &DigitMapValue) -> R<asn::DigitMapValue, EncodeError> {
@@ -1086,13 +1327,7 @@ impl<'a> Enc<'a> {
     }
 
     fn package_name(&self, name: &str) -> R<asn::Name, EncodeError> {
-        match self.reg.package_id(name) {
-            Some(id) => Ok(FixedOctetString::from(id.to_be_bytes())),
-            None => Err(self.err(
-                format!("package '{name}'"),
-                "no binary ID for this package in the package table, and not of the pXXXX form",
-            )),
-        }
+        self.package_id(name).map(FixedOctetString::from)
     }
 
     fn observed_events(
@@ -1196,25 +1431,18 @@ impl<'a> Enc<'a> {
                 )
             }
             IndAuditParameter::Signals(s) => {
-                asn::IndAuditParameter::IndaudsignalsDescriptor(match s {
-                    None => {
-                        return Err(self.err(
-                            "Signals { }",
-                            "an individual audit of all signals has no ASN.1 form \
-                             (IndAudSignalsDescriptor needs a signal or a signal list)",
-                        ))
-                    }
-                    Some(IndAudSignalParm::Signal {
+                asn::IndAuditParameter::IndaudsignalsDescriptor(match self.ind_aud_signal(s)? {
+                    IndAudSignalParm::Signal {
                         name,
                         stream,
                         request_id,
-                    }) => asn::IndAudSignalsDescriptor::Signal(asn::IndAudSignal {
+                    } => asn::IndAudSignalsDescriptor::Signal(asn::IndAudSignal {
                         signal_name: self.pkgd(ItemKind::Signal, name)?,
                         stream_id: *stream,
                         signal_request_id: *request_id,
                         ext: Default::default(),
                     }),
-                    Some(IndAudSignalParm::List { id, signal }) => {
+                    IndAudSignalParm::List { id, signal } => {
                         asn::IndAudSignalsDescriptor::SeqSigList(asn::IndAudSeqSigList {
                             id: *id,
                             signal_list: signal
@@ -1256,16 +1484,12 @@ impl<'a> Enc<'a> {
         &mut self,
         m: &IndAudMediaDescriptor,
     ) -> R<asn::IndAudMediaDescriptor, EncodeError> {
-        let streams = match (&m.stream_parms, m.streams.is_empty()) {
-            (Some(_), false) => {
-                return Err(self.err(
-                    "Media audit",
-                    "both stream parameters and Stream blocks: ASN.1 has one or the other",
-                ))
+        let streams = match self.ind_aud_streams(m)? {
+            Some(IndAudStreamsOf::One(sp)) => {
+                Some(asn::IndAudStreams::OneStream(self.ind_aud_stream(sp)?))
             }
-            (Some(sp), true) => Some(asn::IndAudStreams::OneStream(self.ind_aud_stream(sp)?)),
-            (None, false) => Some(asn::IndAudStreams::MultiStream(
-                m.streams
+            Some(IndAudStreamsOf::Multi(streams)) => Some(asn::IndAudStreams::MultiStream(
+                streams
                     .iter()
                     .map(|(id, sp)| {
                         self.at(
@@ -1280,7 +1504,7 @@ impl<'a> Enc<'a> {
                     })
                     .collect::<R<_, EncodeError>>()?,
             )),
-            (None, true) => None,
+            None => None,
         };
         Ok(asn::IndAudMediaDescriptor {
             term_state_descr: m
@@ -1290,16 +1514,7 @@ impl<'a> Enc<'a> {
                     self.at(
                         || "TerminationState".to_string(),
                         |e| {
-                            let service_state_sel = match t.service_state_sel {
-                                None => None,
-                                Some((true, s)) => Some(service_state(s)),
-                                Some((false, _)) => {
-                                    return Err(e.err(
-                                        "ServiceStates # ...",
-                                        "ASN.1 selects by equality only (serviceStateSel)",
-                                    ))
-                                }
-                            };
+                            let service_state_sel = e.service_state_sel(t.service_state_sel)?;
                             Ok(asn::IndAudTerminationStateDescriptor {
                                 property_parms: e.ind_aud_props(&t.props)?,
                                 event_buffer_control: t.event_buffer_control.then_some(()),
@@ -1325,16 +1540,7 @@ impl<'a> Enc<'a> {
                     self.at(
                         || "LocalControl".to_string(),
                         |e| {
-                            let stream_mode_sel = match lc.mode_sel {
-                                None => None,
-                                Some((true, m)) => Some(stream_mode(m)),
-                                Some((false, _)) => {
-                                    return Err(e.err(
-                                        "Mode # ...",
-                                        "ASN.1 selects by equality only (streamModeSel)",
-                                    ))
-                                }
-                            };
+                            let stream_mode_sel = e.stream_mode_sel(lc.mode_sel)?;
                             Ok(asn::IndAudLocalControlDescriptor {
                                 stream_mode: lc.mode.then_some(()),
                                 reserve_value: lc.reserve_value.then_some(()),
@@ -1380,12 +1586,7 @@ impl<'a> Enc<'a> {
         &mut self,
         l: &LocalRemoteDescriptor,
     ) -> R<asn::IndAudLocalRemoteDescriptor, EncodeError> {
-        if l.groups.len() > 1 {
-            return Err(self.err(
-                "property groups",
-                "an audited Local/Remote has a single property group in ASN.1",
-            ));
-        }
+        self.ind_aud_group_check(l)?;
         let mut prop_grps = Vec::new();
         for p in l.groups.iter().flatten() {
             prop_grps.push(if p.value.is_empty() {
@@ -1402,31 +1603,16 @@ impl<'a> Enc<'a> {
     }
 
     fn sc_parm(&mut self, p: &ServiceChangeParm) -> R<asn::ServiceChangeParm, EncodeError> {
-        let method = match &p.method {
-            ServiceChangeMethod::Failover => asn::ServiceChangeMethod::Failover,
-            ServiceChangeMethod::Forced => asn::ServiceChangeMethod::Forced,
-            ServiceChangeMethod::Graceful => asn::ServiceChangeMethod::Graceful,
-            ServiceChangeMethod::Restart => asn::ServiceChangeMethod::Restart,
-            ServiceChangeMethod::Disconnected => asn::ServiceChangeMethod::Disconnected,
-            ServiceChangeMethod::HandOff => asn::ServiceChangeMethod::HandOff,
-            ServiceChangeMethod::Extension(m) => {
-                return Err(self.err(
-                    format!("ServiceChange method '{m}'"),
-                    "ServiceChangeMethod is a closed ENUMERATED in ASN.1: extension methods have no binary form",
-                ))
-            }
-        };
-        let non_standard_data = if p.extensions.is_empty() {
-            None
-        } else {
-            Some(asn::NonStandardData {
-                non_standard_identifier: asn::NonStandardIdentifier::Experimental(
-                    Ia5String::from_iso646_bytes(SC_EXTENSIONS_ID.as_bytes())
-                        .expect("ASCII constant"),
-                ),
-                data: OctetString::from(self.sc_extensions(&p.extensions)?.into_bytes()),
-            })
-        };
+        let method = self.sc_method(&p.method)?;
+        let non_standard_data =
+            self.sc_extensions_data(&p.extensions)?
+                .map(|data| asn::NonStandardData {
+                    non_standard_identifier: asn::NonStandardIdentifier::Experimental(
+                        Ia5String::from_iso646_bytes(SC_EXTENSIONS_ID.as_bytes())
+                            .expect("ASCII constant"),
+                    ),
+                    data: OctetString::from(data.into_bytes()),
+                });
         Ok(asn::ServiceChangeParm {
             service_change_method: method,
             service_change_address: p.address.as_ref().map(|a| self.sc_address(a)).transpose()?,
@@ -1451,48 +1637,6 @@ impl<'a> Enc<'a> {
         })
     }
 
-    /// ServiceChange extension parameters as Annex B text in the nonStandardData octets:
-    /// `X-a="v",X+b>"w",X-c={"1","2"},X-d=["1","2"],X-e=["1":"2"]`, every value quoted.
-    fn sc_extensions(&self, ext: &[PropertyParm]) -> R<String, EncodeError> {
-        let mut out = String::new();
-        for (i, p) in ext.iter().enumerate() {
-            let bad = |why: &str| self.err(format!("ServiceChange extension '{}'", p.name), why);
-            if p.name.is_empty() || p.name.contains(['=', '>', '<', '#', ',', '"']) {
-                return Err(bad("name with a separator character"));
-            }
-            if p.value.iter().any(|v| v.contains('"')) {
-                return Err(bad("value with a '\"'"));
-            }
-            let q = |v: &Text| format!("\"{v}\"");
-            let vals = |sep: &str| p.value.iter().map(q).collect::<Vec<_>>().join(sep);
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&p.name);
-            match p.extra {
-                None | Some(ExtraInfo::Relation(_)) if p.value.len() != 1 => {
-                    return Err(bad("needs exactly one value"))
-                }
-                None => out.push_str(&format!("={}", vals(""))),
-                Some(ExtraInfo::Relation(r)) => {
-                    let op = match r {
-                        Relation::GreaterThan => '>',
-                        Relation::SmallerThan => '<',
-                        Relation::UnequalTo => '#',
-                    };
-                    out.push_str(&format!("{op}{}", vals("")));
-                }
-                Some(ExtraInfo::Sublist(false)) => out.push_str(&format!("={{{}}}", vals(","))),
-                Some(ExtraInfo::Sublist(true)) => out.push_str(&format!("=[{}]", vals(","))),
-                Some(ExtraInfo::Range(true)) if p.value.len() == 2 => {
-                    out.push_str(&format!("=[{}]", vals(":")))
-                }
-                Some(ExtraInfo::Range(_)) => return Err(bad("a range needs exactly two values")),
-            }
-        }
-        Ok(out)
-    }
-
     fn sc_address(&self, a: &ServiceChangeAddress) -> R<asn::ServiceChangeAddress, EncodeError> {
         Ok(match a {
             ServiceChangeAddress::Port(p) => asn::ServiceChangeAddress::PortNumber(*p),
@@ -1508,7 +1652,8 @@ impl<'a> Enc<'a> {
 
     fn profile(&self, p: &ServiceChangeProfile) -> R<asn::ServiceChangeProfile, EncodeError> {
         Ok(asn::ServiceChangeProfile {
-            profile_name: self.ia5("profile", &format!("{}/{}", p.name, p.version))?,
+            profile_name: Ia5String::from_iso646_bytes(self.profile_text(p)?.as_bytes())
+                .expect("checked ASCII"),
         })
     }
 
@@ -1606,7 +1751,7 @@ impl<'a> Enc<'a> {
                 termination_ids,
                 audit,
             } => match termination_ids.as_slice() {
-                [] => return Err(self.err("AuditResult", "no termination ID")),
+                [] => return Err(self.no_audit_result_tid()),
                 [one] => asn::AuditReply::AuditResult(asn::AuditResult {
                     termination_id: self.tid(one)?,
                     termination_audit_result: self.termination_audit(audit)?,
@@ -1722,7 +1867,7 @@ pub(crate) fn whole_message_path(path: &mut String) {
     }
 }
 
-fn ctx_label(c: &ContextId) -> String {
+pub(crate) fn ctx_label(c: &ContextId) -> String {
     match c {
         ContextId::Null => "Context -".to_string(),
         ContextId::Choose => "Context $".to_string(),
@@ -1731,7 +1876,7 @@ fn ctx_label(c: &ContextId) -> String {
     }
 }
 
-fn ctx_id(c: ContextId) -> u32 {
+pub(crate) fn ctx_id(c: ContextId) -> u32 {
     match c {
         ContextId::Null => 0,
         ContextId::Choose => 0xFFFF_FFFE,
@@ -1749,12 +1894,6 @@ fn ctx_from(n: u32) -> ContextId {
     }
 }
 
-fn pkgd_octets(p: u16, i: u16) -> asn::PkgdName {
-    let [a, b] = p.to_be_bytes();
-    let [c, d] = i.to_be_bytes();
-    FixedOctetString::from([a, b, c, d])
-}
-
 fn ip4(addr: &std::net::Ipv4Addr, port: Option<u16>) -> asn::IP4Address {
     asn::IP4Address {
         address: FixedOctetString::from(addr.octets()),
@@ -1769,7 +1908,7 @@ fn ip6(addr: &std::net::Ipv6Addr, port: Option<u16>) -> asn::IP6Address {
     }
 }
 
-fn service_state(s: ServiceState) -> asn::ServiceState {
+pub(crate) fn service_state(s: ServiceState) -> asn::ServiceState {
     match s {
         ServiceState::Test => asn::ServiceState::Test,
         ServiceState::OutOfSvc => asn::ServiceState::OutOfSvc,
@@ -1777,7 +1916,7 @@ fn service_state(s: ServiceState) -> asn::ServiceState {
     }
 }
 
-fn stream_mode(m: StreamMode) -> asn::StreamMode {
+pub(crate) fn stream_mode(m: StreamMode) -> asn::StreamMode {
     match m {
         StreamMode::SendOnly => asn::StreamMode::SendOnly,
         StreamMode::RecvOnly => asn::StreamMode::RecvOnly,
@@ -1787,7 +1926,73 @@ fn stream_mode(m: StreamMode) -> asn::StreamMode {
     }
 }
 
-fn extra_info(x: ExtraInfo) -> asn::ExtraInfo {
+/// RequestedActions are present only if one of them is set (`keepActive` only when TRUE).
+/// (An embedded event has no embedded events: [`EncRules::second_event_check`].)
+pub(crate) fn has_requested_actions(r: &RequestedEvent) -> bool {
+    r.keep_active
+        || r.digit_map.is_some()
+        || r.embed_signals.is_some()
+        || r.embed_events.is_some()
+        || r.notify_behaviour.is_some()
+        || r.reset_events
+}
+
+/// Topology direction: `OnewayExternal` / `OnewayBoth` are `oneway` + the extension.
+pub(crate) fn topology_direction(
+    d: TopologyDirection,
+) -> (
+    asn::TopologyDirection,
+    Option<asn::TopologyDirectionExtension>,
+) {
+    match d {
+        TopologyDirection::Bothway => (asn::TopologyDirection::Bothway, None),
+        TopologyDirection::Isolate => (asn::TopologyDirection::Isolate, None),
+        TopologyDirection::Oneway => (asn::TopologyDirection::Oneway, None),
+        TopologyDirection::OnewayExternal => (
+            asn::TopologyDirection::Oneway,
+            Some(asn::TopologyDirectionExtension::Onewayexternal),
+        ),
+        TopologyDirection::OnewayBoth => (
+            asn::TopologyDirection::Oneway,
+            Some(asn::TopologyDirectionExtension::Onewayboth),
+        ),
+    }
+}
+
+pub(crate) fn event_buffer_control(c: EventBufferControl) -> asn::EventBufferControl {
+    match c {
+        EventBufferControl::Off => asn::EventBufferControl::Off,
+        EventBufferControl::LockStep => asn::EventBufferControl::LockStep,
+    }
+}
+
+pub(crate) fn mux_type(m: MuxType) -> asn::MuxType {
+    match m {
+        MuxType::H221 => asn::MuxType::H221,
+        MuxType::H223 => asn::MuxType::H223,
+        MuxType::H226 => asn::MuxType::H226,
+        MuxType::V76 => asn::MuxType::V76,
+        MuxType::Nx64k => asn::MuxType::Nx64k,
+    }
+}
+
+pub(crate) fn signal_type(t: SignalType) -> asn::SignalType {
+    match t {
+        SignalType::Brief => asn::SignalType::Brief,
+        SignalType::OnOff => asn::SignalType::OnOff,
+        SignalType::TimeOut => asn::SignalType::TimeOut,
+    }
+}
+
+pub(crate) fn signal_direction(d: SignalDirection) -> asn::SignalDirection {
+    match d {
+        SignalDirection::Internal => asn::SignalDirection::Internal,
+        SignalDirection::External => asn::SignalDirection::External,
+        SignalDirection::Both => asn::SignalDirection::Both,
+    }
+}
+
+pub(crate) fn extra_info(x: ExtraInfo) -> asn::ExtraInfo {
     match x {
         ExtraInfo::Relation(r) => asn::ExtraInfo::Relation(match r {
             Relation::GreaterThan => asn::Relation::GreaterThan,

@@ -81,6 +81,45 @@ pub struct BinaryTermId {
     pub id: Vec<u8>,
 }
 
+/// A binary termination ID as [`BinaryTermId`] without heap allocation (what the encoders
+/// use): up to 8 id octets inline, wildcard octets inline up to 4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TidOctets {
+    id: [u8; 8],
+    id_len: u8,
+    wildcard: smallvec::SmallVec<[u8; 4]>,
+}
+
+impl TidOctets {
+    /// `id` (1 to 8 octets) and no wildcard.
+    fn new(id: &[u8]) -> Self {
+        let mut t = TidOctets {
+            id: [0; 8],
+            id_len: id.len() as u8,
+            wildcard: smallvec::SmallVec::new(),
+        };
+        t.id[..id.len()].copy_from_slice(id);
+        t
+    }
+
+    /// The id octets.
+    pub(crate) fn id(&self) -> &[u8] {
+        &self.id[..usize::from(self.id_len)]
+    }
+
+    /// The wildcard octets.
+    pub(crate) fn wildcard(&self) -> &[u8] {
+        &self.wildcard
+    }
+
+    fn into_binary(self) -> BinaryTermId {
+        BinaryTermId {
+            wildcard: self.wildcard.to_vec(),
+            id: self.id().to_vec(),
+        }
+    }
+}
+
 /// One text ⇔ binary rule: `<text_prefix><decimal>` ⇔ `<id_prefix><number in width octets>`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,16 +161,16 @@ impl TermIdRule {
         (if all { 0x80 } else { 0x00 }) | (self.width * 8 - 1)
     }
 
-    fn encode(&self, text: &str) -> Option<Result<BinaryTermId, String>> {
+    fn encode(&self, text: &str) -> Option<Result<TidOctets, String>> {
+        // `validate` keeps id_prefix + width within 8 octets.
+        let mut id = [0u8; 8];
+        id[..self.id_prefix.len()].copy_from_slice(&self.id_prefix);
         if let Some(dir) = self.dir() {
             if let Some(w) = text.strip_prefix(dir) {
                 if w == "$" || w == "*" {
-                    let mut id = self.id_prefix.clone();
-                    id.resize(self.id_len(), 0);
-                    return Some(Ok(BinaryTermId {
-                        wildcard: vec![self.wildcard_octet(w == "*")],
-                        id,
-                    }));
+                    let mut t = TidOctets::new(&id[..self.id_len()]);
+                    t.wildcard.push(self.wildcard_octet(w == "*"));
+                    return Some(Ok(t));
                 }
             }
         }
@@ -167,12 +206,8 @@ impl TermIdRule {
                 self.text_prefix
             )));
         }
-        let mut id = self.id_prefix.clone();
-        id.extend_from_slice(&bytes[8 - w..]);
-        Some(Ok(BinaryTermId {
-            wildcard: Vec::new(),
-            id,
-        }))
+        id[self.id_prefix.len()..self.id_len()].copy_from_slice(&bytes[8 - w..]);
+        Some(Ok(TidOctets::new(&id[..self.id_len()])))
     }
 
     fn decode(&self, wildcard: &[u8], id: &[u8]) -> Option<Text> {
@@ -374,11 +409,17 @@ impl TermIdMapping {
     }
 
     fn encode_text(&self, text: &str) -> Result<BinaryTermId, String> {
+        self.encode_octets(text).map(TidOctets::into_binary)
+    }
+
+    /// [`Self::encode`] without heap allocation (for an ID in lower case).
+    pub(crate) fn encode_octets(&self, text: &str) -> Result<TidOctets, String> {
+        // The common case first: it is none of the forms tried before the binary digits below.
+        if let Some(t) = self.plain_digits(text.as_bytes()) {
+            return Ok(t);
+        }
         if text.eq_ignore_ascii_case("root") {
-            return Ok(BinaryTermId {
-                wildcard: Vec::new(),
-                id: ROOT_ID.to_vec(),
-            });
+            return Ok(TidOctets::new(&ROOT_ID));
         }
         let lower;
         let text = if text.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -453,25 +494,79 @@ impl TermIdMapping {
         Ok(TerminationId(t.into()))
     }
 
+    /// The binary-digit form with every level written out in full and no wildcard
+    /// (`00000001/00000010/00000011`), what [`Self::encode_digits`] gives for it, read eight
+    /// digits at a time; `None` for any other text (the general path decides).
+    fn plain_digits(&self, text: &[u8]) -> Option<TidOctets> {
+        let n = self.levels.len();
+        if n == 0 {
+            return None;
+        }
+        // At most 64 bits, a whole number of octets (`validate`).
+        let total: usize = self.levels.iter().map(|&l| usize::from(l)).sum();
+        if text.len() != total + n - 1 {
+            return None;
+        }
+        let mut bits = 0u64;
+        let mut pos = 0;
+        for (i, &l) in self.levels.iter().enumerate() {
+            if i > 0 {
+                if text[pos] != b'/' {
+                    return None;
+                }
+                pos += 1;
+            }
+            let mut rest = &text[pos..pos + usize::from(l)];
+            pos += usize::from(l);
+            while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+                // Eight `0`/`1` characters (0x30/0x31) to eight bits, the first one highest.
+                let x = u64::from_be_bytes(*chunk);
+                if x & 0xFEFE_FEFE_FEFE_FEFE != 0x3030_3030_3030_3030 {
+                    return None;
+                }
+                bits = bits << 8
+                    | (x & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+                rest = tail;
+            }
+            for &c in rest {
+                if c & 0xFE != b'0' {
+                    return None;
+                }
+                bits = bits << 1 | u64::from(c & 1);
+            }
+        }
+        Some(TidOctets::new(&bits.to_be_bytes()[8 - total / 8..]))
+    }
+
     /// The binary-digit convention; `None` if the text is not of its form at all.
-    fn encode_digits(&self, text: &str) -> Option<Result<BinaryTermId, String>> {
+    fn encode_digits(&self, text: &str) -> Option<Result<TidOctets, String>> {
         if self.levels.is_empty() {
             return None;
         }
         // The form, in one pass over the bytes (this runs for every termination ID of every
         // BER message encoded, and decoded with wildcards): levels of `0`/`1` digits separated
         // by `/`, none empty, each possibly ending in one `$` or `*`.
+        // The same pass reads the bits of the common case: every level written out in full, no
+        // wildcard (`plain` stays true); anything else takes the long way below.
         let mut n_parts = 1;
         let mut part_len = 0;
         let mut after_wildcard = false;
+        let mut plain = true;
+        let mut bits = 0u64;
         for &b in text.as_bytes() {
             match b {
-                b'0' | b'1' if !after_wildcard => part_len += 1,
+                b'0' | b'1' if !after_wildcard => {
+                    part_len += 1;
+                    bits = bits.wrapping_shl(1) | u64::from(b & 1);
+                }
                 b'$' | b'*' if !after_wildcard => {
                     part_len += 1;
                     after_wildcard = true;
+                    plain = false;
                 }
                 b'/' if part_len > 0 => {
+                    plain &=
+                        self.levels.get(n_parts - 1).map(|&l| usize::from(l)) == Some(part_len);
                     n_parts += 1;
                     part_len = 0;
                     after_wildcard = false;
@@ -481,6 +576,15 @@ impl TermIdMapping {
         }
         if part_len == 0 {
             return None;
+        }
+        if plain
+            && n_parts == self.levels.len()
+            && usize::from(self.levels[n_parts - 1]) == part_len
+        {
+            // Every level has exactly its width: the bits are all there, at most 64 of them
+            // (`validate`), a whole number of octets.
+            let total: usize = self.levels.iter().map(|&l| usize::from(l)).sum();
+            return Some(Ok(TidOctets::new(&bits.to_be_bytes()[8 - total / 8..])));
         }
         // Byte slices from here on: every byte is one of `01/$*`.
         let levels = || text.as_bytes().split(|&b| b == b'/');
@@ -494,13 +598,13 @@ impl TermIdMapping {
         }
         // The levels add up to at most 64 bits (`validate`), and no more are ever pushed:
         // a level's bits are checked against its width before they are added.
-        let mut bits = 0u64;
+        bits = 0;
         let mut n_bits = 0usize;
         let mut push = |bit: bool, n_bits: &mut usize| {
             bits = bits << 1 | u64::from(bit);
             *n_bits += 1;
         };
-        let mut wildcard = Vec::new();
+        let mut wildcard = smallvec::SmallVec::new();
         let last = n_parts - 1;
         for (i, p) in levels().enumerate() {
             let c = usize::from(self.levels[i]);
@@ -550,8 +654,9 @@ impl TermIdMapping {
                 self.levels.len()
             )));
         }
-        let id = bits.to_be_bytes()[8 - total / 8..].to_vec();
-        Some(Ok(BinaryTermId { wildcard, id }))
+        let mut t = TidOctets::new(&bits.to_be_bytes()[8 - total / 8..]);
+        t.wildcard = wildcard;
+        Some(Ok(t))
     }
 
     /// Reads binary digits; the caller checks that a wildcarded text encodes back to the same
@@ -614,31 +719,34 @@ impl TermIdMapping {
 }
 
 /// `x<hex id>(_w<hex>)*` → the octets.
-fn parse_fallback(text: &str) -> Option<BinaryTermId> {
+fn parse_fallback(text: &str) -> Option<TidOctets> {
     let rest = text.strip_prefix('x')?;
     let mut parts = rest.split("_w");
-    let id = hex(parts.next()?)?;
-    if id.is_empty() || id.len() > 8 {
+    let mut id = [0u8; 8];
+    let n = hex(parts.next()?, &mut id)?;
+    if n == 0 {
         return None;
     }
-    let mut wildcard = Vec::new();
+    let mut t = TidOctets::new(&id[..n]);
     for p in parts {
-        match hex(p)?.as_slice() {
-            [w] => wildcard.push(*w),
+        let mut w = [0u8; 1];
+        match hex(p, &mut w)? {
+            1 => t.wildcard.push(w[0]),
             _ => return None,
         }
     }
-    Some(BinaryTermId { wildcard, id })
+    Some(t)
 }
 
-fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+/// Hex digits into `out`: the number of octets, `None` if not hex or longer than `out`.
+fn hex(s: &str, out: &mut [u8]) -> Option<usize> {
+    if s.len() % 2 != 0 || s.len() / 2 > out.len() || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
+    for (o, i) in out.iter_mut().zip((0..s.len()).step_by(2)) {
+        *o = u8::from_str_radix(&s[i..i + 2], 16).ok()?;
+    }
+    Some(s.len() / 2)
 }
 
 #[cfg(test)]
@@ -709,6 +817,62 @@ mod tests {
             "11111111/11111111/111111111",
         ] {
             assert!(matches!(m.encode_digits(t), Some(Err(_))), "{t:?} accepted");
+        }
+    }
+
+    /// The eight-at-a-time reading of plain binary digits answers what the general path
+    /// answers, and for every text it takes.
+    #[test]
+    fn plain_digits_agree_with_the_general_path() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for levels in [
+            vec![8, 8, 8],
+            vec![16, 8],
+            vec![4, 4, 8, 8],
+            vec![64],
+            vec![3, 5, 8],
+        ] {
+            let m = TermIdMapping::new(levels.clone(), Vec::new()).unwrap();
+            for _ in 0..2000 {
+                let mut t: Vec<u8> = Vec::new();
+                for (i, &l) in levels.iter().enumerate() {
+                    if i > 0 {
+                        t.push(b'/');
+                    }
+                    t.extend((0..l).map(|_| b"01"[next(2)]));
+                }
+                // Now and then one character replaced, added or removed.
+                match next(6) {
+                    0 => {
+                        let i = next(t.len());
+                        t[i] = b"012/$*xR"[next(8)];
+                    }
+                    1 => {
+                        let i = next(t.len() + 1);
+                        t.insert(i, b"01/$"[next(4)]);
+                    }
+                    2 => {
+                        let i = next(t.len());
+                        t.remove(i);
+                    }
+                    _ => {}
+                }
+                let text = std::str::from_utf8(&t).unwrap();
+                let general = m.encode_digits(text);
+                match m.plain_digits(&t) {
+                    Some(p) => assert_eq!(general, Some(Ok(p)), "{levels:?} {text}"),
+                    None => assert!(
+                        !matches!(&general, Some(Ok(b)) if b.wildcard().is_empty()),
+                        "{levels:?} {text}: not taken, but {general:?}"
+                    ),
+                }
+            }
         }
     }
 
