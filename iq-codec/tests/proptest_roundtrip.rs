@@ -1056,7 +1056,7 @@ fn command() -> impl Strategy<Value = Command> {
         1 => audit.prop_map(Command::AuditCapabilities),
         1 => notify.prop_map(Command::Notify),
         1 => (tids(), sc_parm()).prop_map(|(termination_ids, parms)| {
-            Command::ServiceChange(ServiceChangeRequest { termination_ids, parms })
+            Command::ServiceChange(ServiceChangeRequest { termination_ids, parms: Box::new(parms) })
         }),
     ]
 }

@@ -188,7 +188,7 @@ impl Wire {
     fn service_change(&self) -> Option<&ServiceChangeParm> {
         self.requests()
             .find_map(|r| match &r.actions[0].commands[0].command {
-                Command::ServiceChange(sc) => Some(&sc.parms),
+                Command::ServiceChange(sc) => Some(&*sc.parms),
                 _ => None,
             })
     }
@@ -669,7 +669,7 @@ fn mg_registers_with_restart_cold_boot_version_3_and_profile() {
     };
     assert_eq!(sc.termination_ids, vec![TerminationId::root()]);
     assert_eq!(
-        sc.parms,
+        *sc.parms,
         ServiceChangeParm {
             method: ServiceChangeMethod::Restart,
             address: None,

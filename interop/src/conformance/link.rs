@@ -179,7 +179,7 @@ fn registration_request(m: &Message) -> Option<(ServiceChangeParm, Vec<String>)>
         Transaction::Request(r) => r.actions.iter().find_map(|a| {
             a.commands.iter().find_map(|c| match &c.command {
                 Command::ServiceChange(sc) => Some((
-                    sc.parms.clone(),
+                    (*sc.parms).clone(),
                     sc.termination_ids.iter().map(|t| t.0.to_string()).collect(),
                 )),
                 _ => None,

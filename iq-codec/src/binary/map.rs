@@ -2409,7 +2409,7 @@ impl<'a> Dec<'a> {
                 |d| {
                     Ok(Command::ServiceChange(ServiceChangeRequest {
                         termination_ids: d.tids(&s.termination_id)?,
-                        parms: d.sc_parm(&s.service_change_parms)?,
+                        parms: Box::new(d.sc_parm(&s.service_change_parms)?),
                     }))
                 },
             )?,

@@ -1089,7 +1089,7 @@ impl<'a> Parser<'a> {
             self.expect(b'}')?;
             Command::ServiceChange(ServiceChangeRequest {
                 termination_ids,
-                parms,
+                parms: Box::new(parms),
             })
         } else {
             self.code = if self.code == 403 { 443 } else { self.code };

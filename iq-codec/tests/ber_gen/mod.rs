@@ -241,7 +241,7 @@ pub fn command() -> impl Strategy<Value = Command> {
                 }
                 Command::ServiceChange(ServiceChangeRequest {
                     termination_ids,
-                    parms: ServiceChangeParm {
+                    parms: Box::new(ServiceChangeParm {
                         method: ServiceChangeMethod::Restart,
                         address: None,
                         version: Some(3),
@@ -256,7 +256,7 @@ pub fn command() -> impl Strategy<Value = Command> {
                         extensions: ext,
                         info: None,
                         incomplete: false,
-                    },
+                    }),
                 })
             }),
     ]
@@ -793,7 +793,7 @@ fn sc_parms_of(m: &mut Message) -> Vec<&mut ServiceChangeParm> {
         .0
         .into_iter()
         .filter_map(|c| match c {
-            Command::ServiceChange(s) => Some(&mut s.parms),
+            Command::ServiceChange(s) => Some(&mut *s.parms),
             _ => None,
         })
         .collect()

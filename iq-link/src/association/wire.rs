@@ -90,7 +90,7 @@ pub(crate) fn service_change(p: ScParms) -> Vec<ActionRequest> {
         ContextId::Null,
         Command::ServiceChange(ServiceChangeRequest {
             termination_ids: vec![TerminationId::root()],
-            parms,
+            parms: Box::new(parms),
         }),
     )
 }
