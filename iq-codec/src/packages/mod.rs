@@ -775,11 +775,15 @@ impl Registry {
     /// Binary ID of a package name: a table name or the `pXXXX` form. `None` for unknown
     /// names, `*` and `$`.
     pub fn package_id(&self, name: &str) -> Option<u16> {
-        let name = lower(name);
-        if let Some(p) = self.package_by_name(&name) {
-            return Some(p.id);
+        self.package_id_lower(&lower(name))
+    }
+
+    /// [`Registry::package_id`] of a name already in lower case.
+    fn package_id_lower(&self, name: &str) -> Option<u16> {
+        if let Some(&i) = self.pkg_by_name.get(name) {
+            return Some(self.packages[i].id);
         }
-        parse_hex_name(&name, b'p').filter(|&id| id != WILDCARD_ID)
+        parse_hex_name(name, b'p').filter(|&id| id != WILDCARD_ID)
     }
 
     /// Text name of a package ID: the table name or the `pXXXX` form (`*` for 0xFFFF).
@@ -825,20 +829,23 @@ impl Registry {
     /// (`p8f01/i0002`, `g/i0003`) and Annex C names without `/` (properties only: `v` →
     /// (0x0000, 0xB001)). Case-insensitive. `None` if the name cannot be encoded.
     pub fn item_ids(&self, kind: ItemKind, pkgd_name: &str) -> Option<(u16, u16)> {
+        // Byte searches, not `char` patterns: this runs for every name of every BER message
+        // encoded (it was a third of the encoder's instructions).
         let name = lower(pkgd_name);
-        let Some((pkg, item)) = name.split_once('/') else {
+        let Some(slash) = name.bytes().position(|b| b == b'/') else {
             if kind != ItemKind::Property {
                 return None;
             }
             return annex_c::annex_c_tag(&name).map(|t| (ANNEX_C_PACKAGE_ID, t));
         };
-        if item.contains('/') {
+        let (pkg, item) = (&name[..slash], &name[slash + 1..]);
+        if item.bytes().any(|b| b == b'/') {
             return None;
         }
         if pkg == "*" {
             return (item == "*").then_some((WILDCARD_ID, WILDCARD_ID));
         }
-        let pkg_id = self.package_id(pkg)?;
+        let pkg_id = self.package_id_lower(pkg)?;
         if item == "*" {
             return Some((pkg_id, WILDCARD_ID));
         }
