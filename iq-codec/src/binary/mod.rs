@@ -130,6 +130,7 @@
 //! DER-style; split runs of emptyDescriptors are merged.
 
 pub mod asn;
+mod direct_dec;
 pub mod map;
 pub mod termid;
 
@@ -351,7 +352,17 @@ impl BinaryCodec {
     }
 
     /// BER (definite or indefinite lengths) → model. Never panics.
+    ///
+    /// One pass over the octets (`direct_dec.rs`), without the [`asn`] types in between; the
+    /// result is that of [`BinaryCodec::decode_via_asn`] for every input.
     pub fn decode(&self, input: &[u8]) -> Result<Message, BinDecodeError> {
+        direct_dec::decode(&self.registry, &self.term_ids, input)
+    }
+
+    /// The two-pass reference decoder: [`decode_ber`], then [`BinaryCodec::from_asn`]. What
+    /// [`BinaryCodec::decode`] is tested against (`tests/ber_direct.rs`).
+    #[doc(hidden)]
+    pub fn decode_via_asn(&self, input: &[u8]) -> Result<Message, BinDecodeError> {
         self.from_asn(&decode_ber(input)?)
     }
 }
