@@ -36,33 +36,47 @@ use std::borrow::Cow;
 // Tags.
 
 /// A BER tag: class (X.690 8.1.2.2: 0 universal, 1 application, 2 context-specific, 3 private)
-/// and number.
+/// and number, packed in one integer (class above the 32 bits of the number) so that a
+/// comparison is one instruction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Tag {
-    class: u8,
-    number: u32,
-}
+struct Tag(u64);
 
 const UNIVERSAL: u8 = 0;
 const CONTEXT: u8 = 2;
 
+impl Tag {
+    const fn new(class: u8, number: u32) -> Tag {
+        Tag((class as u64) << 32 | number as u64)
+    }
+
+    /// From a one-octet identifier (tag number below 31).
+    #[inline(always)]
+    const fn short(id: u8) -> Tag {
+        Tag::new(id >> 6, (id & 0x1f) as u32)
+    }
+
+    const fn class(self) -> u8 {
+        (self.0 >> 32) as u8
+    }
+
+    const fn number(self) -> u32 {
+        self.0 as u32
+    }
+}
+
 /// `[n]`, the context-specific tag automatic tagging gives the n-th component.
 const fn ctx(number: u32) -> Tag {
-    Tag {
-        class: CONTEXT,
-        number,
-    }
+    Tag::new(CONTEXT, number)
 }
 
 const fn universal(number: u32) -> Tag {
-    Tag {
-        class: UNIVERSAL,
-        number,
-    }
+    Tag::new(UNIVERSAL, number)
 }
 
 /// The universal tags the module uses untagged: SEQUENCE (OF) elements, `Value` elements,
-/// `WildcardField`, `ModemType` and the segments of constructed strings.
+/// `WildcardField`, `ContextID` of contextList, `ModemType` and the segments of constructed
+/// strings.
+const INTEGER: Tag = universal(2);
 const BIT_STRING: Tag = universal(3);
 const OCTET_STRING: Tag = universal(4);
 const ENUMERATED: Tag = universal(10);
@@ -70,11 +84,12 @@ const SEQUENCE: Tag = universal(16);
 
 impl std::fmt::Display for Tag {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.class {
-            UNIVERSAL => write!(f, "[UNIVERSAL {}]", self.number),
-            1 => write!(f, "[APPLICATION {}]", self.number),
-            CONTEXT => write!(f, "[{}]", self.number),
-            _ => write!(f, "[PRIVATE {}]", self.number),
+        let n = self.number();
+        match self.class() {
+            UNIVERSAL => write!(f, "[UNIVERSAL {n}]"),
+            1 => write!(f, "[APPLICATION {n}]"),
+            CONTEXT => write!(f, "[{n}]"),
+            _ => write!(f, "[PRIVATE {n}]"),
         }
     }
 }
@@ -265,10 +280,21 @@ mod tags {
 
 /// Why the walk stopped: malformed BER (reported as rasn would: 400, no transaction, the
 /// component path) or a broken mapping rule (the `map::Dec` error).
+///
+/// One pointer, so that the walk's `Result`s stay small.
 #[derive(Debug)]
-enum Fail {
-    Ber(Box<BerFail>),
-    Map(Box<BinDecodeError>),
+struct Fail(Box<FailKind>);
+
+#[derive(Debug)]
+enum FailKind {
+    Ber(BerFail),
+    Map(BinDecodeError),
+}
+
+impl Fail {
+    fn is_mapping(&self) -> bool {
+        matches!(*self.0, FailKind::Map(_))
+    }
 }
 
 #[derive(Debug)]
@@ -283,10 +309,10 @@ type R<T> = Result<T, Fail>;
 #[cold]
 #[inline(never)]
 fn ber(reason: impl Into<String>) -> Fail {
-    Fail::Ber(Box::new(BerFail {
+    Fail(Box::new(FailKind::Ber(BerFail {
         fields: Vec::new(),
         reason: reason.into(),
-    }))
+    })))
 }
 
 /// Where an error happened, added on the way out (only on the error path).
@@ -300,32 +326,30 @@ trait Located {
 impl<T> Located for R<T> {
     #[inline(always)]
     fn field(self, name: &'static str) -> Self {
-        self.map_err(|e| match e {
-            Fail::Ber(mut b) => {
+        self.map_err(|mut e| {
+            if let FailKind::Ber(b) = &mut *e.0 {
                 b.fields.push(name);
-                Fail::Ber(b)
             }
-            m => m,
+            e
         })
     }
 
     #[inline(always)]
     fn at(self, label: impl FnOnce() -> String) -> Self {
-        self.map_err(|e| match e {
-            Fail::Map(mut m) => {
+        self.map_err(|mut e| {
+            if let FailKind::Map(m) = &mut *e.0 {
                 m.path = map::prefix_path(label(), &m.path);
-                Fail::Map(m)
             }
-            b => b,
+            e
         })
     }
 }
 
 impl From<Fail> for BinDecodeError {
     fn from(f: Fail) -> Self {
-        match f {
-            Fail::Map(m) => *m,
-            Fail::Ber(b) => {
+        match *f.0 {
+            FailKind::Map(m) => m,
+            FailKind::Ber(b) => {
                 let mut path = b
                     .fields
                     .iter()
@@ -447,10 +471,7 @@ impl<'a> Rd<'a> {
                 }
             }
         }
-        let tag = Tag {
-            class: first >> 6,
-            number,
-        };
+        let tag = Tag::new(first >> 6, number);
         if tag == universal(0) {
             return Err(ber("end-of-contents octets where an element is expected"));
         }
@@ -458,8 +479,34 @@ impl<'a> Rd<'a> {
     }
 
     /// One element's identifier and length; skips the contents of a definite length.
-    #[inline]
+    #[inline(always)]
     fn head(&mut self, expected: Option<Tag>) -> R<Head<'a>> {
+        // The common case inline: a one-octet identifier, a short definite length, the
+        // contents there.
+        let (id, len, rest) = match self.input {
+            [id, len @ 0..=0x7f, rest @ ..] => (*id, usize::from(*len), rest),
+            [id, 0x81, len, rest @ ..] => (*id, usize::from(*len), rest),
+            _ => return self.head_slow(expected),
+        };
+        let tag = Tag::short(id);
+        if id & 0x1f != 0x1f
+            && id & 0xdf != 0
+            && expected.is_none_or(|e| e == tag)
+            && rest.len() >= len
+        {
+            let (c, rest) = rest.split_at(len);
+            self.input = rest;
+            return Ok(Head {
+                tag,
+                constructed: id & 0x20 != 0,
+                len: Len::Definite(c),
+            });
+        }
+        self.head_slow(expected)
+    }
+
+    #[inline(never)]
+    fn head_slow(&mut self, expected: Option<Tag>) -> R<Head<'a>> {
         let (tag, constructed) = Self::identifier(&mut self.input)?;
         if let Some(e) = expected {
             if tag != e {
@@ -491,20 +538,34 @@ impl<'a> Rd<'a> {
     }
 
     /// The next element's tag, not consumed.
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> R<Tag> {
+        match self.input.first() {
+            Some(&id) if id & 0x1f != 0x1f && id & 0xdf != 0 => Ok(Tag::short(id)),
+            _ => self.peek_slow(),
+        }
+    }
+
+    #[inline(never)]
+    fn peek_slow(&self) -> R<Tag> {
         let mut input = self.input;
         Ok(Self::identifier(&mut input)?.0)
     }
 
     /// Whether an OPTIONAL component with `tag` is present.
-    #[inline]
+    #[inline(always)]
     fn opt(&self, tag: Tag) -> R<bool> {
-        Ok(!self.at_end() && self.peek()? == tag)
+        // A one-octet identifier other than end-of-contents: not at the end, and no error.
+        if let Some(&id) = self.input.first() {
+            if id & 0x1f != 0x1f && id & 0xdf != 0 {
+                return Ok(Tag::short(id) == tag);
+            }
+        }
+        Ok(!self.at_end() && self.peek_slow()? == tag)
     }
 
     /// The contents of a definite-length element with `tag` (a primitive type).
-    #[inline]
+    #[inline(always)]
     fn primitive(&mut self, tag: Tag) -> R<&'a [u8]> {
         match self.head(Some(tag))?.len {
             Len::Definite(c) => Ok(c),
@@ -514,7 +575,7 @@ impl<'a> Rd<'a> {
 
     /// Enters a constructed element with `tag` (`sequence`: the constructed bit is required,
     /// as for a SEQUENCE; not for an explicit tag). Finish with [`Rd::close`].
-    #[inline]
+    #[inline(always)]
     fn open(&mut self, tag: Tag, sequence: bool) -> R<Rd<'a>> {
         if self.depth == 0 {
             return Err(ber("nesting deeper than the decoder's limit of 128 levels"));
@@ -538,15 +599,41 @@ impl<'a> Rd<'a> {
     }
 
     /// Enters a SEQUENCE OF with `tag`: iterate with `while !inner.at_end()`.
-    #[inline]
+    #[inline(always)]
     fn open_list(&mut self, tag: Tag) -> R<Rd<'a>> {
         let mut inner = self.open(tag, true)?;
         inner.depth = inner.depth.saturating_sub(1);
         Ok(inner)
     }
 
-    /// Leaves `inner` (entered with [`Rd::open`]): its contents must be used up.
+    /// How many elements a SEQUENCE OF entered with [`Rd::open_list`] seems to have (the
+    /// well-formed one-octet-tag, definite-length ones at its start, at most 16): the capacity
+    /// of the model's Vec, so that it is allocated once and at its size, as `map::Dec` does.
     #[inline]
+    fn count_hint(&self) -> usize {
+        let mut probe = *self;
+        let mut n = 0;
+        while n < 16 && !probe.at_end() {
+            match probe.input {
+                [id, len @ 0..=0x7f, rest @ ..]
+                    if id & 0x1f != 0x1f && id & 0xdf != 0 && rest.len() >= usize::from(*len) =>
+                {
+                    probe.input = rest.get(usize::from(*len)..).unwrap_or_default();
+                }
+                [id, 0x81, len, rest @ ..]
+                    if id & 0x1f != 0x1f && rest.len() >= usize::from(*len) =>
+                {
+                    probe.input = rest.get(usize::from(*len)..).unwrap_or_default();
+                }
+                _ => break,
+            }
+            n += 1;
+        }
+        n
+    }
+
+    /// Leaves `inner` (entered with [`Rd::open`]): its contents must be used up.
+    #[inline(always)]
     fn close(&mut self, inner: Rd<'a>) -> R<()> {
         if inner.indef {
             self.input = inner.input;
@@ -594,11 +681,19 @@ impl<'a> Rd<'a> {
 
     /// The end of an extensible SEQUENCE (asn.rs's `Ext<N>`): unknown extension additions,
     /// context tags `[first]` and up, are skipped; anything else is an error.
-    #[inline]
+    #[inline(always)]
     fn extensions(&mut self, first: u32) -> R<()> {
+        if self.at_end() {
+            return Ok(());
+        }
+        self.extensions_slow(first)
+    }
+
+    #[inline(never)]
+    fn extensions_slow(&mut self, first: u32) -> R<()> {
         while !self.at_end() {
             let tag = self.skip()?;
-            if tag.class != CONTEXT || tag.number < first {
+            if tag.class() != CONTEXT || tag.number() < first {
                 return Err(ber(format!(
                     "unexpected element {tag} where only extension additions (context tags \
                      [{first}] and up) may follow"
@@ -611,8 +706,20 @@ impl<'a> Rd<'a> {
     // --- Values.
 
     /// INTEGER of an unsigned Rust type of `width` octets.
+    #[inline(always)]
     fn unsigned(&mut self, tag: Tag, width: usize) -> R<u64> {
         let c = self.primitive(tag)?;
+        // The common case: minimal octets, non-negative.
+        if let [first, ..] = c {
+            if c.len() <= width && first & 0x80 == 0 {
+                return Ok(c.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)));
+            }
+        }
+        self.unsigned_slow(c, width)
+    }
+
+    #[inline(never)]
+    fn unsigned_slow(&self, c: &[u8], width: usize) -> R<u64> {
         let c = if c.len() > width {
             without_sign_octets(c)
         } else {
@@ -635,14 +742,17 @@ impl<'a> Rd<'a> {
         Ok(digits.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)))
     }
 
+    #[inline(always)]
     fn u8(&mut self, tag: Tag) -> R<u8> {
         self.unsigned(tag, 1).map(|v| v as u8)
     }
 
+    #[inline(always)]
     fn u16(&mut self, tag: Tag) -> R<u16> {
         self.unsigned(tag, 2).map(|v| v as u16)
     }
 
+    #[inline(always)]
     fn u32(&mut self, tag: Tag) -> R<u32> {
         self.unsigned(tag, 4).map(|v| v as u32)
     }
@@ -690,11 +800,17 @@ impl<'a> Rd<'a> {
     }
 
     /// OCTET STRING: borrowed when primitive, gathered from the segments when constructed.
+    #[inline(always)]
     fn octets(&mut self, tag: Tag) -> R<Cow<'a, [u8]>> {
         let h = self.head(Some(tag))?;
         if let (Len::Definite(c), false) = (h.len, h.constructed) {
             return Ok(Cow::Borrowed(c));
         }
+        self.octets_constructed(h)
+    }
+
+    #[inline(never)]
+    fn octets_constructed(&mut self, h: Head<'a>) -> R<Cow<'a, [u8]>> {
         let mut out = Vec::new();
         self.segments(h, OCTET_STRING, &mut |seg| {
             out.extend_from_slice(seg);
@@ -704,6 +820,7 @@ impl<'a> Rd<'a> {
     }
 
     /// OCTET STRING (SIZE(N)).
+    #[inline(always)]
     fn fixed<const N: usize>(&mut self, tag: Tag) -> R<[u8; N]> {
         let o = self.octets(tag)?;
         <[u8; N]>::try_from(&*o)
@@ -713,9 +830,10 @@ impl<'a> Rd<'a> {
     /// IA5String: octets 0x00 to 0x7f.
     fn ia5(&mut self, tag: Tag) -> R<Cow<'a, [u8]>> {
         let o = self.octets(tag)?;
-        match o.iter().find(|b| !b.is_ascii()) {
-            Some(b) => Err(ber(format!("octet {b:#04x} is not an IA5String character"))),
-            None => Ok(o),
+        if o.is_ascii() {
+            Ok(o)
+        } else {
+            Err(ber("an octet above 0x7f is not an IA5String character"))
         }
     }
 
@@ -815,6 +933,19 @@ impl<'a> Rd<'a> {
     }
 }
 
+/// `Vec::push` that makes room for just one element first: most lists of a message have one
+/// element, and the allocator is faster for the smaller block.
+trait Push1<T> {
+    fn push1(&mut self, x: T);
+}
+
+impl<T> Push1<T> for Vec<T> {
+    #[inline(always)]
+    fn push1(&mut self, x: T) {
+        self.push(x);
+    }
+}
+
 /// `c` without the leading octets that only repeat the sign of the next one.
 fn without_sign_octets(c: &[u8]) -> &[u8] {
     let sign = c.first().map_or(0, |f| f & 0x80);
@@ -896,14 +1027,14 @@ pub(crate) fn decode(
     };
     match d.message(input) {
         Ok(m) => Ok(m),
-        Err(Fail::Map(e)) => {
+        Err(e) if e.is_mapping() => {
             // A BER error after the mapping error wins, as in the reference.
             d.transaction = None;
             d.lenient = true;
             match d.message(input) {
-                Err(ber @ Fail::Ber(_)) => Err(ber.into()),
-                _ => {
-                    let mut e = *e;
+                Err(ber) => Err(ber.into()),
+                Ok(_) => {
+                    let mut e = BinDecodeError::from(e);
                     map::whole_message_path(&mut e.path);
                     Err(e)
                 }
@@ -918,7 +1049,10 @@ impl<'c> Dd<'c> {
 
     #[cold]
     fn broke(&self, b: Broken) -> Fail {
-        Fail::Map(Box::new(map::broken_error(b, self.transaction)))
+        Fail(Box::new(FailKind::Map(map::broken_error(
+            b,
+            self.transaction,
+        ))))
     }
 
     /// A rule's result; in lenient mode a broken rule gives `fallback`.
@@ -951,7 +1085,7 @@ impl<'c> Dd<'c> {
     ) -> R<(T, Option<Fail>)> {
         let start = *rd;
         match f(self, rd) {
-            Err(e @ Fail::Map(_)) if !self.lenient => {
+            Err(e) if e.is_mapping() && !self.lenient => {
                 *rd = start;
                 self.lenient = true;
                 let again = f(self, rd);
@@ -1051,9 +1185,9 @@ impl<'c> Dd<'c> {
             T::messageError => Ok(MessageBody::Error(self.error(rd, T::messageError)?)),
             T::transactions => {
                 let mut l = rd.open_list(T::transactions)?;
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(l.count_hint());
                 while !l.at_end() {
-                    out.push(self.transaction(&mut l)?);
+                    out.push1(self.transaction(&mut l)?);
                 }
                 rd.close(l)?;
                 Ok(MessageBody::Transactions(out))
@@ -1149,7 +1283,7 @@ impl<'c> Dd<'c> {
             T::transactionResponseAck => {
                 use tags::TransactionAck as A;
                 let mut l = rd.open_list(T::transactionResponseAck)?;
-                let mut acks = Vec::new();
+                let mut acks = Vec::with_capacity(l.count_hint());
                 while !l.at_end() {
                     let mut s = l.open(SEQUENCE, true)?;
                     let first = s.u32(A::firstAck).field("TransactionAck.first_ack")?;
@@ -1159,7 +1293,7 @@ impl<'c> Dd<'c> {
                         None
                     };
                     l.close(s)?;
-                    acks.push(TransactionAck { first, last });
+                    acks.push1(TransactionAck { first, last });
                 }
                 rd.close(l)?;
                 Ok(Transaction::ResponseAck(acks))
@@ -1202,9 +1336,9 @@ impl<'c> Dd<'c> {
         let mut l = s
             .open_list(T::actions)
             .field("TransactionRequest.actions")?;
-        let mut actions = Vec::new();
+        let mut actions = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            actions.push(
+            actions.push1(
                 self.action_request(&mut l)
                     .field("TransactionRequest.actions")
                     .at(|| label::transaction(id))?,
@@ -1274,9 +1408,9 @@ impl<'c> Dd<'c> {
             )),
             T::actionReplies => {
                 let mut l = rd.open_list(T::actionReplies)?;
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(l.count_hint());
                 while !l.at_end() {
-                    out.push(self.action_reply(&mut l)?);
+                    out.push1(self.action_reply(&mut l)?);
                 }
                 rd.close(l)?;
                 Ok(TransactionResult::Actions(out))
@@ -1313,10 +1447,10 @@ impl<'c> Dd<'c> {
             let mut l = s
                 .open_list(T::commandRequests)
                 .field("ActionRequest.command_requests")?;
-            let mut commands = Vec::new();
+            let mut commands = Vec::with_capacity(l.count_hint());
             while !l.at_end() {
                 let i = commands.len();
-                commands.push(
+                commands.push1(
                     self.command_request(&mut l)
                         .field("ActionRequest.command_requests")
                         .at(|| label::command(i))?,
@@ -1360,10 +1494,10 @@ impl<'c> Dd<'c> {
             let mut l = s
                 .open_list(T::commandReply)
                 .field("ActionReply.command_reply")?;
-            let mut commands = Vec::new();
+            let mut commands = Vec::with_capacity(l.count_hint());
             while !l.at_end() {
                 let i = commands.len();
-                commands.push(
+                commands.push1(
                     self.command_reply(&mut l)
                         .field("ActionReply.command_reply")
                         .at(|| label::command_reply(i))?,
@@ -1402,7 +1536,7 @@ impl<'c> Dd<'c> {
                 .open_list(T::topologyReq)
                 .field("ContextRequest.topology_req")?;
             while !l.at_end() {
-                topology.push(
+                topology.push1(
                     self.topology_request(&mut l)
                         .field("ContextRequest.topology_req")?,
                 );
@@ -1429,8 +1563,8 @@ impl<'c> Dd<'c> {
                 .open_list(T::contextList)
                 .field("ContextRequest.context_list")?;
             while !l.at_end() {
-                context_list.push(ctx_from(
-                    l.u32(universal(2)).field("ContextRequest.context_list")?,
+                context_list.push1(ctx_from(
+                    l.u32(INTEGER).field("ContextRequest.context_list")?,
                 ));
             }
             s.close(l).field("ContextRequest.context_list")?;
@@ -1514,8 +1648,8 @@ impl<'c> Dd<'c> {
                     .ind_aud_prop(&mut l)
                     .field("ContextAttrAuditRequest.context_prop_aud")?
                 {
-                    IndAudProp::Name(n) => props.push(n),
-                    IndAudProp::Select(p) => select_props.push(p),
+                    IndAudProp::Name(n) => props.push1(n),
+                    IndAudProp::Select(p) => select_props.push1(p),
                 }
             }
             s.close(l)
@@ -1680,10 +1814,10 @@ impl<'c> Dd<'c> {
     /// `SEQUENCE OF TerminationID`, mapped in order.
     fn tid_list(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<Vec<TerminationId>> {
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let t = termination_id(&mut l, SEQUENCE)?;
-            out.push(self.tid(&t)?);
+            out.push1(self.tid(&t)?);
         }
         rd.close(l)?;
         Ok(out)
@@ -1698,9 +1832,9 @@ impl<'c> Dd<'c> {
         let mut l = s
             .open_list(T::descriptors)
             .field("AmmRequest.descriptors")?;
-        let mut descriptors = Vec::new();
+        let mut descriptors = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            descriptors.push(
+            descriptors.push1(
                 self.amm_descriptor(&mut l)
                     .field("AmmRequest.descriptors")?,
             );
@@ -1822,12 +1956,12 @@ impl<'c> Dd<'c> {
                 if termination_ids.is_empty() {
                     self.check(t == first, || Broken::bad(why::AUDIT_ID_NOT_FIRST))?;
                 }
-                termination_ids.push(self.tid(&t)?);
+                termination_ids.push1(self.tid(&t)?);
             }
             s.close(l).field("AuditRequest.termination_id_list")?;
         }
         if termination_ids.is_empty() {
-            termination_ids.push(self.tid(&first)?);
+            termination_ids.push1(self.tid(&first)?);
         }
         if let Some(e) = held {
             return Err(e);
@@ -1891,7 +2025,7 @@ impl<'c> Dd<'c> {
     fn termination_audit(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<Vec<AuditReturnParameter>> {
         use tags::AuditReturnParameter as T;
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let p = match l.peek()? {
                 T::errorDescriptor => {
@@ -1935,9 +2069,9 @@ impl<'c> Dd<'c> {
                 ),
                 T::packagesDescriptor => {
                     let mut pl = l.open_list(T::packagesDescriptor)?;
-                    let mut items = Vec::new();
+                    let mut items = Vec::with_capacity(pl.count_hint());
                     while !pl.at_end() {
-                        items.push(self.packages_item(&mut pl, SEQUENCE, "PackagesItem")?);
+                        items.push1(self.packages_item(&mut pl, SEQUENCE, "PackagesItem")?);
                     }
                     l.close(pl)?;
                     AuditReturnParameter::Packages(items)
@@ -1952,7 +2086,7 @@ impl<'c> Dd<'c> {
                 }
                 t => return Err(no_choice("AuditReturnParameter", t)),
             };
-            out.push(p);
+            out.push1(p);
         }
         rd.close(l)?;
         Ok(out)
@@ -1997,7 +2131,7 @@ impl<'c> Dd<'c> {
                     .ind_audit_parameter(&mut l)
                     .field("AuditDescriptor.audit_property_token")?;
                 if map_props {
-                    ind_aud.push(p);
+                    ind_aud.push1(p);
                 }
             }
             s.close(l).field("AuditDescriptor.audit_property_token")?;
@@ -2183,7 +2317,7 @@ impl<'c> Dd<'c> {
                             .field("IndAudStreamDescriptor.stream_parms")
                             .at(|| label::stream(id))?;
                         l.close(sd)?;
-                        streams.push((id, parms));
+                        streams.push1((id, parms));
                     }
                     e.close(l)?;
                 }
@@ -2326,9 +2460,9 @@ impl<'c> Dd<'c> {
 
     fn ind_aud_props(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<Vec<IndAudProp>> {
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            out.push(self.ind_aud_prop(&mut l)?);
+            out.push1(self.ind_aud_prop(&mut l)?);
         }
         rd.close(l)?;
         Ok(out)
@@ -2362,9 +2496,9 @@ impl<'c> Dd<'c> {
         let mut l = s
             .open_list(T::propGrps)
             .field("IndAudLocalRemoteDescriptor.prop_grps")?;
-        let mut group = Vec::new();
+        let mut group = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            group.push(
+            group.push1(
                 match self
                     .ind_aud_prop(&mut l)
                     .field("IndAudLocalRemoteDescriptor.prop_grps")?
@@ -2433,9 +2567,9 @@ impl<'c> Dd<'c> {
         let mut l = s
             .open_list(T::observedEventLst)
             .field("ObservedEventsDescriptor.observed_event_lst")?;
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            events.push(
+            events.push1(
                 self.observed_event(&mut l)
                     .field("ObservedEventsDescriptor.observed_event_lst")?,
             );
@@ -2480,7 +2614,7 @@ impl<'c> Dd<'c> {
     fn ev_params(&mut self, rd: &mut Rd<'_>, tag: Tag, item: [u8; 4]) -> R<Vec<PropertyParm>> {
         use tags::EventParameter as T;
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let mut s = l.open(SEQUENCE, true)?;
             let id = s
@@ -2493,7 +2627,7 @@ impl<'c> Dd<'c> {
             let extra = self.extra_info(&mut s, T::extraInfo, "EventParameter.extra_info")?;
             s.extensions(T::EXT).field("EventParameter.ext")?;
             l.close(s)?;
-            out.push(PropertyParm { name, value, extra });
+            out.push1(PropertyParm { name, value, extra });
         }
         rd.close(l)?;
         Ok(out)
@@ -2808,7 +2942,7 @@ impl<'c> Dd<'c> {
                     let mut l = e
                         .open_list(S::multiStream)
                         .field("MediaDescriptor.streams")?;
-                    let mut v = Vec::new();
+                    let mut v = Vec::with_capacity(l.count_hint());
                     while !l.at_end() {
                         let mut sd = l.open(SEQUENCE, true).field("MediaDescriptor.streams")?;
                         let id = sd.u16(D::streamID).field("StreamDescriptor.stream_id")?;
@@ -2817,7 +2951,7 @@ impl<'c> Dd<'c> {
                             .field("StreamDescriptor.stream_parms")
                             .at(|| label::stream(id))?;
                         l.close(sd).field("MediaDescriptor.streams")?;
-                        v.push(StreamDescriptor { id, parms });
+                        v.push1(StreamDescriptor { id, parms });
                     }
                     e.close(l).field("MediaDescriptor.streams")?;
                     Streams::Multi(v)
@@ -2928,9 +3062,9 @@ impl<'c> Dd<'c> {
     /// `SEQUENCE OF PropertyParm`.
     fn props(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<Vec<PropertyParm>> {
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            out.push(self.prop(&mut l, SEQUENCE, None)?);
+            out.push1(self.prop(&mut l, SEQUENCE, None)?);
         }
         rd.close(l)?;
         Ok(out)
@@ -2960,9 +3094,9 @@ impl<'c> Dd<'c> {
         let mut l = s
             .open_list(T::propGrps)
             .field("LocalRemoteDescriptor.prop_grps")?;
-        let mut groups = Vec::new();
+        let mut groups = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            groups.push(
+            groups.push1(
                 self.props(&mut l, SEQUENCE)
                     .field("LocalRemoteDescriptor.prop_grps")?,
             );
@@ -3010,10 +3144,10 @@ impl<'c> Dd<'c> {
         let mut l = s
             .open_list(T::eventList)
             .field("EventsDescriptor.event_list")?;
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let i = events.len();
-            events.push(
+            events.push1(
                 self.requested_event(&mut l, false)
                     .field("EventsDescriptor.event_list")
                     .at(|| label::event(i))?,
@@ -3231,10 +3365,10 @@ impl<'c> Dd<'c> {
         let mut l = s
             .open_list(T::eventList)
             .field("SecondEventsDescriptor.event_list")?;
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let i = events.len();
-            events.push(
+            events.push1(
                 self.requested_event(&mut l, true)
                     .field("SecondEventsDescriptor.event_list")
                     .at(|| label::event(i))?,
@@ -3249,7 +3383,7 @@ impl<'c> Dd<'c> {
     fn event_buffer(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<Vec<EventSpec>> {
         use tags::EventSpec as T;
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let mut s = l.open(SEQUENCE, true)?;
             let item = s.fixed::<4>(T::eventName).field("EventSpec.event_name")?;
@@ -3264,7 +3398,7 @@ impl<'c> Dd<'c> {
                 .field("EventSpec.event_par_list")?;
             s.extensions(T::EXT).field("EventSpec.ext")?;
             l.close(s)?;
-            out.push(EventSpec {
+            out.push1(EventSpec {
                 name,
                 stream,
                 params,
@@ -3279,18 +3413,18 @@ impl<'c> Dd<'c> {
     fn signals(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<Vec<SignalsItem>> {
         use tags::SignalRequest as T;
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            out.push(match l.peek()? {
+            out.push1(match l.peek()? {
                 T::signal => SignalsItem::Signal(self.signal(&mut l, T::signal)?),
                 T::seqSigList => {
                     use tags::SeqSigList as S;
                     let mut s = l.open(T::seqSigList, true)?;
                     let id = s.u16(S::id).field("SeqSigList.id")?;
                     let mut sl = s.open_list(S::signalList).field("SeqSigList.signal_list")?;
-                    let mut signals = Vec::new();
+                    let mut signals = Vec::with_capacity(sl.count_hint());
                     while !sl.at_end() {
-                        signals.push(
+                        signals.push1(
                             self.signal(&mut sl, SEQUENCE)
                                 .field("SeqSigList.signal_list")
                                 .at(|| label::signal_list(id))?,
@@ -3344,7 +3478,7 @@ impl<'c> Dd<'c> {
             false
         };
         let mut l = s.open_list(T::sigParList).field("Signal.sig_par_list")?;
-        let mut params = Vec::new();
+        let mut params = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             use tags::SigParameter as P;
             let mut p = l.open(SEQUENCE, true).field("Signal.sig_par_list")?;
@@ -3360,7 +3494,7 @@ impl<'c> Dd<'c> {
             let extra = self.extra_info(&mut p, P::extraInfo, "SigParameter.extra_info")?;
             p.extensions(P::EXT).field("SigParameter.ext")?;
             l.close(p).field("Signal.sig_par_list")?;
-            params.push(PropertyParm {
+            params.push1(PropertyParm {
                 name: pname,
                 value,
                 extra,
@@ -3410,7 +3544,7 @@ impl<'c> Dd<'c> {
         use tags::ModemDescriptor as T;
         let mut s = rd.open(tag, true)?;
         let mut l = s.open_list(T::mtl).field("ModemDescriptor.mtl")?;
-        let mut types = Vec::new();
+        let mut types = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let v = l.enumerated(ENUMERATED).field("ModemDescriptor.mtl")?;
             let name = usize::try_from(v)
@@ -3418,7 +3552,7 @@ impl<'c> Dd<'c> {
                 .and_then(map::modem_type_name)
                 .ok_or_else(|| ber(format!("ENUMERATED value {v} not in the type")))
                 .field("ModemDescriptor.mtl")?;
-            types.push(name.to_string());
+            types.push1(name.to_string());
         }
         s.close(l).field("ModemDescriptor.mtl")?;
         let (props, held) = self.hold(&mut s, |d, s| {
@@ -3465,7 +3599,7 @@ impl<'c> Dd<'c> {
     fn statistics(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<Vec<StatisticsParameter>> {
         use tags::StatisticsParameter as T;
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let mut s = l.open(SEQUENCE, true)?;
             let n = s
@@ -3481,7 +3615,7 @@ impl<'c> Dd<'c> {
                 None
             };
             l.close(s)?;
-            out.push(StatisticsParameter { name, value });
+            out.push1(StatisticsParameter { name, value });
         }
         rd.close(l)?;
         Ok(out)

@@ -3427,8 +3427,8 @@ fn time_from(t: &asn::TimeNotation) -> TimeNotation {
 /// `TimeNotation` from the characters of its `date` and `time`.
 pub(crate) fn time_notation(date: &[u8], time: &[u8]) -> TimeNotation {
     TimeNotation {
-        date: ia5_text(date).into(),
-        time: ia5_text(time).into(),
+        date: String::from_utf8_lossy(date).into_owned(),
+        time: String::from_utf8_lossy(time).into_owned(),
     }
 }
 
