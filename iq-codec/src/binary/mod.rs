@@ -6,11 +6,23 @@
 //!   default codec): [`Message`] ⇔ BER octets. It holds the package table
 //!   ([`Registry`], default [`Registry::shared_builtin`]) that maps names to binary IDs and the
 //!   [`TermIdMapping`] for termination IDs. The mapping is in [`map`] and [`termid`]; its rules
-//!   are below and in `src/binary/README.md`.
+//!   are below and in `src/binary/README.md`. Encoding goes model → [`asn`] → BER.
+//!   **Decoding is one pass, BER octets → model** (`direct_dec.rs`): a small BER reader and a
+//!   walk over the ASN.1 module straight into the model, applying `map`'s rules through the
+//!   functions it shares with `map::Dec`; no `asn` value is built. Why: the two-pass decoder
+//!   (rasn's derived BER decoder into `asn`, then `map::Dec`) took 17,485 instructions per
+//!   message on megaco's BER (callgrind, `examples/codec_work.rs ber-decode`), ~12,400 of them
+//!   in rasn; the one-pass decoder takes 8,464. Its result equals the two-pass one for every
+//!   input: same model, or an error with the same code and transaction (for a mapping error,
+//!   also the same path and reason), which `tests/ber_direct.rs` and the `ber_decode` fuzz
+//!   target check.
 //! * The raw ASN.1 layer: [`asn`] holds the ASN.1 module `MEDIA-GATEWAY-CONTROL` version 3 as Rust
 //!   types; [`decode_ber`] reads a `MegacoMessage` in BER (definite and indefinite lengths,
 //!   unknown extension additions skipped), [`encode_ber`] writes one with definite lengths (the
-//!   DER-like form Erlang/OTP megaco also writes).
+//!   DER-like form Erlang/OTP megaco also writes). The `asn` types remain the transcription of
+//!   the ASN.1 module, the raw API, the encoder's path, and the reference the one-pass decoder
+//!   is tested against ([`BinaryCodec::decode_via_asn`] = [`decode_ber`] then
+//!   [`BinaryCodec::from_asn`]).
 //!
 //! ```
 //! use iq_codec::binary::{decode_message, encode_message};
