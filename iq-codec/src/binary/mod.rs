@@ -12,7 +12,7 @@
 //!   functions it shares with `map::Dec`; no `asn` value is built. Why: the two-pass decoder
 //!   (rasn's derived BER decoder into `asn`, then `map::Dec`) took 17,485 instructions per
 //!   message on megaco's BER (callgrind, `examples/codec_work.rs ber-decode`), ~12,400 of them
-//!   in rasn; the one-pass decoder takes 8,464. Its result equals the two-pass one for every
+//!   in rasn; the one-pass decoder takes 8,372. Its result equals the two-pass one for every
 //!   input: same model, or an error with the same code and transaction (for a mapping error,
 //!   also the same path and reason), which `tests/ber_direct.rs` and the `ber_decode` fuzz
 //!   target check.

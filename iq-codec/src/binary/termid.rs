@@ -605,10 +605,13 @@ impl TermIdMapping {
                     len += 1;
                 }
             }
-            // Digit k of the level is bit `start + k` of the id, counted from the first.
+            // Digit k of the level is bit `start + k` of the id, counted from the first: the
+            // level's first bit moved to the top, then one bit out per digit.
             if let Some(digits) = buf.get_mut(len..len + n) {
-                for (k, d) in digits.iter_mut().enumerate() {
-                    *d = b'0' | (value >> (total - 1 - start - k) & 1) as u8;
+                let mut bits = value << (64 - total + start);
+                for d in digits {
+                    *d = b'0' | (bits >> 63) as u8;
+                    bits <<= 1;
                 }
                 len += n;
             }
