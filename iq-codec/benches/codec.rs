@@ -16,6 +16,9 @@
 //!   for `corpus/*`. Messages that do not decode or whose model does not encode are reported on
 //!   stderr and skipped.
 //!   - `decode` / `encode`: `decode_message` of the file octets, `encode_message` of the model;
+//!   - `decode_via_asn`: the two-pass reference decoder `BinaryCodec::decode_via_asn` (rasn's
+//!     BER decoder into the `asn` types, then the mapping), what `decode` was before the
+//!     one-pass decoder;
 //!   - `asn_decode` / `asn_encode`: the raw ASN.1 layer alone (`decode_ber`, `encode_ber` of
 //!     the decoded `MegacoMessage`), i.e. without the model mapping.
 //!
@@ -23,7 +26,7 @@
 //! `benches/megaco_compare_ber.sh` (BER) compare with megaco.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use iq_codec::binary::{asn, decode_ber, decode_message, encode_ber, encode_message};
+use iq_codec::binary::{asn, decode_ber, decode_message, encode_ber, encode_message, BinaryCodec};
 use iq_codec::model::{Command, MessageBody, Transaction};
 use iq_codec::text::{decode, encode, Style};
 use iq_codec::Message;
@@ -235,6 +238,14 @@ fn bench_ber(c: &mut Criterion) {
         b.iter(|| {
             for it in &items {
                 black_box(decode_message(black_box(&it.ber)).is_ok());
+            }
+        })
+    });
+    let codec = BinaryCodec::default();
+    g.bench_function("decode_via_asn", |b| {
+        b.iter(|| {
+            for it in &items {
+                black_box(codec.decode_via_asn(black_box(&it.ber)).is_ok());
             }
         })
     });

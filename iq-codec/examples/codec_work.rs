@@ -7,7 +7,8 @@
 //! OP: `text-decode` (decode of every corpus file), `pretty-decode`, `compact-decode` (of our
 //! pretty / compact encoding of each), `pretty-encode`,
 //! `compact-encode`, `ber-decode` (decode_message of megaco's BER files
-//! `fuzz/corpus/ber_decode/megaco_*.ber`), `ber-encode`, `asn-decode` (decode_ber only),
+//! `fuzz/corpus/ber_decode/megaco_*.ber`), `ber-decode-via-asn` (the same through the two-pass
+//! reference `BinaryCodec::decode_via_asn`), `ber-encode`, `asn-decode` (decode_ber only),
 //! `asn-encode`, `iq-add-decode` / `iq-add-encode` (the Iq Add with SDP of figure 6.2.10.5.1,
 //! corpus 139, as the `iq_add_sdp` bench); N rounds over all messages (default 100). Prints
 //! the message count and a checksum so that the work cannot be optimised away.
@@ -19,7 +20,7 @@
 #[global_allocator]
 static GLOBAL: iq_alloc::Allocator = iq_alloc::Allocator;
 
-use iq_codec::binary::{decode_ber, decode_message, encode_ber, encode_message};
+use iq_codec::binary::{decode_ber, decode_message, encode_ber, encode_message, BinaryCodec};
 use iq_codec::text::{decode, encode, Style};
 use std::path::Path;
 
@@ -89,6 +90,9 @@ fn main() {
             "ber-decode" => ber
                 .iter()
                 .for_each(|b| sum += decode_message(b).is_ok() as usize),
+            "ber-decode-via-asn" => ber
+                .iter()
+                .for_each(|b| sum += BinaryCodec::default().decode_via_asn(b).is_ok() as usize),
             "ber-encode" => ber_models
                 .iter()
                 .for_each(|m| sum += encode_message(m).map_or(0, |b| b.len())),

@@ -717,6 +717,13 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let t = add_with_notify_behaviour(nb);
     assert!(decode_ber(&definite(&t)).is_err());
     assert!(decode_ber(&indefinite(&t)).is_err());
+    // The one-pass model decoder recurses along the same path: the same error, no overflow.
+    let codec = iq_codec::binary::BinaryCodec::default();
+    for b in [definite(&t), indefinite(&t)] {
+        let e = codec.decode(&b).unwrap_err();
+        assert_eq!(e.code, 400, "{e}");
+        assert_eq!(e.code, codec.decode_via_asn(&b).unwrap_err().code);
+    }
     // A shallow one of the same shape decodes.
     let mut nb = c(0xa3, vec![p(0x80, &[])]);
     for _ in 0..3 {
@@ -741,6 +748,10 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let t = add_with_notify_behaviour(nb);
     let m = decode_ber(&definite(&t)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(encode_ber(&m), definite(&t));
+    let codec = iq_codec::binary::BinaryCodec::default();
+    for b in [definite(&t), indefinite(&t)] {
+        assert_eq!(codec.decode(&b), codec.decode_via_asn(&b));
+    }
 }
 
 #[test]

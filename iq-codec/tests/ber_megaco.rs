@@ -27,7 +27,7 @@
 mod ber_support;
 mod common;
 
-use ber_support::{first_difference, megaco_examples, normalise};
+use ber_support::{first_difference, megaco_examples, normalise, to_indefinite};
 use common::{corpus_files, fresh_dir, require_tool};
 use iq_codec::binary::BinaryCodec;
 use iq_codec::model::{Command, Message, MessageBody, Transaction};
@@ -112,48 +112,6 @@ fn without_sc_extensions(m: &mut Message) -> bool {
 
 fn stem(p: &Path) -> String {
     p.file_stem().unwrap().to_string_lossy().into_owned()
-}
-
-fn to_indefinite(b: &[u8]) -> Vec<u8> {
-    fn one(b: &[u8], out: &mut Vec<u8>) -> usize {
-        let mut i = 1;
-        if b[0] & 0x1f == 0x1f {
-            while b[i] & 0x80 != 0 {
-                i += 1;
-            }
-            i += 1;
-        }
-        let tag_len = i;
-        let l0 = b[i] as usize;
-        i += 1;
-        let len = if l0 < 0x80 {
-            l0
-        } else {
-            let n = l0 & 0x7f;
-            let v = b[i..i + n].iter().fold(0usize, |a, &x| a << 8 | x as usize);
-            i += n;
-            v
-        };
-        if b[0] & 0x20 != 0 {
-            out.extend(&b[..tag_len]);
-            out.push(0x80);
-            let body = &b[i..i + len];
-            let mut j = 0;
-            while j < body.len() {
-                j += one(&body[j..], out);
-            }
-            out.extend([0, 0]);
-        } else {
-            out.extend(&b[..i + len]);
-        }
-        i + len
-    }
-    let mut out = Vec::new();
-    let mut j = 0;
-    while j < b.len() {
-        j += one(&b[j..], &mut out);
-    }
-    out
 }
 
 #[test]

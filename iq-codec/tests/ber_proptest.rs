@@ -1,6 +1,6 @@
 //! Generated models through the BER codec: model → BER → model is the identity and
 //! BER → model → BER keeps the octets. The generator (`tests/ber_gen`, shared with
-//! `ber_direct_enc.rs`) is smaller than `proptest_roundtrip.rs`'s:
+//! `ber_direct_enc.rs` and `ber_direct.rs`) is smaller than `proptest_roundtrip.rs`'s:
 //! it produces only what BER can express in canonical form (names with binary IDs or in
 //! `pXXXX/iXXXX` form, termination IDs of the default mapping, audit tokens and completion
 //! reasons in bit order, `dialplanDD` digit map names), so no normalisation applies.

@@ -22,7 +22,7 @@
 mod ber_support;
 mod common;
 
-use ber_support::{corpus_codec, first_difference, normalise};
+use ber_support::{corpus_codec, first_difference, normalise, to_indefinite};
 use common::corpus_files;
 use iq_codec::binary::{decode_ber, encode_ber};
 
@@ -45,50 +45,6 @@ const UNENCODABLE: &[(&str, &str)] = &[
     // one of them and no table gives digit map names IDs.
     ("220_v2_modify_embed_digitmap_z", "digit map name 'dp2'"),
 ];
-
-/// Every constructed element of a (definite-length) BER encoding rewritten with the indefinite
-/// form. Minimal TLV walker of the test's own.
-fn to_indefinite(b: &[u8]) -> Vec<u8> {
-    fn one(b: &[u8], out: &mut Vec<u8>) -> usize {
-        let mut i = 1;
-        if b[0] & 0x1f == 0x1f {
-            while b[i] & 0x80 != 0 {
-                i += 1;
-            }
-            i += 1;
-        }
-        let tag = &b[..i];
-        let l0 = b[i] as usize;
-        i += 1;
-        let len = if l0 < 0x80 {
-            l0
-        } else {
-            let n = l0 & 0x7f;
-            let v = b[i..i + n].iter().fold(0usize, |a, &x| a << 8 | x as usize);
-            i += n;
-            v
-        };
-        let body = &b[i..i + len];
-        if b[0] & 0x20 != 0 {
-            out.extend(tag);
-            out.push(0x80);
-            let mut j = 0;
-            while j < body.len() {
-                j += one(&body[j..], out);
-            }
-            out.extend([0, 0]);
-        } else {
-            out.extend(&b[..i + len]);
-        }
-        i + len
-    }
-    let mut out = Vec::new();
-    let mut j = 0;
-    while j < b.len() {
-        j += one(&b[j..], &mut out);
-    }
-    out
-}
 
 fn base(p: &std::path::Path) -> String {
     p.file_stem().unwrap().to_string_lossy().into_owned()

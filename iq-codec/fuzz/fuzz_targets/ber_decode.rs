@@ -4,6 +4,10 @@
 //! * raw ASN.1 layer: `decode_ber` → `encode_ber` → `decode_ber` gives the same
 //!   `asn::MegacoMessage`, and encoding that again gives the same octets (BER in, our
 //!   definite-length form out, which is then a fixed point);
+//! * direct decoder: `BinaryCodec::decode` (one pass over the octets) gives what the two-pass
+//!   reference `decode_via_asn` (`decode_ber`, then the mapping) gives: the same model, or an
+//!   error with the same code and transaction (and, for a mapping error, the same path and
+//!   reason);
 //! * model: `decode_message` → `encode_message` either fails with an `EncodeError` (code 500,
 //!   item and reason filled in: the documented way to refuse a model) or gives octets that
 //!   `decode_message` turns into the same model, and whose re-encoding is the same octets
@@ -11,7 +15,7 @@
 //!   from the input by the documented normalisations).
 #![no_main]
 
-use iq_codec::binary::{decode_ber, decode_message, encode_ber, encode_message};
+use iq_codec::binary::{decode_ber, decode_message, encode_ber, encode_message, BinaryCodec};
 use libfuzzer_sys::fuzz_target;
 
 fn hex(b: &[u8]) -> String {
@@ -19,6 +23,30 @@ fn hex(b: &[u8]) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
+    // Direct decoder against the reference.
+    let codec = BinaryCodec::default();
+    let direct = codec.decode(data);
+    let reference = codec.decode_via_asn(data);
+    let ber_error = decode_ber(data).is_err();
+    match (&direct, &reference) {
+        (Ok(a), Ok(b)) => assert!(
+            a == b,
+            "direct: another model than the reference\n--- input\n{}\n--- direct\n{a:?}\n--- reference\n{b:?}",
+            hex(data)
+        ),
+        (Err(a), Err(b)) => assert!(
+            a.code == b.code
+                && a.transaction_id == b.transaction_id
+                && (ber_error || a == b),
+            "direct: another error than the reference\n--- input\n{}\n--- direct\n{a:?}\n--- reference\n{b:?}",
+            hex(data)
+        ),
+        (a, b) => panic!(
+            "direct: {a:?}\n--- reference: {b:?}\n--- input\n{}",
+            hex(data)
+        ),
+    }
+
     // Raw ASN.1 layer.
     let Ok(asn) = decode_ber(data) else {
         return;

@@ -1849,7 +1849,7 @@ impl<'a> Enc<'a> {
 }
 
 /// `outer / inner` (just `outer` for an empty inner path).
-fn prefix_path(outer: String, inner: &str) -> String {
+pub(crate) fn prefix_path(outer: String, inner: &str) -> String {
     if inner.is_empty() {
         outer
     } else {
@@ -1885,7 +1885,7 @@ pub(crate) fn ctx_id(c: ContextId) -> u32 {
     }
 }
 
-fn ctx_from(n: u32) -> ContextId {
+pub(crate) fn ctx_from(n: u32) -> ContextId {
     match n {
         0 => ContextId::Null,
         0xFFFF_FFFE => ContextId::Choose,
@@ -2005,6 +2005,345 @@ pub(crate) fn extra_info(x: ExtraInfo) -> asn::ExtraInfo {
 }
 
 // =============================================================================================
+// Decoding rules, on plain values: shared by [`Dec`] (from the ASN.1 types) and the direct BER
+// decoder (`super::direct_dec`, from the octets). Each says what the model gets, or why it cannot
+// (a [`Broken`] rule); the decoders add where (path) and the transaction.
+
+/// A decoding rule the input breaks: the H.248 code to answer with and why.
+#[derive(Debug)]
+pub(crate) struct Broken {
+    pub(crate) code: u16,
+    pub(crate) reason: String,
+}
+
+impl Broken {
+    /// Not valid per the ASN.1 module (400).
+    pub(crate) fn bad(reason: impl Into<String>) -> Self {
+        Broken {
+            code: MALFORMED_CODE,
+            reason: reason.into(),
+        }
+    }
+
+    /// Valid, but the model cannot carry it (501).
+    pub(crate) fn unsupported(reason: impl Into<String>) -> Self {
+        Broken {
+            code: UNSUPPORTED_CODE,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The reasons of the rules that are a plain presence or shape check.
+pub(crate) mod why {
+    pub(crate) const DIGIT_MAP_EMPTY: &str = "DigitMapDescriptor with neither a name nor a value";
+    pub(crate) const PACKAGE_WILDCARD: &str =
+        "package name 0xFFFF (a wildcard) in a Packages descriptor";
+    pub(crate) const AUDIT_ID_NOT_FIRST: &str =
+        "terminationID is not the first of terminationIDList (the model holds one list)";
+    pub(crate) const MODEM_NSD: &str = "nonStandardData in a Modem descriptor";
+    pub(crate) const MUX_NSD: &str = "nonStandardData in a Mux descriptor";
+    pub(crate) const IND_AUD_EVENTS_STREAM: &str = "streamID in an IndAudEventsDescriptor (the \
+        model's individual Events audit has no stream)";
+    pub(crate) const IND_AUD_LIST_SIGNAL: &str = "streamID or signalRequestID of the signal in an \
+        audited signal list (the model holds only its name)";
+    pub(crate) const IND_AUD_GROUP_ID: &str =
+        "propGroupID in an audited Local/Remote (the model has no group number)";
+    pub(crate) const IND_AUD_LINE_NO_VALUE: &str = "an audited Local/Remote property with \
+        propertyParms but no value (the model writes a line without values as a plain name)";
+    pub(crate) const SC_REASONS: &str =
+        "serviceChangeReason with several values (the model holds one)";
+    pub(crate) const SC_NSD: &str = "nonStandardData in ServiceChangeParm other than the \
+        ServiceChange extensions (experimental \"X-IQ-EXT\")";
+    pub(crate) const TERM_LIST_EMPTY: &str = "auditResultTermList without termination IDs";
+    pub(crate) const EMPTY_DESCRIPTORS_PROPS: &str = "auditPropertyToken in emptyDescriptors (the \
+        model's empty descriptors are tokens only)";
+}
+
+/// The model's values of the ENUMERATED types, indexed by their ASN.1 value.
+pub(crate) const STREAM_MODES: [StreamMode; 5] = [
+    StreamMode::SendOnly,
+    StreamMode::RecvOnly,
+    StreamMode::SendRecv,
+    StreamMode::Inactive,
+    StreamMode::Loopback,
+];
+pub(crate) const SERVICE_STATES: [ServiceState; 3] = [
+    ServiceState::Test,
+    ServiceState::OutOfSvc,
+    ServiceState::InSvc,
+];
+pub(crate) const EVENT_BUFFER_CONTROLS: [EventBufferControl; 2] =
+    [EventBufferControl::Off, EventBufferControl::LockStep];
+pub(crate) const SIGNAL_TYPES: [SignalType; 3] =
+    [SignalType::Brief, SignalType::OnOff, SignalType::TimeOut];
+pub(crate) const RELATIONS: [Relation; 3] = [
+    Relation::GreaterThan,
+    Relation::SmallerThan,
+    Relation::UnequalTo,
+];
+pub(crate) const MUX_TYPES: [MuxType; 5] = [
+    MuxType::H221,
+    MuxType::H223,
+    MuxType::H226,
+    MuxType::V76,
+    MuxType::Nx64k,
+];
+pub(crate) const SC_METHODS: [ServiceChangeMethod; 6] = [
+    ServiceChangeMethod::Failover,
+    ServiceChangeMethod::Forced,
+    ServiceChangeMethod::Graceful,
+    ServiceChangeMethod::Restart,
+    ServiceChangeMethod::Disconnected,
+    ServiceChangeMethod::HandOff,
+];
+
+/// `SignalDirection` (internal(0), external(1), both(3)).
+pub(crate) fn signal_direction_from(v: i64) -> Option<SignalDirection> {
+    match v {
+        0 => Some(SignalDirection::Internal),
+        1 => Some(SignalDirection::External),
+        3 => Some(SignalDirection::Both),
+        _ => None,
+    }
+}
+
+/// The model's name of `ModemType` value `v`.
+pub(crate) fn modem_type_name(v: usize) -> Option<&'static str> {
+    MODEM_TYPES.get(v).map(|(n, _)| *n)
+}
+
+/// `topologyDirection` (bothway(0), isolate(1), oneway(2)) with `topologyDirectionExtension`
+/// (onewayexternal(0), onewayboth(1)).
+pub(crate) fn topology_direction_from(
+    dir: usize,
+    ext: Option<usize>,
+) -> Result<TopologyDirection, Broken> {
+    const NAMES: [&str; 3] = ["Bothway", "Isolate", "Oneway"];
+    Ok(match (dir, ext) {
+        (0, None) => TopologyDirection::Bothway,
+        (1, None) => TopologyDirection::Isolate,
+        (2, None) => TopologyDirection::Oneway,
+        (2, Some(0)) => TopologyDirection::OnewayExternal,
+        (2, Some(1)) => TopologyDirection::OnewayBoth,
+        (d, _) => {
+            return Err(Broken::bad(format!(
+                "topologyDirectionExtension with topologyDirection {} (only oneway can be \
+                 extended)",
+                NAMES.get(d).copied().unwrap_or("?")
+            )))
+        }
+    })
+}
+
+/// A `PkgdName` (4 octets) as the name of an item of `kind`.
+pub(crate) fn pkgd_name(reg: &Registry, kind: ItemKind, n: [u8; 4]) -> Result<Text, Broken> {
+    let [p0, p1, i0, i1] = n;
+    reg.item_name(
+        kind,
+        u16::from_be_bytes([p0, p1]),
+        u16::from_be_bytes([i0, i1]),
+    )
+    .ok_or_else(|| {
+        Broken::bad(format!(
+            "PkgdName {} is not valid (package 0xFFFF needs item 0xFFFF)",
+            hex_str(&n)
+        ))
+    })
+}
+
+/// Parameter `Name` `id` of the event/signal `item` of `kind`.
+pub(crate) fn param_name(reg: &Registry, kind: ItemKind, item: [u8; 4], id: [u8; 2]) -> Text {
+    let [p0, p1, i0, i1] = item;
+    let id = u16::from_be_bytes(id);
+    reg.param_name(
+        kind,
+        u16::from_be_bytes([p0, p1]),
+        u16::from_be_bytes([i0, i1]),
+        id,
+    )
+    .unwrap_or_else(|| crate::packages::hex_item_name(id).into())
+}
+
+/// A `TerminationID` from its wildcard octets and id octets.
+pub(crate) fn term_id(
+    tids: &TermIdMapping,
+    wildcard: &[u8],
+    id: &[u8],
+) -> Result<TerminationId, Broken> {
+    tids.decode(wildcard, id)
+        .map_err(|e| Broken::bad(format!("TerminationID: {e}")))
+}
+
+/// A value's octets as model text; `what` names the value in the error (built only then).
+pub(crate) fn text_value(what: impl FnOnce() -> String, o: &[u8]) -> Result<Text, Broken> {
+    Text::from_utf8(o).map_err(|_| {
+        Broken::unsupported(format!(
+            "{}: octets {} are not UTF-8 text, which the model's string values need",
+            what(),
+            hex_str(o)
+        ))
+    })
+}
+
+/// An IA5String's characters (ASCII, so UTF-8) as model text.
+pub(crate) fn ia5_text(o: &[u8]) -> Text {
+    Text::from_utf8_lossy(o)
+}
+
+/// An `mtpAddress` (2 to 4 octets) as the model's hex digits.
+pub(crate) fn mtp_address(o: &[u8]) -> Result<String, Broken> {
+    if !(2..=4).contains(&o.len()) {
+        return Err(Broken::bad(format!(
+            "mtpAddress of {} octets (2 to 4 allowed)",
+            o.len()
+        )));
+    }
+    Ok(hex_str(o))
+}
+
+/// `priority` / `selectpriority` (INTEGER(0..15)).
+pub(crate) fn priority(p: Option<u8>) -> Result<Option<u16>, Broken> {
+    match p {
+        Some(p) if p > 15 => Err(Broken::bad(format!("priority {p} out of range 0..=15"))),
+        p => Ok(p.map(u16::from)),
+    }
+}
+
+/// A package `Name` (2 octets) in a Packages descriptor or package audit.
+pub(crate) fn package_name(reg: &Registry, id: [u8; 2]) -> Result<String, Broken> {
+    let id = u16::from_be_bytes(id);
+    if id == WILDCARD_ID {
+        return Err(Broken::bad(why::PACKAGE_WILDCARD));
+    }
+    Ok(reg.package_name(id))
+}
+
+/// `serviceChangeProfile` (one IA5String `name/version`).
+pub(crate) fn sc_profile(s: &str) -> Result<ServiceChangeProfile, Broken> {
+    match s.rsplit_once('/') {
+        Some((n, v))
+            if !n.is_empty()
+                && !v.is_empty()
+                && v.len() <= 2
+                && v.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Ok(ServiceChangeProfile {
+                name: n.to_string(),
+                version: v.parse().unwrap_or(0),
+            })
+        }
+        _ => Err(Broken::bad(format!(
+            "serviceChangeProfile '{s}' is not name/version"
+        ))),
+    }
+}
+
+/// `serviceChangeReason` (SEQUENCE OF OCTET STRING) from its first value and number of values.
+pub(crate) fn sc_reason(first: Option<&[u8]>, count: usize) -> Result<Option<String>, Broken> {
+    match (first, count) {
+        (Some(r), 1) => Ok(Some(
+            text_value(|| "serviceChangeReason".to_string(), r)?.into(),
+        )),
+        (_, 0) => Ok(None),
+        _ => Err(Broken::unsupported(why::SC_REASONS)),
+    }
+}
+
+/// ServiceChange extensions from `nonStandardData`: `experimental` is the identifier's string
+/// when it is the `experimental` alternative (`None` for the other alternatives).
+pub(crate) fn sc_extensions(
+    experimental: Option<&[u8]>,
+    data: &[u8],
+) -> Result<Vec<PropertyParm>, Broken> {
+    match experimental {
+        Some(id) if id == SC_EXTENSIONS_ID.as_bytes() => {
+            let text = text_value(|| "ServiceChange extensions".to_string(), data)?;
+            parse_sc_extensions(&text).ok_or_else(|| {
+                Broken::bad(format!(
+                    "nonStandardData {SC_EXTENSIONS_ID} is not a list of X-name=\"value\": '{text}'"
+                ))
+            })
+        }
+        _ => Err(Broken::unsupported(why::SC_NSD)),
+    }
+}
+
+/// IndAudPropertyParm `name` with `propertyParms` of another name.
+pub(crate) fn ind_aud_names_differ(name: [u8; 4], parms_name: [u8; 4]) -> Broken {
+    Broken::unsupported(format!(
+        "IndAudPropertyParm name {} with propertyParms of {} (the model holds one name)",
+        hex_str(&name),
+        hex_str(&parms_name)
+    ))
+}
+
+/// The audit items whose bit `bit(n)` says set, in bit order.
+pub(crate) fn audit_items_where(bit: impl Fn(usize) -> bool) -> Vec<AuditItem> {
+    AUDIT_ITEMS
+        .iter()
+        .copied()
+        .filter(|&i| bit(audit_bit(i)))
+        .collect()
+}
+
+/// The NotifyCompletion reasons whose bit `bit(n)` says set, in bit order.
+pub(crate) fn completions_where(bit: impl Fn(usize) -> bool) -> Vec<NotifyCompletion> {
+    COMPLETIONS
+        .iter()
+        .copied()
+        .filter(|&c| bit(completion_bit(c)))
+        .collect()
+}
+
+/// The path labels of the message structure.
+pub(crate) mod label {
+    pub(crate) fn transaction(id: u32) -> String {
+        format!("Transaction {id}")
+    }
+    pub(crate) fn reply(id: u32) -> String {
+        format!("Reply {id}")
+    }
+    pub(crate) fn command(i: usize) -> String {
+        format!("command {}", i + 1)
+    }
+    pub(crate) fn command_reply(i: usize) -> String {
+        format!("reply {}", i + 1)
+    }
+    pub(crate) fn event(i: usize) -> String {
+        format!("event {}", i + 1)
+    }
+    pub(crate) fn stream(id: u16) -> String {
+        format!("Stream {id}")
+    }
+    pub(crate) fn signal_list(id: u16) -> String {
+        format!("SignalList {id}")
+    }
+}
+
+/// The error of a broken rule at `path`, in `transaction`.
+pub(crate) fn broken_error(b: Broken, transaction: Option<u32>) -> BinDecodeError {
+    BinDecodeError {
+        code: b.code,
+        path: String::new(),
+        transaction_id: transaction,
+        reason: b.reason,
+    }
+}
+
+/// Runs `f` inside the message part `ctx` names: an error from `f` gets `ctx` in front of its
+/// path. The label is only built for an error.
+pub(crate) fn within<T>(
+    ctx: impl FnOnce() -> String,
+    r: R<T, BinDecodeError>,
+) -> R<T, BinDecodeError> {
+    r.map_err(|mut e| {
+        e.path = prefix_path(ctx(), &e.path);
+        e
+    })
+}
+
+// =============================================================================================
 // Decoding.
 
 /// ASN.1 → model for one message.
@@ -2041,6 +2380,10 @@ impl<'a> Dec<'a> {
         self.fail(UNSUPPORTED_CODE, reason)
     }
 
+    fn broke(&self, b: Broken) -> BinDecodeError {
+        broken_error(b, self.transaction)
+    }
+
     /// Runs `f` inside the message part `ctx` names: an error from `f` gets `ctx` in front of
     /// its path. The label is only built for an error.
     fn at<T>(
@@ -2048,10 +2391,7 @@ impl<'a> Dec<'a> {
         ctx: impl FnOnce() -> String,
         f: impl FnOnce(&mut Self) -> R<T, BinDecodeError>,
     ) -> R<T, BinDecodeError> {
-        f(self).map_err(|mut e| {
-            e.path = prefix_path(ctx(), &e.path);
-            e
-        })
+        within(ctx, f(self))
     }
 
     fn ia5(s: &Ia5String) -> String {
@@ -2059,54 +2399,28 @@ impl<'a> Dec<'a> {
     }
 
     fn ia5_text(s: &Ia5String) -> Text {
-        // IA5 is ASCII, hence UTF-8.
-        Text::from_utf8_lossy(s.as_iso646_bytes())
-    }
-
-    fn utf8(&self, what: &str, o: &[u8]) -> R<Text, BinDecodeError> {
-        Text::from_utf8(o).map_err(|_| self.not_utf8(what, o))
-    }
-
-    fn not_utf8(&self, what: &str, o: &[u8]) -> BinDecodeError {
-        self.unsupported(format!(
-            "{what}: octets {} are not UTF-8 text, which the model's string values need",
-            hex_str(o)
-        ))
+        ia5_text(s.as_iso646_bytes())
     }
 
     /// A property's or parameter's values; `what` names it in an error (built only then).
     fn value(&self, what: impl Fn() -> String, v: &[OctetString]) -> R<Values, BinDecodeError> {
         v.iter()
-            .map(|o| Text::from_utf8(o).map_err(|_| self.not_utf8(&what(), o)))
+            .map(|o| text_value(&what, o).map_err(|b| self.broke(b)))
             .collect()
     }
 
     fn name(&self, kind: ItemKind, n: &asn::PkgdName) -> R<Text, BinDecodeError> {
-        let p = u16::from_be_bytes([n[0], n[1]]);
-        let i = u16::from_be_bytes([n[2], n[3]]);
-        self.reg.item_name(kind, p, i).ok_or_else(|| {
-            self.bad(format!(
-                "PkgdName {} is not valid (package 0xFFFF needs item 0xFFFF)",
-                hex_str(&n[..])
-            ))
-        })
+        pkgd_name(self.reg, kind, **n).map_err(|b| self.broke(b))
     }
 
     fn param(&self, kind: ItemKind, item: &asn::PkgdName, n: &asn::Name) -> Text {
-        let p = u16::from_be_bytes([item[0], item[1]]);
-        let i = u16::from_be_bytes([item[2], item[3]]);
-        let id = u16::from_be_bytes(**n);
-        self.reg
-            .param_name(kind, p, i, id)
-            .unwrap_or_else(|| crate::packages::hex_item_name(id).into())
+        param_name(self.reg, kind, **item, **n)
     }
 
     fn tid(&self, t: &asn::TerminationID) -> R<TerminationId, BinDecodeError> {
         // Wildcard octets on the stack: a termination ID has at most a few (one per level).
         let w: smallvec::SmallVec<[u8; 8]> = t.wildcard.iter().map(|w| w[0]).collect();
-        self.tids
-            .decode(&w, &t.id)
-            .map_err(|e| self.bad(format!("TerminationID: {e}")))
+        term_id(self.tids, &w, &t.id).map_err(|b| self.broke(b))
     }
 
     fn tids(&self, ts: &[asn::TerminationID]) -> R<Vec<TerminationId>, BinDecodeError> {
@@ -2158,10 +2472,7 @@ impl<'a> Dec<'a> {
     }
 
     fn mtp(&self, o: &[u8]) -> R<String, BinDecodeError> {
-        if !(2..=4).contains(&o.len()) {
-            return Err(self.bad(format!("mtpAddress of {} octets (2 to 4 allowed)", o.len())));
-        }
-        Ok(hex_str(o))
+        mtp_address(o).map_err(|b| self.broke(b))
     }
 
     fn error(&self, e: &asn::ErrorDescriptor) -> ErrorDescriptor {
@@ -2176,7 +2487,7 @@ impl<'a> Dec<'a> {
             asn::Transaction::TransactionRequest(r) => {
                 self.transaction = Some(r.transaction_id);
                 let actions = self.at(
-                    || format!("Transaction {}", r.transaction_id),
+                    || label::transaction(r.transaction_id),
                     |d| {
                         r.actions
                             .iter()
@@ -2199,7 +2510,7 @@ impl<'a> Dec<'a> {
             asn::Transaction::TransactionReply(r) => {
                 self.transaction = Some(r.transaction_id);
                 let result = self.at(
-                    || format!("Reply {}", r.transaction_id),
+                    || label::reply(r.transaction_id),
                     |d| {
                         Ok(match &r.transaction_result {
                             asn::TransactionResult::TransactionError(e) => {
@@ -2264,7 +2575,7 @@ impl<'a> Dec<'a> {
                 .enumerate()
                 .map(|(i, c)| {
                     self.at(
-                        || format!("command {}", i + 1),
+                        || label::command(i),
                         |d| {
                             Ok(CommandRequest {
                                 command: d.command(&c.command)?,
@@ -2279,10 +2590,7 @@ impl<'a> Dec<'a> {
     }
 
     fn priority(&self, p: Option<u8>) -> R<Option<u16>, BinDecodeError> {
-        match p {
-            Some(p) if p > 15 => Err(self.bad(format!("priority {p} out of range 0..=15"))),
-            p => Ok(p.map(u16::from)),
-        }
+        priority(p).map_err(|b| self.broke(b))
     }
 
     fn context_request(&mut self, c: &asn::ContextRequest) -> R<ContextRequest, BinDecodeError> {
@@ -2294,25 +2602,11 @@ impl<'a> Dec<'a> {
                 .iter()
                 .flatten()
                 .map(|t| {
-                    let direction = match (t.topology_direction, t.topology_direction_extension) {
-                        (asn::TopologyDirection::Bothway, None) => TopologyDirection::Bothway,
-                        (asn::TopologyDirection::Isolate, None) => TopologyDirection::Isolate,
-                        (asn::TopologyDirection::Oneway, None) => TopologyDirection::Oneway,
-                        (
-                            asn::TopologyDirection::Oneway,
-                            Some(asn::TopologyDirectionExtension::Onewayexternal),
-                        ) => TopologyDirection::OnewayExternal,
-                        (
-                            asn::TopologyDirection::Oneway,
-                            Some(asn::TopologyDirectionExtension::Onewayboth),
-                        ) => TopologyDirection::OnewayBoth,
-                        (d, Some(_)) => {
-                            return Err(self.bad(format!(
-                                "topologyDirectionExtension with topologyDirection {d:?} \
-                                 (only oneway can be extended)"
-                            )))
-                        }
-                    };
+                    let direction = topology_direction_from(
+                        t.topology_direction as usize,
+                        t.topology_direction_extension.map(|x| x as usize),
+                    )
+                    .map_err(|b| self.broke(b))?;
                     Ok(TopologyRequest {
                         from: self.tid(&t.termination_from)?,
                         to: self.tid(&t.termination_to)?,
@@ -2421,10 +2715,7 @@ impl<'a> Dec<'a> {
         let termination_ids = match &a.termination_id_list {
             Some(l) if !l.is_empty() => {
                 if l[0] != a.termination_id {
-                    return Err(self.bad(
-                        "terminationID is not the first of terminationIDList (the model \
-                         holds one list)",
-                    ));
+                    return Err(self.bad(why::AUDIT_ID_NOT_FIRST));
                 }
                 self.tids(l)?
             }
@@ -2490,12 +2781,9 @@ impl<'a> Dec<'a> {
                         |d| {
                             Ok(TerminationStateDescriptor {
                                 props: d.props(&t.property_parms)?,
-                                event_buffer_control: t.event_buffer_control.map(|c| match c {
-                                    asn::EventBufferControl::Off => EventBufferControl::Off,
-                                    asn::EventBufferControl::LockStep => {
-                                        EventBufferControl::LockStep
-                                    }
-                                }),
+                                event_buffer_control: t
+                                    .event_buffer_control
+                                    .map(|c| EVENT_BUFFER_CONTROLS[c as usize]),
                                 service_state: t.service_state.map(service_state_from),
                             })
                         },
@@ -2509,7 +2797,7 @@ impl<'a> Dec<'a> {
                     v.iter()
                         .map(|s| {
                             self.at(
-                                || format!("Stream {}", s.stream_id),
+                                || label::stream(s.stream_id),
                                 |d| {
                                     Ok(StreamDescriptor {
                                         id: s.stream_id,
@@ -2589,19 +2877,13 @@ impl<'a> Dec<'a> {
 
     fn modem(&mut self, m: &asn::ModemDescriptor) -> R<ModemDescriptor, BinDecodeError> {
         if m.non_standard_data.is_some() {
-            return Err(self.unsupported("nonStandardData in a Modem descriptor"));
+            return Err(self.unsupported(why::MODEM_NSD));
         }
         Ok(ModemDescriptor {
             types: m
                 .mtl
                 .iter()
-                .map(|t| {
-                    MODEM_TYPES
-                        .iter()
-                        .find(|(_, v)| v == t)
-                        .map(|(n, _)| n.to_string())
-                        .unwrap_or_default()
-                })
+                .map(|&t| modem_type_name(t as usize).unwrap_or_default().to_string())
                 .collect(),
             props: self.props(&m.mpl)?,
         })
@@ -2609,16 +2891,10 @@ impl<'a> Dec<'a> {
 
     fn mux(&mut self, m: &asn::MuxDescriptor) -> R<MuxDescriptor, BinDecodeError> {
         if m.non_standard_data.is_some() {
-            return Err(self.unsupported("nonStandardData in a Mux descriptor"));
+            return Err(self.unsupported(why::MUX_NSD));
         }
         Ok(MuxDescriptor {
-            mux_type: match m.mux_type {
-                asn::MuxType::H221 => MuxType::H221,
-                asn::MuxType::H223 => MuxType::H223,
-                asn::MuxType::H226 => MuxType::H226,
-                asn::MuxType::V76 => MuxType::V76,
-                asn::MuxType::Nx64k => MuxType::Nx64k,
-            },
+            mux_type: MUX_TYPES[m.mux_type as usize],
             termination_ids: self.tids(&m.term_list)?,
         })
     }
@@ -2630,7 +2906,7 @@ impl<'a> Dec<'a> {
                 .event_list
                 .iter()
                 .enumerate()
-                .map(|(i, r)| self.at(|| format!("event {}", i + 1), |d| d.requested_event(r)))
+                .map(|(i, r)| self.at(|| label::event(i), |d| d.requested_event(r)))
                 .collect::<R<_, BinDecodeError>>()?,
         })
     }
@@ -2732,7 +3008,7 @@ impl<'a> Dec<'a> {
                 .enumerate()
                 .map(|(i, r)| {
                     self.at(
-                        || format!("event {}", i + 1),
+                        || label::event(i),
                         |d| {
                             let name = d.name(ItemKind::Event, &r.pkgd_name)?;
                             let mut ev = RequestedEvent::new(&name);
@@ -2782,7 +3058,7 @@ impl<'a> Dec<'a> {
                     asn::SignalRequest::SeqSigList(l) => SignalsItem::List {
                         id: l.id,
                         signals: self.at(
-                            || format!("SignalList {}", l.id),
+                            || label::signal_list(l.id),
                             |d| l.signal_list.iter().map(|s| d.signal(s)).collect(),
                         )?,
                     },
@@ -2810,25 +3086,14 @@ impl<'a> Dec<'a> {
             .collect::<R<_, BinDecodeError>>()?;
         Ok(Signal {
             stream: s.stream_id,
-            signal_type: s.sig_type.map(|t| match t {
-                asn::SignalType::Brief => SignalType::Brief,
-                asn::SignalType::OnOff => SignalType::OnOff,
-                asn::SignalType::TimeOut => SignalType::TimeOut,
-            }),
+            signal_type: s.sig_type.map(|t| SIGNAL_TYPES[t as usize]),
             duration: s.duration,
-            notify_completion: s.notify_completion.as_ref().map(|bs| {
-                COMPLETIONS
-                    .iter()
-                    .copied()
-                    .filter(|&c| bs.get(completion_bit(c)).is_some_and(|b| *b))
-                    .collect()
-            }),
+            notify_completion: s
+                .notify_completion
+                .as_ref()
+                .map(|bs| completions_where(|b| bs.get(b).is_some_and(|b| *b))),
             keep_active: s.keep_active == Some(true),
-            direction: s.direction.map(|d| match d {
-                asn::SignalDirection::Internal => SignalDirection::Internal,
-                asn::SignalDirection::External => SignalDirection::External,
-                asn::SignalDirection::Both => SignalDirection::Both,
-            }),
+            direction: s.direction.and_then(|d| signal_direction_from(d as i64)),
             request_id: s.request_id,
             intersig_delay: s.intersig_delay,
             params,
@@ -2851,7 +3116,7 @@ impl<'a> Dec<'a> {
         d: &asn::DigitMapDescriptor,
     ) -> R<DigitMapDescriptor, BinDecodeError> {
         if d.digit_map_name.is_none() && d.digit_map_value.is_none() {
-            return Err(self.bad("DigitMapDescriptor with neither a name nor a value"));
+            return Err(self.bad(why::DIGIT_MAP_EMPTY));
         }
         Ok(DigitMapDescriptor {
             name: d.digit_map_name.map(|n| digit_map_name_from_octets(*n)),
@@ -2879,11 +3144,7 @@ impl<'a> Dec<'a> {
     }
 
     fn package_name(&self, n: &asn::Name) -> R<String, BinDecodeError> {
-        let id = u16::from_be_bytes(**n);
-        if id == WILDCARD_ID {
-            return Err(self.bad("package name 0xFFFF (a wildcard) in a Packages descriptor"));
-        }
-        Ok(self.reg.package_name(id))
+        package_name(self.reg, **n).map_err(|b| self.broke(b))
     }
 
     fn observed_events(
@@ -2924,11 +3185,7 @@ impl<'a> Dec<'a> {
             None => Ok(IndAudProp::Name(self.name(ItemKind::Property, &p.name)?)),
             Some(pp) => {
                 if pp.name != p.name {
-                    return Err(self.unsupported(format!(
-                        "IndAudPropertyParm name {} with propertyParms of {} (the model holds one name)",
-                        hex_str(&p.name[..]),
-                        hex_str(&pp.name[..])
-                    )));
+                    return Err(self.broke(ind_aud_names_differ(*p.name, *pp.name)));
                 }
                 Ok(IndAudProp::Select(self.prop(pp)?))
             }
@@ -2949,10 +3206,7 @@ impl<'a> Dec<'a> {
             }
             asn::IndAuditParameter::IndaudeventsDescriptor(e) => {
                 if e.stream_id.is_some() {
-                    return Err(self.unsupported(
-                        "streamID in an IndAudEventsDescriptor (the model's individual Events \
-                         audit has no stream)",
-                    ));
+                    return Err(self.unsupported(why::IND_AUD_EVENTS_STREAM));
                 }
                 IndAuditParameter::Events {
                     request_id: e.request_id,
@@ -2978,10 +3232,7 @@ impl<'a> Dec<'a> {
                             None => None,
                             Some(sig) => {
                                 if sig.stream_id.is_some() || sig.signal_request_id.is_some() {
-                                    return Err(self.unsupported(
-                                        "streamID or signalRequestID of the signal in an \
-                                         audited signal list (the model holds only its name)",
-                                    ));
+                                    return Err(self.unsupported(why::IND_AUD_LIST_SIGNAL));
                                 }
                                 Some(self.name(ItemKind::Signal, &sig.signal_name)?)
                             }
@@ -3016,7 +3267,7 @@ impl<'a> Dec<'a> {
                 v.iter()
                     .map(|s| {
                         self.at(
-                            || format!("Stream {}", s.stream_id),
+                            || label::stream(s.stream_id),
                             |d| Ok((s.stream_id, d.ind_aud_stream(&s.stream_parms)?)),
                         )
                     })
@@ -3085,9 +3336,7 @@ impl<'a> Dec<'a> {
         l: &asn::IndAudLocalRemoteDescriptor,
     ) -> R<LocalRemoteDescriptor, BinDecodeError> {
         if l.prop_group_id.is_some() {
-            return Err(self.unsupported(
-                "propGroupID in an audited Local/Remote (the model has no group number)",
-            ));
+            return Err(self.unsupported(why::IND_AUD_GROUP_ID));
         }
         let mut group = Vec::new();
         for p in &l.prop_grps {
@@ -3099,10 +3348,7 @@ impl<'a> Dec<'a> {
                 },
                 IndAudProp::Select(pp) => {
                     if pp.value.is_empty() {
-                        return Err(self.unsupported(
-                            "an audited Local/Remote property with propertyParms but no value \
-                             (the model writes a line without values as a plain name)",
-                        ));
+                        return Err(self.unsupported(why::IND_AUD_LINE_NO_VALUE));
                     }
                     pp
                 }
@@ -3118,44 +3364,21 @@ impl<'a> Dec<'a> {
     }
 
     fn sc_parm(&mut self, p: &asn::ServiceChangeParm) -> R<ServiceChangeParm, BinDecodeError> {
-        let reason = match p.service_change_reason.as_slice() {
-            [] => None,
-            [r] => Some(self.utf8("serviceChangeReason", r)?),
-            _ => {
-                return Err(self
-                    .unsupported("serviceChangeReason with several values (the model holds one)"))
-            }
-        };
+        let reasons = &p.service_change_reason;
+        let reason =
+            sc_reason(reasons.first().map(|r| &r[..]), reasons.len()).map_err(|b| self.broke(b))?;
         let extensions = match &p.non_standard_data {
             None => Vec::new(),
-            Some(nsd) => match &nsd.non_standard_identifier {
-                asn::NonStandardIdentifier::Experimental(id)
-                    if id.as_iso646_bytes() == SC_EXTENSIONS_ID.as_bytes() =>
-                {
-                    let text = self.utf8("ServiceChange extensions", &nsd.data)?;
-                    parse_sc_extensions(&text).ok_or_else(|| {
-                        self.bad(format!(
-                            "nonStandardData {SC_EXTENSIONS_ID} is not a list of X-name=\"value\": '{text}'"
-                        ))
-                    })?
-                }
-                _ => {
-                    return Err(self.unsupported(
-                        "nonStandardData in ServiceChangeParm other than the ServiceChange \
-                         extensions (experimental \"X-IQ-EXT\")",
-                    ))
-                }
-            },
+            Some(nsd) => {
+                let experimental = match &nsd.non_standard_identifier {
+                    asn::NonStandardIdentifier::Experimental(id) => Some(id.as_iso646_bytes()),
+                    _ => None,
+                };
+                sc_extensions(experimental, &nsd.data).map_err(|b| self.broke(b))?
+            }
         };
         Ok(ServiceChangeParm {
-            method: match p.service_change_method {
-                asn::ServiceChangeMethod::Failover => ServiceChangeMethod::Failover,
-                asn::ServiceChangeMethod::Forced => ServiceChangeMethod::Forced,
-                asn::ServiceChangeMethod::Graceful => ServiceChangeMethod::Graceful,
-                asn::ServiceChangeMethod::Restart => ServiceChangeMethod::Restart,
-                asn::ServiceChangeMethod::Disconnected => ServiceChangeMethod::Disconnected,
-                asn::ServiceChangeMethod::HandOff => ServiceChangeMethod::HandOff,
-            },
+            method: SC_METHODS[p.service_change_method as usize].clone(),
             address: p
                 .service_change_address
                 .as_ref()
@@ -3167,7 +3390,7 @@ impl<'a> Dec<'a> {
                 .as_ref()
                 .map(|pr| self.profile(pr))
                 .transpose()?,
-            reason: reason.map(String::from),
+            reason,
             delay: p.service_change_delay,
             mgc_id: p
                 .service_change_mgc_id
@@ -3207,21 +3430,7 @@ impl<'a> Dec<'a> {
     }
 
     fn profile(&self, p: &asn::ServiceChangeProfile) -> R<ServiceChangeProfile, BinDecodeError> {
-        let s = Self::ia5(&p.profile_name);
-        match s.rsplit_once('/') {
-            Some((n, v))
-                if !n.is_empty()
-                    && !v.is_empty()
-                    && v.len() <= 2
-                    && v.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                Ok(ServiceChangeProfile {
-                    name: n.to_string(),
-                    version: v.parse().unwrap_or(0),
-                })
-            }
-            _ => Err(self.bad(format!("serviceChangeProfile '{s}' is not name/version"))),
-        }
+        sc_profile(&Self::ia5(&p.profile_name)).map_err(|b| self.broke(b))
     }
 
     fn sc_res_parm(
@@ -3262,7 +3471,7 @@ impl<'a> Dec<'a> {
                 .command_reply
                 .iter()
                 .enumerate()
-                .map(|(i, c)| self.at(|| format!("reply {}", i + 1), |d| d.command_reply(c)))
+                .map(|(i, c)| self.at(|| label::command_reply(i), |d| d.command_reply(c)))
                 .collect::<R<_, BinDecodeError>>()?,
         })
     }
@@ -3319,7 +3528,7 @@ impl<'a> Dec<'a> {
                 audit: self.termination_audit(&a.termination_audit_result)?,
             },
             asn::AuditReply::AuditResultTermList(a) if a.termination_id_list.is_empty() => {
-                return Err(self.bad("auditResultTermList without termination IDs"))
+                return Err(self.bad(why::TERM_LIST_EMPTY))
             }
             asn::AuditReply::AuditResultTermList(a) => AuditReply::AuditResult {
                 termination_ids: self.tids(&a.termination_id_list)?,
@@ -3391,10 +3600,7 @@ impl<'a> Dec<'a> {
                 }
                 asn::AuditReturnParameter::EmptyDescriptors(a) => {
                     if a.audit_property_token.is_some() {
-                        return Err(self.unsupported(
-                            "auditPropertyToken in emptyDescriptors (the model's empty \
-                             descriptors are tokens only)",
-                        ));
+                        return Err(self.unsupported(why::EMPTY_DESCRIPTORS_PROPS));
                     }
                     out.extend(
                         a.audit_token
@@ -3412,49 +3618,36 @@ impl<'a> Dec<'a> {
 }
 
 fn audit_items(bs: &BitString) -> Vec<AuditItem> {
-    AUDIT_ITEMS
-        .iter()
-        .copied()
-        .filter(|&i| bs.get(audit_bit(i)).is_some_and(|b| *b))
-        .collect()
+    audit_items_where(|b| bs.get(b).is_some_and(|b| *b))
 }
 
-fn hex_str(o: &[u8]) -> String {
+pub(crate) fn hex_str(o: &[u8]) -> String {
     o.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn time_from(t: &asn::TimeNotation) -> TimeNotation {
+    time_notation(t.date.as_iso646_bytes(), t.time.as_iso646_bytes())
+}
+
+/// `TimeNotation` from the characters of its `date` and `time`.
+pub(crate) fn time_notation(date: &[u8], time: &[u8]) -> TimeNotation {
     TimeNotation {
-        date: Dec::ia5(&t.date),
-        time: Dec::ia5(&t.time),
+        date: String::from_utf8_lossy(date).into_owned(),
+        time: String::from_utf8_lossy(time).into_owned(),
     }
 }
 
 fn service_state_from(s: asn::ServiceState) -> ServiceState {
-    match s {
-        asn::ServiceState::Test => ServiceState::Test,
-        asn::ServiceState::OutOfSvc => ServiceState::OutOfSvc,
-        asn::ServiceState::InSvc => ServiceState::InSvc,
-    }
+    SERVICE_STATES[s as usize]
 }
 
 fn stream_mode_from(m: asn::StreamMode) -> StreamMode {
-    match m {
-        asn::StreamMode::SendOnly => StreamMode::SendOnly,
-        asn::StreamMode::RecvOnly => StreamMode::RecvOnly,
-        asn::StreamMode::SendRecv => StreamMode::SendRecv,
-        asn::StreamMode::Inactive => StreamMode::Inactive,
-        asn::StreamMode::LoopBack => StreamMode::Loopback,
-    }
+    STREAM_MODES[m as usize]
 }
 
 fn extra_from(x: &asn::ExtraInfo) -> ExtraInfo {
     match x {
-        asn::ExtraInfo::Relation(r) => ExtraInfo::Relation(match r {
-            asn::Relation::GreaterThan => Relation::GreaterThan,
-            asn::Relation::SmallerThan => Relation::SmallerThan,
-            asn::Relation::UnequalTo => Relation::UnequalTo,
-        }),
+        asn::ExtraInfo::Relation(r) => ExtraInfo::Relation(RELATIONS[*r as usize]),
         asn::ExtraInfo::Range(b) => ExtraInfo::Range(*b),
         asn::ExtraInfo::Sublist(b) => ExtraInfo::Sublist(*b),
     }

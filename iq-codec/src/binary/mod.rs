@@ -6,20 +6,29 @@
 //!   default codec): [`Message`] ⇔ BER octets. It holds the package table
 //!   ([`Registry`], default [`Registry::shared_builtin`]) that maps names to binary IDs and the
 //!   [`TermIdMapping`] for termination IDs. The mapping is in [`map`] and [`termid`]; its rules
-//!   are below and in `src/binary/README.md`.
+//!   are below and in `src/binary/README.md`. **Both directions are one pass**, with no
+//!   [`asn`] value in between: `direct_dec.rs` reads BER octets straight into the model (a
+//!   small BER reader and a walk over the ASN.1 module), `direct_enc.rs` writes them straight
+//!   from it; both apply `map`'s rules through the functions they share with `map::Dec` and
+//!   `map::Enc` (shared, not copied).
 //! * The raw ASN.1 layer: [`asn`] holds the ASN.1 module `MEDIA-GATEWAY-CONTROL` version 3 as Rust
 //!   types; [`decode_ber`] reads a `MegacoMessage` in BER (definite and indefinite lengths,
 //!   unknown extension additions skipped), [`encode_ber`] writes one with definite lengths (the
-//!   DER-like form Erlang/OTP megaco also writes).
+//!   DER-like form Erlang/OTP megaco also writes). The `asn` types remain the transcription of
+//!   the ASN.1 module, the raw API, and the reference both one-pass codecs are tested against:
+//!   [`BinaryCodec::decode_via_asn`] ([`decode_ber`] then [`BinaryCodec::from_asn`]) and
+//!   `BinaryCodec::encode_via_asn` ([`BinaryCodec::to_asn`] then [`encode_ber`]).
 //!
-//! Encoding does not go through the ASN.1 layer: [`BinaryCodec::encode`] writes the BER octets
-//! straight from the model in one pass (`direct_enc.rs`), with the mapping rules of [`map`]
-//! (shared, not copied). Its output is octet for octet, and its errors field for field, those of
-//! `encode_ber(&codec.to_asn(msg)?)`, which stays as the transcription of the ASN.1 module, the
-//! raw API and the reference `tests/ber_direct_enc.rs` checks it against. Measured on the BER
-//! encode workload (`examples/codec_work.rs ber-encode`): 13,358 instructions per message
-//! through the ASN.1 values (half building and dropping them, half rasn's encoder), 4,049 in
-//! one pass.
+//! Why one pass: on megaco's BER (callgrind, `examples/codec_work.rs ber-decode` /
+//! `ber-encode`), the two-pass decoder (rasn's derived BER decoder into `asn`, then `map::Dec`)
+//! took 17,485 instructions per message, ~12,400 of them in rasn, and the two-pass encoder
+//! 13,358 (half building and dropping the `asn` values, half rasn's encoder); in one pass they
+//! take 8,372 and 4,049 (figures of the two branches before they met; BENCHMARKS.md has the
+//! current ones). The one-pass results equal the two-pass ones for every input:
+//! - decode: the same model, or an error with the same code and transaction (for a mapping
+//!   error, also the same path and reason): `tests/ber_direct.rs` and the `ber_decode` fuzz
+//!   target;
+//! - encode: the same octets, or the same error field for field: `tests/ber_direct_enc.rs`.
 //!
 //! ```
 //! use iq_codec::binary::{decode_message, encode_message};
@@ -139,6 +148,7 @@
 //! DER-style; split runs of emptyDescriptors are merged.
 
 pub mod asn;
+mod direct_dec;
 mod direct_enc;
 pub mod map;
 pub mod termid;
@@ -371,7 +381,17 @@ impl BinaryCodec {
     }
 
     /// BER (definite or indefinite lengths) → model. Never panics.
+    ///
+    /// One pass over the octets (`direct_dec.rs`), without the [`asn`] types in between; the
+    /// result is that of [`BinaryCodec::decode_via_asn`] for every input.
     pub fn decode(&self, input: &[u8]) -> Result<Message, BinDecodeError> {
+        direct_dec::decode(&self.registry, &self.term_ids, input)
+    }
+
+    /// The two-pass reference decoder: [`decode_ber`], then [`BinaryCodec::from_asn`]. What
+    /// [`BinaryCodec::decode`] is tested against (`tests/ber_direct.rs`).
+    #[doc(hidden)]
+    pub fn decode_via_asn(&self, input: &[u8]) -> Result<Message, BinDecodeError> {
         self.from_asn(&decode_ber(input)?)
     }
 }

@@ -694,26 +694,42 @@ impl TermIdMapping {
                 cut = cut.min(i + 1);
             }
         }
-        let bit = |n: usize| id[n / 8] >> (7 - n % 8) & 1 == 1;
-        let mut out = Text::with_capacity(total + 2 * self.levels.len());
+        // The id as one number (at most 8 octets), its bit `n` counted from the first.
+        let value = id.iter().fold(0u64, |v, &b| v << 8 | u64::from(b));
+        // The text on the stack, made a Text once: 64 digits, 63 slashes, 64 wildcards at most.
+        let mut buf = [0u8; 192];
+        let mut len = 0;
         let mut start = 0;
         for (i, (&l, &(n, wc))) in self.levels.iter().zip(&shown).enumerate() {
             if i == cut {
                 break;
             }
             if i > 0 {
-                out.push('/');
+                if let Some(slot) = buf.get_mut(len) {
+                    *slot = b'/';
+                    len += 1;
+                }
             }
-            let mut digits = [0u8; 64];
-            for (d, b) in digits.iter_mut().zip(start..start + n) {
-                *d = if bit(b) { b'1' } else { b'0' };
+            // Digit k of the level is bit `start + k` of the id, counted from the first: the
+            // level's first bit moved to the top, then one bit out per digit.
+            if let Some(digits) = buf.get_mut(len..len + n) {
+                let mut bits = value << (64 - total + start);
+                for d in digits {
+                    *d = b'0' | (bits >> 63) as u8;
+                    bits <<= 1;
+                }
+                len += n;
             }
-            // A level has at most 64 bits (`validate`).
-            let digits = digits.get(..n).unwrap_or_default();
-            out.push_str(std::str::from_utf8(digits).unwrap_or_default());
-            out.extend(wc);
+            if let Some(w) = wc {
+                if let Some(slot) = buf.get_mut(len) {
+                    *slot = w as u8;
+                    len += 1;
+                }
+            }
             start += usize::from(l);
         }
+        // Every byte is one of `01/$*`.
+        let out = Text::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default();
         Some(out)
     }
 }

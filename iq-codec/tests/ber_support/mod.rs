@@ -261,3 +261,47 @@ pub fn first_difference(a: &Message, b: &Message) -> String {
     };
     format!("\n   want: ...{}\n   got:  ...{}", cut(&a), cut(&b))
 }
+
+/// Every constructed element of a (definite-length) BER encoding rewritten with the indefinite
+/// form. Minimal TLV walker of the test's own.
+pub fn to_indefinite(b: &[u8]) -> Vec<u8> {
+    fn one(b: &[u8], out: &mut Vec<u8>) -> usize {
+        let mut i = 1;
+        if b[0] & 0x1f == 0x1f {
+            while b[i] & 0x80 != 0 {
+                i += 1;
+            }
+            i += 1;
+        }
+        let tag = &b[..i];
+        let l0 = b[i] as usize;
+        i += 1;
+        let len = if l0 < 0x80 {
+            l0
+        } else {
+            let n = l0 & 0x7f;
+            let v = b[i..i + n].iter().fold(0usize, |a, &x| a << 8 | x as usize);
+            i += n;
+            v
+        };
+        let body = &b[i..i + len];
+        if b[0] & 0x20 != 0 {
+            out.extend(tag);
+            out.push(0x80);
+            let mut j = 0;
+            while j < body.len() {
+                j += one(&body[j..], out);
+            }
+            out.extend([0, 0]);
+        } else {
+            out.extend(&b[..i + len]);
+        }
+        i + len
+    }
+    let mut out = Vec::new();
+    let mut j = 0;
+    while j < b.len() {
+        j += one(&b[j..], &mut out);
+    }
+    out
+}
