@@ -23,6 +23,8 @@
 
 mod common;
 
+use common::Rng;
+
 use common::{corpus_files, fresh_dir, require_tool};
 use iq_codec::binary::{asn, decode_ber, encode_ber, BerError};
 use std::path::{Path, PathBuf};
@@ -791,20 +793,6 @@ fn errors_say_where_and_why() {
     assert!(path.starts_with("MegacoMessage.mess"), "{e}");
     assert!(path.contains("ObservedEvent.event_name"), "{e}");
     assert!(!reason.is_empty());
-}
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 fn check_no_panic(b: &[u8]) {

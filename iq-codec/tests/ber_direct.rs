@@ -18,6 +18,8 @@ mod ber_gen;
 mod ber_support;
 mod common;
 
+use common::Rng;
+
 use ber_support::{corpus_codec, to_indefinite};
 use iq_codec::binary::{decode_ber, BinaryCodec};
 use proptest::prelude::*;
@@ -121,22 +123,6 @@ fn corpus_ber() -> Vec<Vec<u8>> {
         }
     }
     out
-}
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// `n` single-octet changes of `b` (replace, flip one bit, insert, delete), all compared.

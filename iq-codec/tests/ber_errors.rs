@@ -5,6 +5,8 @@
 mod ber_support;
 mod common;
 
+use common::Rng;
+
 use ber_support::corpus_codec;
 use common::corpus_files;
 use iq_codec::binary::{
@@ -256,20 +258,6 @@ fn registry_profiles_change_the_ids() {
     // The default table names the same octets by their hex form.
     let d = BinaryCodec::default().decode(&ber).unwrap();
     assert!(serde_json::to_string(&d).unwrap().contains("pfe10/i0001"));
-}
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 #[test]

@@ -65,3 +65,21 @@ pub fn escript(script: &Path, cmd: &str, out: &Path, files: &[PathBuf]) -> i32 {
         .expect("run escript");
     o.status.code().unwrap_or(-1)
 }
+
+/// xorshift64*: a deterministic pseudo-random sequence for mutation tests (no dependency, the
+/// same cases on every run).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
