@@ -2188,7 +2188,12 @@ pub(crate) fn text_value(what: impl FnOnce() -> String, o: &[u8]) -> Result<Text
 
 /// An IA5String's characters (ASCII, so UTF-8) as model text.
 pub(crate) fn ia5_text(o: &[u8]) -> Text {
-    Text::from_utf8_lossy(o)
+    // The strict check first: it is several times cheaper than the lossy conversion's chunk
+    // walk, and IA5 octets always pass it.
+    match std::str::from_utf8(o) {
+        Ok(s) => Text::from(s),
+        Err(_) => Text::from_utf8_lossy(o),
+    }
 }
 
 /// An `mtpAddress` (2 to 4 octets) as the model's hex digits.

@@ -666,6 +666,11 @@ impl TermIdMapping {
         if self.levels.is_empty() || id.len() * 8 != total {
             return None;
         }
+        if wildcard.is_empty() {
+            // Every level in full: the common case, without the per-level table below.
+            let full = self.levels.iter().map(|&l| (usize::from(l), None));
+            return Some(self.write_digits(id, full, self.levels.len()));
+        }
         // Per level: how many of its digits are written, and the wildcard after them.
         let mut shown: smallvec::SmallVec<[(usize, Option<char>); 8]> = self
             .levels
@@ -694,13 +699,27 @@ impl TermIdMapping {
                 cut = cut.min(i + 1);
             }
         }
-        // The id as one number (at most 8 octets), its bit `n` counted from the first.
-        let value = id.iter().fold(0u64, |v, &b| v << 8 | u64::from(b));
+        Some(self.write_digits(id, shown.into_iter(), cut))
+    }
+
+    /// The text of `id` (at most 8 octets, as many bits as the levels hold): per level in
+    /// `shown`, its first `n` digits and the wildcard after them, up to level `cut`.
+    fn write_digits(
+        &self,
+        id: &[u8],
+        shown: impl Iterator<Item = (usize, Option<char>)>,
+        cut: usize,
+    ) -> Text {
+        // The id's bits as digits, eight per octet from a table (at most 8 octets).
+        let mut bits = [0u8; 64];
+        for (d, &b) in bits.chunks_exact_mut(8).zip(id) {
+            d.copy_from_slice(&OCTET_DIGITS[usize::from(b)]);
+        }
         // The text on the stack, made a Text once: 64 digits, 63 slashes, 64 wildcards at most.
         let mut buf = [0u8; 192];
         let mut len = 0;
         let mut start = 0;
-        for (i, (&l, &(n, wc))) in self.levels.iter().zip(&shown).enumerate() {
+        for (i, (&l, (n, wc))) in self.levels.iter().zip(shown).enumerate() {
             if i == cut {
                 break;
             }
@@ -710,14 +729,11 @@ impl TermIdMapping {
                     len += 1;
                 }
             }
-            // Digit k of the level is bit `start + k` of the id, counted from the first: the
-            // level's first bit moved to the top, then one bit out per digit.
-            if let Some(digits) = buf.get_mut(len..len + n) {
-                let mut bits = value << (64 - total + start);
-                for d in digits {
-                    *d = b'0' | (bits >> 63) as u8;
-                    bits <<= 1;
-                }
+            // Digit k of the level is bit `start + k` of the id, counted from the first.
+            if let (Some(digits), Some(from)) =
+                (buf.get_mut(len..len + n), bits.get(start..start + n))
+            {
+                digits.copy_from_slice(from);
                 len += n;
             }
             if let Some(w) = wc {
@@ -729,10 +745,26 @@ impl TermIdMapping {
             start += usize::from(l);
         }
         // Every byte is one of `01/$*`.
-        let out = Text::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default();
-        Some(out)
+        Text::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default()
     }
 }
+
+/// Each octet's eight binary digits, first bit first (`0x05` → `00000101`).
+const OCTET_DIGITS: [[u8; 8]; 256] = {
+    let mut t = [[b'0'; 8]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut k = 0;
+        while k < 8 {
+            if b & (0x80 >> k) != 0 {
+                t[b][k] = b'1';
+            }
+            k += 1;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// `x<hex id>(_w<hex>)*` → the octets.
 fn parse_fallback(text: &str) -> Option<TidOctets> {
@@ -881,6 +913,16 @@ mod tests {
                 }
                 let text = std::str::from_utf8(&t).unwrap();
                 let general = m.encode_digits(text);
+                // What encodes decodes back: to the same text when nothing is wildcarded (the
+                // table-driven digit writer), else to a text of the same octets.
+                if let Some(Ok(b)) = &general {
+                    let back = m.decode(b.wildcard(), b.id()).unwrap();
+                    if b.wildcard().is_empty() {
+                        assert_eq!(back.as_str(), text, "{levels:?}");
+                    } else {
+                        assert_eq!(m.encode_digits(back.as_str()), general, "{levels:?} {text}");
+                    }
+                }
                 match m.plain_digits(&t) {
                     Some(p) => assert_eq!(general, Some(Ok(p)), "{levels:?} {text}"),
                     None => assert!(
