@@ -588,9 +588,9 @@ pub struct ServiceChangeResParm {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeNotation {
     /// `yyyymmdd`
-    pub date: String,
+    pub date: Text,
     /// `hhmmssss` (hundredths of a second)
-    pub time: String,
+    pub time: Text,
 }
 
 impl TimeNotation {
@@ -599,8 +599,8 @@ impl TimeNotation {
         let (year, month, day) = civil_from_days(unix_secs / 86_400);
         let rem = unix_secs % 86_400;
         TimeNotation {
-            date: format!("{year:04}{month:02}{day:02}"),
-            time: format!(
+            date: compact_str::format_compact!("{year:04}{month:02}{day:02}"),
+            time: compact_str::format_compact!(
                 "{:02}{:02}{:02}{:02}",
                 rem / 3600,
                 (rem / 60) % 60,

@@ -219,7 +219,10 @@ fn request_id() -> impl Strategy<Value = u32> {
 }
 
 fn time_notation() -> impl Strategy<Value = TimeNotation> {
-    ("[0-9]{8}", "[0-9]{8}").prop_map(|(date, time)| TimeNotation { date, time })
+    ("[0-9]{8}", "[0-9]{8}").prop_map(|(date, time)| TimeNotation {
+        date: date.into(),
+        time: time.into(),
+    })
 }
 
 fn error_descriptor() -> impl Strategy<Value = ErrorDescriptor> {

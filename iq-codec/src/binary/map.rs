@@ -3637,8 +3637,8 @@ fn time_from(t: &asn::TimeNotation) -> TimeNotation {
 /// `TimeNotation` from the characters of its `date` and `time`.
 pub(crate) fn time_notation(date: &[u8], time: &[u8]) -> TimeNotation {
     TimeNotation {
-        date: String::from_utf8_lossy(date).into_owned(),
-        time: String::from_utf8_lossy(time).into_owned(),
+        date: ia5_text(date),
+        time: ia5_text(time),
     }
 }
 

@@ -2509,8 +2509,8 @@ fn time_notation(w: &str) -> Option<TimeNotation> {
         && d.bytes().all(|c| c.is_ascii_digit())
         && t.bytes().all(|c| c.is_ascii_digit()))
     .then(|| TimeNotation {
-        date: d.to_string(),
-        time: t.to_string(),
+        date: d.into(),
+        time: t.into(),
     })
 }
 
