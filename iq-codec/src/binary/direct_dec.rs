@@ -323,25 +323,44 @@ trait Located {
     fn at(self, label: impl FnOnce() -> String) -> Self;
 }
 
+/// Only a branch on the `Ok` path: the work is in [`Fail::in_field`] / [`Fail::at_label`], out
+/// of line (an inlined `map_err` closure that builds a label made the hot functions bigger,
+/// and a `map_err` left out of line moved every `Ok` value through memory).
 impl<T> Located for R<T> {
     #[inline(always)]
     fn field(self, name: &'static str) -> Self {
-        self.map_err(|mut e| {
-            if let FailKind::Ber(b) = &mut *e.0 {
-                b.fields.push(name);
-            }
-            e
-        })
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e.in_field(name)),
+        }
     }
 
     #[inline(always)]
     fn at(self, label: impl FnOnce() -> String) -> Self {
-        self.map_err(|mut e| {
-            if let FailKind::Map(m) = &mut *e.0 {
-                m.path = map::prefix_path(label(), &m.path);
-            }
-            e
-        })
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e.at_label(label)),
+        }
+    }
+}
+
+impl Fail {
+    #[cold]
+    #[inline(never)]
+    fn in_field(mut self, name: &'static str) -> Fail {
+        if let FailKind::Ber(b) = &mut *self.0 {
+            b.fields.push(name);
+        }
+        self
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn at_label(mut self, label: impl FnOnce() -> String) -> Fail {
+        if let FailKind::Map(m) = &mut *self.0 {
+            m.path = map::prefix_path(label(), &m.path);
+        }
+        self
     }
 }
 
