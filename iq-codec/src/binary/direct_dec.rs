@@ -62,6 +62,18 @@ impl Tag {
     const fn number(self) -> u32 {
         self.0 as u32
     }
+
+    /// The one-octet identifier of this tag, constructed bit clear (for the reader's inline
+    /// paths, which compare it with the input's first octet); a value no octet has (0x100)
+    /// when the number needs more identifier octets.
+    #[inline(always)]
+    const fn short_id(self) -> u16 {
+        if self.number() < 0x1f {
+            (self.class() as u16) << 6 | self.number() as u16
+        } else {
+            0x100
+        }
+    }
 }
 
 /// `[n]`, the context-specific tag automatic tagging gives the n-th component.
@@ -583,9 +595,37 @@ impl<'a> Rd<'a> {
         Ok(!self.at_end() && self.peek_slow()? == tag)
     }
 
+    /// The common case of the next element, inline: a one-octet identifier that equals `id`
+    /// in the bits of `mask` (0xdf: either encoding, 0xff: exactly), a short definite length,
+    /// the contents there. Consumes the element and gives its contents; `None` (nothing
+    /// consumed) for anything else, which the caller reads with the general [`Rd::head`].
+    /// `id` is never that of end-of-contents (0): the expected tags are the module's.
+    #[inline(always)]
+    fn common(&mut self, id: u16, mask: u8) -> Option<&'a [u8]> {
+        let (first, len, rest) = match self.input {
+            [first, len @ 0..=0x7f, rest @ ..] => (*first, usize::from(*len), rest),
+            [first, 0x81, len, rest @ ..] => (*first, usize::from(*len), rest),
+            _ => return None,
+        };
+        if u16::from(first & mask) != id || rest.len() < len {
+            return None;
+        }
+        let (c, rest) = rest.split_at(len);
+        self.input = rest;
+        Some(c)
+    }
+
     /// The contents of a definite-length element with `tag` (a primitive type).
     #[inline(always)]
     fn primitive(&mut self, tag: Tag) -> R<&'a [u8]> {
+        match self.common(tag.short_id(), 0xdf) {
+            Some(c) => Ok(c),
+            None => self.primitive_slow(tag),
+        }
+    }
+
+    #[inline(never)]
+    fn primitive_slow(&mut self, tag: Tag) -> R<&'a [u8]> {
         match self.head(Some(tag))?.len {
             Len::Definite(c) => Ok(c),
             Len::Indefinite => Err(ber("indefinite length where a primitive value is expected")),
@@ -596,6 +636,25 @@ impl<'a> Rd<'a> {
     /// as for a SEQUENCE; not for an explicit tag). Finish with [`Rd::close`].
     #[inline(always)]
     fn open(&mut self, tag: Tag, sequence: bool) -> R<Rd<'a>> {
+        let (id, mask) = if sequence {
+            (tag.short_id() | 0x20, 0xff)
+        } else {
+            (tag.short_id(), 0xdf)
+        };
+        if self.depth != 0 {
+            if let Some(c) = self.common(id, mask) {
+                return Ok(Rd {
+                    input: c,
+                    indef: false,
+                    depth: self.depth - 1,
+                });
+            }
+        }
+        self.open_slow(tag, sequence)
+    }
+
+    #[inline(never)]
+    fn open_slow(&mut self, tag: Tag, sequence: bool) -> R<Rd<'a>> {
         if self.depth == 0 {
             return Err(ber("nesting deeper than the decoder's limit of 128 levels"));
         }
@@ -728,9 +787,10 @@ impl<'a> Rd<'a> {
     #[inline(always)]
     fn unsigned(&mut self, tag: Tag, width: usize) -> R<u64> {
         let c = self.primitive(tag)?;
-        // The common case: minimal octets, non-negative.
+        // The common case: non-negative, at most `width` octets, or one more when that is a
+        // leading 0 (a value with the type's top bit set, such as context ID 0xFFFFFFFE).
         if let [first, ..] = c {
-            if c.len() <= width && first & 0x80 == 0 {
+            if first & 0x80 == 0 && (c.len() <= width || (c.len() == width + 1 && *first == 0)) {
                 return Ok(c.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)));
             }
         }
@@ -821,15 +881,18 @@ impl<'a> Rd<'a> {
     /// OCTET STRING: borrowed when primitive, gathered from the segments when constructed.
     #[inline(always)]
     fn octets(&mut self, tag: Tag) -> R<Cow<'a, [u8]>> {
+        match self.common(tag.short_id(), 0xff) {
+            Some(c) => Ok(Cow::Borrowed(c)),
+            None => self.octets_slow(tag),
+        }
+    }
+
+    #[inline(never)]
+    fn octets_slow(&mut self, tag: Tag) -> R<Cow<'a, [u8]>> {
         let h = self.head(Some(tag))?;
         if let (Len::Definite(c), false) = (h.len, h.constructed) {
             return Ok(Cow::Borrowed(c));
         }
-        self.octets_constructed(h)
-    }
-
-    #[inline(never)]
-    fn octets_constructed(&mut self, h: Head<'a>) -> R<Cow<'a, [u8]>> {
         let mut out = Vec::new();
         self.segments(h, OCTET_STRING, &mut |seg| {
             out.extend_from_slice(seg);
