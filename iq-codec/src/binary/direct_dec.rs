@@ -406,7 +406,7 @@ impl From<Fail> for BinDecodeError {
 // The BER reader.
 
 /// Nesting levels of constructed encodings that may be entered (rasn's default).
-const MAX_DEPTH: usize = 128;
+const MAX_DEPTH: u32 = 128;
 /// End-of-contents octets (X.690 8.1.5).
 const EOC: [u8; 2] = [0, 0];
 
@@ -444,7 +444,9 @@ struct Head<'a> {
 struct Rd<'a> {
     input: &'a [u8],
     indef: bool,
-    depth: usize,
+    /// `u32`, not `usize`: with `indef` it fills one word, so that an `Rd` is three words and
+    /// a `Result<Rd, _>` fits the registers more often.
+    depth: u32,
 }
 
 impl<'a> Rd<'a> {
@@ -618,10 +620,10 @@ impl<'a> Rd<'a> {
     /// The contents of a definite-length element with `tag` (a primitive type).
     #[inline(always)]
     fn primitive(&mut self, tag: Tag) -> R<&'a [u8]> {
-        match self.common(tag.short_id(), 0xdf) {
-            Some(c) => Ok(c),
-            None => self.primitive_slow(tag),
-        }
+        Ok(match self.common(tag.short_id(), 0xdf) {
+            Some(c) => c,
+            None => self.primitive_slow(tag)?,
+        })
     }
 
     #[inline(never)]
@@ -641,16 +643,25 @@ impl<'a> Rd<'a> {
         } else {
             (tag.short_id(), 0xdf)
         };
-        if self.depth != 0 {
-            if let Some(c) = self.common(id, mask) {
-                return Ok(Rd {
-                    input: c,
-                    indef: false,
-                    depth: self.depth - 1,
-                });
+        // Built from parts, not returned from either branch: a `Result<Rd, _>` the inline
+        // path and `open_slow` both wrote was kept in memory and copied on every open.
+        let common = if self.depth != 0 {
+            self.common(id, mask)
+        } else {
+            None
+        };
+        let (input, indef) = match common {
+            Some(c) => (c, false),
+            None => {
+                let r = self.open_slow(tag, sequence)?;
+                (r.input, r.indef)
             }
-        }
-        self.open_slow(tag, sequence)
+        };
+        Ok(Rd {
+            input,
+            indef,
+            depth: self.depth - 1,
+        })
     }
 
     #[inline(never)]
@@ -881,10 +892,11 @@ impl<'a> Rd<'a> {
     /// OCTET STRING: borrowed when primitive, gathered from the segments when constructed.
     #[inline(always)]
     fn octets(&mut self, tag: Tag) -> R<Cow<'a, [u8]>> {
-        match self.common(tag.short_id(), 0xff) {
-            Some(c) => Ok(Cow::Borrowed(c)),
-            None => self.octets_slow(tag),
-        }
+        // `?` and a new `Ok`, as in `open`, so that the result can stay in registers.
+        Ok(match self.common(tag.short_id(), 0xff) {
+            Some(c) => Cow::Borrowed(c),
+            None => self.octets_slow(tag)?,
+        })
     }
 
     #[inline(never)]
