@@ -698,23 +698,24 @@ impl<'a> Rd<'a> {
     /// How many elements a SEQUENCE OF entered with [`Rd::open_list`] seems to have (the
     /// well-formed one-octet-tag, definite-length ones at its start, at most 16): the capacity
     /// of the model's Vec, so that it is allocated once and at its size, as `map::Dec` does.
+    ///
+    /// No `at_end` test: end-of-contents octets and the end of the input fail the patterns
+    /// too.
     #[inline]
     fn count_hint(&self) -> usize {
-        let mut probe = *self;
+        let mut input = self.input;
         let mut n = 0;
-        while n < 16 && !probe.at_end() {
-            match probe.input {
-                [id, len @ 0..=0x7f, rest @ ..]
-                    if id & 0x1f != 0x1f && id & 0xdf != 0 && rest.len() >= usize::from(*len) =>
-                {
-                    probe.input = rest.get(usize::from(*len)..).unwrap_or_default();
+        while n < 16 {
+            let (len, rest) = match input {
+                [id, len @ 0..=0x7f, rest @ ..] if id & 0x1f != 0x1f && id & 0xdf != 0 => {
+                    (usize::from(*len), rest)
                 }
-                [id, 0x81, len, rest @ ..]
-                    if id & 0x1f != 0x1f && rest.len() >= usize::from(*len) =>
-                {
-                    probe.input = rest.get(usize::from(*len)..).unwrap_or_default();
-                }
+                [id, 0x81, len, rest @ ..] if id & 0x1f != 0x1f => (usize::from(*len), rest),
                 _ => break,
+            };
+            match rest.get(len..) {
+                Some(rest) => input = rest,
+                None => break,
             }
             n += 1;
         }
