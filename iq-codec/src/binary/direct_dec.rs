@@ -598,8 +598,9 @@ impl<'a> Rd<'a> {
     }
 
     /// The common case of the next element, inline: a one-octet identifier that equals `id`
-    /// in the bits of `mask` (0xdf: either encoding, 0xff: exactly), a short definite length,
-    /// the contents there. Consumes the element and gives its contents; `None` (nothing
+    /// in the bits of `mask` (0xdf: either encoding, 0xff: exactly), a definite length of up
+    /// to three octets (0x82: the outer elements of a message over 255 octets), the contents
+    /// there. Consumes the element and gives its contents; `None` (nothing
     /// consumed) for anything else, which the caller reads with the general [`Rd::head`].
     /// `id` is never that of end-of-contents (0): the expected tags are the module's.
     #[inline(always)]
@@ -607,6 +608,9 @@ impl<'a> Rd<'a> {
         let (first, len, rest) = match self.input {
             [first, len @ 0..=0x7f, rest @ ..] => (*first, usize::from(*len), rest),
             [first, 0x81, len, rest @ ..] => (*first, usize::from(*len), rest),
+            [first, 0x82, hi, lo, rest @ ..] => {
+                (*first, usize::from(*hi) << 8 | usize::from(*lo), rest)
+            }
             _ => return None,
         };
         if u16::from(first & mask) != id || rest.len() < len {
