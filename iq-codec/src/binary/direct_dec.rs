@@ -1524,7 +1524,7 @@ impl<'c> Dd<'c> {
         use tags::ActionRequest as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let context = ctx_from(s.u32(T::contextId).field("ActionRequest.context_id")?);
-        let r = (|| {
+        (|| {
             let context_request = if s.opt(T::contextRequest)? {
                 Some(
                     self.context_request(&mut s, T::contextRequest)
@@ -1556,6 +1556,9 @@ impl<'c> Dd<'c> {
                 );
             }
             s.close(l).field("ActionRequest.command_requests")?;
+            // Here rather than after the closure (`at` leaves BER errors alone): the value
+            // can then be built in place of the result, not copied there.
+            rd.close(s)?;
             Ok(ActionRequest {
                 context,
                 context_request,
@@ -1563,16 +1566,14 @@ impl<'c> Dd<'c> {
                 commands,
             })
         })()
-        .at(|| ctx_label(&context))?;
-        rd.close(s)?;
-        Ok(r)
+        .at(|| ctx_label(&context))
     }
 
     fn action_reply(&mut self, rd: &mut Rd<'_>) -> R<ActionReply> {
         use tags::ActionReply as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let context = ctx_from(s.u32(T::contextId).field("ActionReply.context_id")?);
-        let r = (|| {
+        (|| {
             let error = if s.opt(T::errorDescriptor)? {
                 Some(
                     self.error(&mut s, T::errorDescriptor)
@@ -1603,6 +1604,8 @@ impl<'c> Dd<'c> {
                 );
             }
             s.close(l).field("ActionReply.command_reply")?;
+            // As in `action_request`.
+            rd.close(s)?;
             Ok(ActionReply {
                 context,
                 error,
@@ -1610,9 +1613,7 @@ impl<'c> Dd<'c> {
                 commands,
             })
         })()
-        .at(|| ctx_label(&context))?;
-        rd.close(s)?;
-        Ok(r)
+        .at(|| ctx_label(&context))
     }
 
     fn context_request(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<ContextRequest> {
