@@ -807,7 +807,12 @@ impl<'a> Rd<'a> {
         // leading 0 (a value with the type's top bit set, such as context ID 0xFFFFFFFE).
         if let [first, ..] = c {
             if first & 0x80 == 0 && (c.len() <= width || (c.len() == width + 1 && *first == 0)) {
-                return Ok(c.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)));
+                // One and two octets (most values) without the general loop's setup.
+                return Ok(match *c {
+                    [a] => u64::from(a),
+                    [a, b] => u64::from(u16::from_be_bytes([a, b])),
+                    _ => c.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)),
+                });
             }
         }
         self.unsigned_slow(c, width)
