@@ -62,6 +62,18 @@ impl Tag {
     const fn number(self) -> u32 {
         self.0 as u32
     }
+
+    /// The one-octet identifier of this tag, constructed bit clear (for the reader's inline
+    /// paths, which compare it with the input's first octet); a value no octet has (0x100)
+    /// when the number needs more identifier octets.
+    #[inline(always)]
+    const fn short_id(self) -> u16 {
+        if self.number() < 0x1f {
+            (self.class() as u16) << 6 | self.number() as u16
+        } else {
+            0x100
+        }
+    }
 }
 
 /// `[n]`, the context-specific tag automatic tagging gives the n-th component.
@@ -323,25 +335,44 @@ trait Located {
     fn at(self, label: impl FnOnce() -> String) -> Self;
 }
 
+/// Only a branch on the `Ok` path: the work is in [`Fail::in_field`] / [`Fail::at_label`], out
+/// of line (an inlined `map_err` closure that builds a label made the hot functions bigger,
+/// and a `map_err` left out of line moved every `Ok` value through memory).
 impl<T> Located for R<T> {
     #[inline(always)]
     fn field(self, name: &'static str) -> Self {
-        self.map_err(|mut e| {
-            if let FailKind::Ber(b) = &mut *e.0 {
-                b.fields.push(name);
-            }
-            e
-        })
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e.in_field(name)),
+        }
     }
 
     #[inline(always)]
     fn at(self, label: impl FnOnce() -> String) -> Self {
-        self.map_err(|mut e| {
-            if let FailKind::Map(m) = &mut *e.0 {
-                m.path = map::prefix_path(label(), &m.path);
-            }
-            e
-        })
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(e.at_label(label)),
+        }
+    }
+}
+
+impl Fail {
+    #[cold]
+    #[inline(never)]
+    fn in_field(mut self, name: &'static str) -> Fail {
+        if let FailKind::Ber(b) = &mut *self.0 {
+            b.fields.push(name);
+        }
+        self
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn at_label(mut self, label: impl FnOnce() -> String) -> Fail {
+        if let FailKind::Map(m) = &mut *self.0 {
+            m.path = map::prefix_path(label(), &m.path);
+        }
+        self
     }
 }
 
@@ -375,7 +406,7 @@ impl From<Fail> for BinDecodeError {
 // The BER reader.
 
 /// Nesting levels of constructed encodings that may be entered (rasn's default).
-const MAX_DEPTH: usize = 128;
+const MAX_DEPTH: u32 = 128;
 /// End-of-contents octets (X.690 8.1.5).
 const EOC: [u8; 2] = [0, 0];
 
@@ -413,7 +444,9 @@ struct Head<'a> {
 struct Rd<'a> {
     input: &'a [u8],
     indef: bool,
-    depth: usize,
+    /// `u32`, not `usize`: with `indef` it fills one word, so that an `Rd` is three words and
+    /// a `Result<Rd, _>` fits the registers more often.
+    depth: u32,
 }
 
 impl<'a> Rd<'a> {
@@ -564,9 +597,41 @@ impl<'a> Rd<'a> {
         Ok(!self.at_end() && self.peek_slow()? == tag)
     }
 
+    /// The common case of the next element, inline: a one-octet identifier that equals `id`
+    /// in the bits of `mask` (0xdf: either encoding, 0xff: exactly), a definite length of up
+    /// to three octets (0x82: the outer elements of a message over 255 octets), the contents
+    /// there. Consumes the element and gives its contents; `None` (nothing
+    /// consumed) for anything else, which the caller reads with the general [`Rd::head`].
+    /// `id` is never that of end-of-contents (0): the expected tags are the module's.
+    #[inline(always)]
+    fn common(&mut self, id: u16, mask: u8) -> Option<&'a [u8]> {
+        let (first, len, rest) = match self.input {
+            [first, len @ 0..=0x7f, rest @ ..] => (*first, usize::from(*len), rest),
+            [first, 0x81, len, rest @ ..] => (*first, usize::from(*len), rest),
+            [first, 0x82, hi, lo, rest @ ..] => {
+                (*first, usize::from(*hi) << 8 | usize::from(*lo), rest)
+            }
+            _ => return None,
+        };
+        if u16::from(first & mask) != id || rest.len() < len {
+            return None;
+        }
+        let (c, rest) = rest.split_at(len);
+        self.input = rest;
+        Some(c)
+    }
+
     /// The contents of a definite-length element with `tag` (a primitive type).
     #[inline(always)]
     fn primitive(&mut self, tag: Tag) -> R<&'a [u8]> {
+        Ok(match self.common(tag.short_id(), 0xdf) {
+            Some(c) => c,
+            None => self.primitive_slow(tag)?,
+        })
+    }
+
+    #[inline(never)]
+    fn primitive_slow(&mut self, tag: Tag) -> R<&'a [u8]> {
         match self.head(Some(tag))?.len {
             Len::Definite(c) => Ok(c),
             Len::Indefinite => Err(ber("indefinite length where a primitive value is expected")),
@@ -577,6 +642,34 @@ impl<'a> Rd<'a> {
     /// as for a SEQUENCE; not for an explicit tag). Finish with [`Rd::close`].
     #[inline(always)]
     fn open(&mut self, tag: Tag, sequence: bool) -> R<Rd<'a>> {
+        let (id, mask) = if sequence {
+            (tag.short_id() | 0x20, 0xff)
+        } else {
+            (tag.short_id(), 0xdf)
+        };
+        // Built from parts, not returned from either branch: a `Result<Rd, _>` the inline
+        // path and `open_slow` both wrote was kept in memory and copied on every open.
+        let common = if self.depth != 0 {
+            self.common(id, mask)
+        } else {
+            None
+        };
+        let (input, indef) = match common {
+            Some(c) => (c, false),
+            None => {
+                let r = self.open_slow(tag, sequence)?;
+                (r.input, r.indef)
+            }
+        };
+        Ok(Rd {
+            input,
+            indef,
+            depth: self.depth - 1,
+        })
+    }
+
+    #[inline(never)]
+    fn open_slow(&mut self, tag: Tag, sequence: bool) -> R<Rd<'a>> {
         if self.depth == 0 {
             return Err(ber("nesting deeper than the decoder's limit of 128 levels"));
         }
@@ -609,23 +702,24 @@ impl<'a> Rd<'a> {
     /// How many elements a SEQUENCE OF entered with [`Rd::open_list`] seems to have (the
     /// well-formed one-octet-tag, definite-length ones at its start, at most 16): the capacity
     /// of the model's Vec, so that it is allocated once and at its size, as `map::Dec` does.
+    ///
+    /// No `at_end` test: end-of-contents octets and the end of the input fail the patterns
+    /// too.
     #[inline]
     fn count_hint(&self) -> usize {
-        let mut probe = *self;
+        let mut input = self.input;
         let mut n = 0;
-        while n < 16 && !probe.at_end() {
-            match probe.input {
-                [id, len @ 0..=0x7f, rest @ ..]
-                    if id & 0x1f != 0x1f && id & 0xdf != 0 && rest.len() >= usize::from(*len) =>
-                {
-                    probe.input = rest.get(usize::from(*len)..).unwrap_or_default();
+        while n < 16 {
+            let (len, rest) = match input {
+                [id, len @ 0..=0x7f, rest @ ..] if id & 0x1f != 0x1f && id & 0xdf != 0 => {
+                    (usize::from(*len), rest)
                 }
-                [id, 0x81, len, rest @ ..]
-                    if id & 0x1f != 0x1f && rest.len() >= usize::from(*len) =>
-                {
-                    probe.input = rest.get(usize::from(*len)..).unwrap_or_default();
-                }
+                [id, 0x81, len, rest @ ..] if id & 0x1f != 0x1f => (usize::from(*len), rest),
                 _ => break,
+            };
+            match rest.get(len..) {
+                Some(rest) => input = rest,
+                None => break,
             }
             n += 1;
         }
@@ -709,10 +803,16 @@ impl<'a> Rd<'a> {
     #[inline(always)]
     fn unsigned(&mut self, tag: Tag, width: usize) -> R<u64> {
         let c = self.primitive(tag)?;
-        // The common case: minimal octets, non-negative.
+        // The common case: non-negative, at most `width` octets, or one more when that is a
+        // leading 0 (a value with the type's top bit set, such as context ID 0xFFFFFFFE).
         if let [first, ..] = c {
-            if c.len() <= width && first & 0x80 == 0 {
-                return Ok(c.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)));
+            if first & 0x80 == 0 && (c.len() <= width || (c.len() == width + 1 && *first == 0)) {
+                // One and two octets (most values) without the general loop's setup.
+                return Ok(match *c {
+                    [a] => u64::from(a),
+                    [a, b] => u64::from(u16::from_be_bytes([a, b])),
+                    _ => c.iter().fold(0u64, |v, &b| v << 8 | u64::from(b)),
+                });
             }
         }
         self.unsigned_slow(c, width)
@@ -802,15 +902,19 @@ impl<'a> Rd<'a> {
     /// OCTET STRING: borrowed when primitive, gathered from the segments when constructed.
     #[inline(always)]
     fn octets(&mut self, tag: Tag) -> R<Cow<'a, [u8]>> {
+        // `?` and a new `Ok`, as in `open`, so that the result can stay in registers.
+        Ok(match self.common(tag.short_id(), 0xff) {
+            Some(c) => Cow::Borrowed(c),
+            None => self.octets_slow(tag)?,
+        })
+    }
+
+    #[inline(never)]
+    fn octets_slow(&mut self, tag: Tag) -> R<Cow<'a, [u8]>> {
         let h = self.head(Some(tag))?;
         if let (Len::Definite(c), false) = (h.len, h.constructed) {
             return Ok(Cow::Borrowed(c));
         }
-        self.octets_constructed(h)
-    }
-
-    #[inline(never)]
-    fn octets_constructed(&mut self, h: Head<'a>) -> R<Cow<'a, [u8]>> {
         let mut out = Vec::new();
         self.segments(h, OCTET_STRING, &mut |seg| {
             out.extend_from_slice(seg);
@@ -1425,7 +1529,7 @@ impl<'c> Dd<'c> {
         use tags::ActionRequest as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let context = ctx_from(s.u32(T::contextId).field("ActionRequest.context_id")?);
-        let r = (|| {
+        (|| {
             let context_request = if s.opt(T::contextRequest)? {
                 Some(
                     self.context_request(&mut s, T::contextRequest)
@@ -1457,6 +1561,9 @@ impl<'c> Dd<'c> {
                 );
             }
             s.close(l).field("ActionRequest.command_requests")?;
+            // Here rather than after the closure (`at` leaves BER errors alone): the value
+            // can then be built in place of the result, not copied there.
+            rd.close(s)?;
             Ok(ActionRequest {
                 context,
                 context_request,
@@ -1464,16 +1571,14 @@ impl<'c> Dd<'c> {
                 commands,
             })
         })()
-        .at(|| ctx_label(&context))?;
-        rd.close(s)?;
-        Ok(r)
+        .at(|| ctx_label(&context))
     }
 
     fn action_reply(&mut self, rd: &mut Rd<'_>) -> R<ActionReply> {
         use tags::ActionReply as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let context = ctx_from(s.u32(T::contextId).field("ActionReply.context_id")?);
-        let r = (|| {
+        (|| {
             let error = if s.opt(T::errorDescriptor)? {
                 Some(
                     self.error(&mut s, T::errorDescriptor)
@@ -1504,6 +1609,8 @@ impl<'c> Dd<'c> {
                 );
             }
             s.close(l).field("ActionReply.command_reply")?;
+            // As in `action_request`.
+            rd.close(s)?;
             Ok(ActionReply {
                 context,
                 error,
@@ -1511,9 +1618,7 @@ impl<'c> Dd<'c> {
                 commands,
             })
         })()
-        .at(|| ctx_label(&context))?;
-        rd.close(s)?;
-        Ok(r)
+        .at(|| ctx_label(&context))
     }
 
     fn context_request(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<ContextRequest> {
