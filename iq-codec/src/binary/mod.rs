@@ -151,6 +151,7 @@ pub mod asn;
 mod direct_dec;
 mod direct_enc;
 pub mod map;
+mod tags;
 pub mod termid;
 
 pub use termid::{BinaryTermId, TermIdConfigError, TermIdMapping, TermIdRule};
