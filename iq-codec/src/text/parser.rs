@@ -182,11 +182,21 @@ impl<'a> Parser<'a> {
     }
 
     /// A run of SafeChars (a NAME, number, path name, token ...).
+    ///
+    /// Inlined (with the error out of line): the parser reads most words through this, and a
+    /// call would return the `R<&str>` through memory.
+    #[inline(always)]
     fn word(&mut self) -> R<&'a str> {
         match self.scan_word() {
             Some(w) => Ok(w),
-            None => self.err(format!("expected a name or number, found {}", self.found())),
+            None => self.no_word(),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_word<T>(&self) -> R<T> {
+        self.err(format!("expected a name or number, found {}", self.found()))
     }
 
     /// The next run of SafeChars, consumed; `None` (consuming only white space) if there is none.
