@@ -173,12 +173,20 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Consume `c`, which must be next. Inlined with the error out of line, like [`Self::word`].
+    #[inline(always)]
     fn expect(&mut self, c: u8) -> R<()> {
         if self.eat(c) {
             Ok(())
         } else {
-            self.err(format!("expected '{}', found {}", c as char, self.found()))
+            self.expected(c)
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn expected(&self, c: u8) -> R<()> {
+        self.err(format!("expected '{}', found {}", c as char, self.found()))
     }
 
     /// A run of SafeChars (a NAME, number, path name, token ...).
