@@ -263,28 +263,38 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Inlined (the keyword is a constant at each call site), error out of line.
+    #[inline(always)]
     fn expect_kw(&mut self, kw: Kw) -> R<()> {
         let save = self.pos;
-        match self.word() {
-            Ok(w) if kw.is(w) => Ok(()),
-            _ => {
-                self.pos = save;
-                self.err(format!("expected '{}', found {}", kw.long, self.found()))
-            }
+        match self.scan_word() {
+            Some(w) if kw.is(w) => Ok(()),
+            _ => self.expected_kw(save, kw),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn expected_kw(&mut self, save: usize, kw: Kw) -> R<()> {
+        self.pos = save;
+        self.err(format!("expected '{}', found {}", kw.long, self.found()))
     }
 
     fn number<T: TryFrom<u64>>(&mut self, what: &str) -> R<T> {
         let start = self.mark();
         let w = self.word()?;
-        parse_num(w).and_then(|n| T::try_from(n).ok()).map_or_else(
-            || {
-                self.err_at(
-                    start,
-                    format!("{what}: '{w}' is not a valid number in range"),
-                )
-            },
-            Ok,
+        match parse_num(w).and_then(|n| T::try_from(n).ok()) {
+            Some(n) => Ok(n),
+            None => self.bad_number(start, what, w),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_number<T>(&self, start: usize, what: &str, w: &str) -> R<T> {
+        self.err_at(
+            start,
+            format!("{what}: '{w}' is not a valid number in range"),
         )
     }
 
