@@ -500,7 +500,10 @@ impl<'a> Parser<'a> {
         let body = if self.at_kw_then(t::ERROR, b'=') {
             MessageBody::Error(self.error_descriptor()?)
         } else {
-            let mut ts = Vec::new();
+            // Vectors here are made with the room their items usually need (one transaction
+            // per message and one action per transaction; the first push would allocate four
+            // of most other items anyway), so that pushes skip `Vec`'s out-of-line growth path.
+            let mut ts = Vec::with_capacity(1);
             while !self.at_end() {
                 ts.push(self.transaction()?);
             }
@@ -622,7 +625,7 @@ impl<'a> Parser<'a> {
             let id = self.number("TransactionID")?;
             self.txn = Some(id);
             self.code = 403;
-            let mut actions = Vec::new();
+            let mut actions = Vec::with_capacity(1);
             self.braced_list(false, |p| {
                 actions.push(p.action_request()?);
                 Ok(())
@@ -767,7 +770,7 @@ impl<'a> Parser<'a> {
         let context = self.context_id()?;
         let mut creq = ContextRequest::default();
         let mut audit = None;
-        let mut commands = Vec::new();
+        let mut commands = Vec::with_capacity(4);
         self.braced_list(false, |p| {
             let w = p.peek_word().unwrap_or("");
             if t::CONTEXT_AUDIT.is(w) {
@@ -1073,6 +1076,7 @@ impl<'a> Parser<'a> {
             let termination_ids = self.term_id_list()?;
             let mut descriptors = Vec::new();
             if self.peek() == Some(b'{') {
+                descriptors = Vec::with_capacity(4);
                 self.braced_list(false, |p| {
                     descriptors.push(p.amm_descriptor()?);
                     Ok(())
@@ -1210,6 +1214,7 @@ impl<'a> Parser<'a> {
         if self.peek() != Some(b'{') {
             return Ok(r);
         }
+        r.commands = Vec::with_capacity(4);
         let mut creq = ContextRequest::default();
         self.braced_list(false, |p| {
             let w = p.peek_word().unwrap_or("");
@@ -1325,7 +1330,7 @@ impl<'a> Parser<'a> {
     }
 
     fn termination_audit(&mut self) -> R<TerminationAudit> {
-        let mut v = Vec::new();
+        let mut v = Vec::with_capacity(4);
         self.braced_list(false, |p| {
             v.push(p.audit_return_parameter()?);
             Ok(())
@@ -1721,7 +1726,7 @@ impl<'a> Parser<'a> {
             return Ok(EventsDescriptor::default());
         }
         let request_id = Some(self.request_id()?);
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(4);
         self.enter()?;
         self.braced_list(false, |p| {
             events.push(p.requested_event()?);
@@ -2570,7 +2575,8 @@ fn time_notation(w: &str) -> Option<TimeNotation> {
 
 /// Split SDP text into property groups; `Err(line)` for a line that is not `x=value`.
 pub(crate) fn sdp_groups(body: &str) -> Result<Vec<Vec<PropertyParm>>, String> {
-    let mut groups: Vec<Vec<PropertyParm>> = Vec::new();
+    // One group (one SDP session) is the usual case.
+    let mut groups: Vec<Vec<PropertyParm>> = Vec::with_capacity(1);
     // White space before the closing brace is layout, not part of the last SDP value.
     let body = body.trim_end();
     let blank = |b: &u8| *b == b' ' || *b == b'\t';
