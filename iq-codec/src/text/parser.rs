@@ -423,14 +423,22 @@ impl<'a> Parser<'a> {
         }
         loop {
             item(self)?;
-            if self.eat(b',') {
-                continue;
+            // One white space skip for both tests.
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return self.no_list_end(),
             }
-            if self.eat(b'}') {
-                return Ok(());
-            }
-            return self.err(format!("expected ',' or '}}', found {}", self.found()));
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_list_end(&self) -> R<()> {
+        self.err(format!("expected ',' or '}}', found {}", self.found()))
     }
 
     // ------------------------------------------------------------------ message
