@@ -218,6 +218,14 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Where the next word starts (for errors about it) and the word: `mark()` then `word()`
+    /// with one white space skip.
+    #[inline(always)]
+    fn word_at(&mut self) -> R<(usize, &'a str)> {
+        let w = self.word()?;
+        Ok((self.pos - w.len(), w))
+    }
+
     #[cold]
     #[inline(never)]
     fn no_word<T>(&self) -> R<T> {
@@ -307,8 +315,7 @@ impl<'a> Parser<'a> {
     }
 
     fn number<T: TryFrom<u64>>(&mut self, what: &str) -> R<T> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         match parse_num(w).and_then(|n| T::try_from(n).ok()) {
             Some(n) => Ok(n),
             None => self.bad_number(start, what, w),
@@ -454,8 +461,7 @@ impl<'a> Parser<'a> {
                 self.expect(b':')?;
                 let seq = self.hex_u32("SequenceNum")?;
                 self.expect(b':')?;
-                let start = self.mark();
-                let w = self.word()?;
+                let (start, w) = self.word_at()?;
                 let data = w
                     .strip_prefix("0x")
                     .or_else(|| w.strip_prefix("0X"))
@@ -472,8 +478,7 @@ impl<'a> Parser<'a> {
                 });
             }
         }
-        let start = self.mark();
-        let hdr = self.word()?;
+        let (start, hdr) = self.word_at()?;
         let Some((tok, ver)) = split_at_byte(hdr, b'/') else {
             return self.err_at(
                 start,
@@ -532,8 +537,7 @@ impl<'a> Parser<'a> {
     }
 
     fn hex_u32(&mut self, what: &str) -> R<u32> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         w.strip_prefix("0x")
             .or_else(|| w.strip_prefix("0X"))
             // 8 digits per the ABNF; more with leading zeros are tolerated (megaco writes them).
@@ -572,8 +576,7 @@ impl<'a> Parser<'a> {
             }
             Some(b'<') => {
                 self.pos += 1;
-                let start = self.mark();
-                let name = self.word()?;
+                let (start, name) = self.word_at()?;
                 if !name
                     .bytes()
                     .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
@@ -586,8 +589,7 @@ impl<'a> Parser<'a> {
                 Ok(MId::Domain { name, port })
             }
             _ => {
-                let start = self.mark();
-                let w = self.word()?;
+                let (start, w) = self.word_at()?;
                 if t::MTP.is(w) && self.peek() == Some(b'{') {
                     self.pos += 1;
                     let hs = self.pos;
@@ -677,8 +679,7 @@ impl<'a> Parser<'a> {
         } else if t::RESPONSE_ACK.is(w) {
             let mut acks = Vec::new();
             self.braced_list(false, |p| {
-                let start = p.mark();
-                let w = p.word()?;
+                let (start, w) = p.word_at()?;
                 let ack = match w.split_once('-') {
                     Some((a, b)) => (parse_num(a), parse_num(b).map(Some)),
                     None => (parse_num(w), Some(None)),
@@ -719,8 +720,7 @@ impl<'a> Parser<'a> {
 
     /// `id [/ segment [/ END]]` (one SafeChars run, since '/' is a SafeChar).
     fn id_and_segment(&mut self) -> R<(u32, Option<u16>, bool)> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let bad = |p: &Self| p.err_at(start, format!("bad transaction ID '{w}'"));
         // The common case: a bare ID.
         if let Some(id) = parse_num(w) {
@@ -756,8 +756,7 @@ impl<'a> Parser<'a> {
     }
 
     fn context_id(&mut self) -> R<ContextId> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         match w {
             "-" => Ok(ContextId::Null),
             "$" => Ok(ContextId::Choose),
@@ -848,8 +847,7 @@ impl<'a> Parser<'a> {
     }
 
     fn on_off(&mut self) -> R<bool> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if t::ON.is(w) {
             Ok(true)
         } else if t::OFF.is(w) {
@@ -866,8 +864,7 @@ impl<'a> Parser<'a> {
             self.expect(b',')?;
             let to = self.termination_id()?;
             self.expect(b',')?;
-            let start = self.mark();
-            let d = self.word()?;
+            let (start, d) = self.word_at()?;
             let direction = if t::BOTHWAY.is(d) {
                 TopologyDirection::Bothway
             } else if t::ISOLATE.is(d) {
@@ -974,8 +971,7 @@ impl<'a> Parser<'a> {
     }
 
     fn context_audit_item(&mut self, a: &mut ContextAttrAuditRequest, outer: bool) -> R<()> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let has_eq = self.peek() == Some(b'=');
         if t::TOPOLOGY.is(w) {
             a.topology = true;
@@ -1041,8 +1037,7 @@ impl<'a> Parser<'a> {
     // ------------------------------------------------------------------ commands
 
     fn termination_id(&mut self) -> R<TerminationId> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if w.len() > 64 * 8 {
             return self.err_at(start, "termination ID too long");
         }
@@ -1064,8 +1059,7 @@ impl<'a> Parser<'a> {
     }
 
     fn command_request(&mut self) -> R<CommandRequest> {
-        let start = self.mark();
-        let mut w = self.word()?;
+        let (start, mut w) = self.word_at()?;
         let mut optional = false;
         let mut wildcard_return = false;
         loop {
@@ -1181,8 +1175,7 @@ impl<'a> Parser<'a> {
     }
 
     fn amm_descriptor(&mut self) -> R<AmmDescriptor> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         Ok(if t::MEDIA.is(w) {
             AmmDescriptor::Media(self.media()?)
         } else if t::MODEM.is(w) {
@@ -1243,8 +1236,7 @@ impl<'a> Parser<'a> {
     }
 
     fn command_reply(&mut self) -> R<CommandReply> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if t::ADD.is(w) || t::MOVE.is(w) || t::MODIFY.is(w) || t::SUBTRACT.is(w) {
             self.expect(b'=')?;
             let termination_ids = self.term_id_list()?;
@@ -1347,8 +1339,7 @@ impl<'a> Parser<'a> {
     }
 
     fn audit_return_parameter(&mut self) -> R<AuditReturnParameter> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let next = self.peek();
         let has_body = matches!(next, Some(b'{' | b'='));
         use AuditReturnParameter as A;
@@ -1413,8 +1404,7 @@ impl<'a> Parser<'a> {
     fn error_descriptor(&mut self) -> R<ErrorDescriptor> {
         self.expect_kw(t::ERROR)?;
         self.expect(b'=')?;
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let code = match parse_num(w) {
             Some(n) if n <= 999 && w.len() <= 4 => n as u16,
             _ => return self.err_at(start, format!("bad error code '{w}'")),
@@ -1468,8 +1458,7 @@ impl<'a> Parser<'a> {
     }
 
     fn stream_parm(&mut self, sp: &mut StreamParms) -> R<()> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let twice =
             |p: &Self, what: &str| p.err_at(start, format!("{what} appears twice in a stream"));
         if t::LOCAL_CONTROL.is(w) {
@@ -1523,8 +1512,7 @@ impl<'a> Parser<'a> {
     }
 
     fn stream_mode(&mut self) -> R<StreamMode> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         Ok(if t::SENDONLY.is(w) {
             StreamMode::SendOnly
         } else if t::RECVONLY.is(w) {
@@ -1563,8 +1551,7 @@ impl<'a> Parser<'a> {
             } else if t::BUFFER.is(w) {
                 p.word()?;
                 p.expect(b'=')?;
-                let start = p.mark();
-                let v = p.word()?;
+                let (start, v) = p.word_at()?;
                 ts.event_buffer_control = Some(if t::OFF.is(v) {
                     EventBufferControl::Off
                 } else if t::LOCKSTEP.is(v) {
@@ -1581,8 +1568,7 @@ impl<'a> Parser<'a> {
     }
 
     fn service_state(&mut self) -> R<ServiceState> {
-        let start = self.mark();
-        let v = self.word()?;
+        let (start, v) = self.word_at()?;
         Ok(if t::TEST.is(v) {
             ServiceState::Test
         } else if t::OUT_OF_SVC.is(v) {
@@ -1596,8 +1582,7 @@ impl<'a> Parser<'a> {
 
     /// propertyParm = pkgdName parmValue
     fn property_parm(&mut self) -> R<PropertyParm> {
-        let start = self.mark();
-        let name = self.word()?;
+        let (start, name) = self.word_at()?;
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid property name"));
         }
@@ -1673,8 +1658,7 @@ impl<'a> Parser<'a> {
 
     fn mux(&mut self) -> R<MuxDescriptor> {
         self.expect(b'=')?;
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let mux_type = if t::H221.is(w) {
             MuxType::H221
         } else if t::H223.is(w) {
@@ -1745,8 +1729,7 @@ impl<'a> Parser<'a> {
     }
 
     fn requested_event(&mut self) -> R<RequestedEvent> {
-        let start = self.mark();
-        let name = self.word()?;
+        let (start, name) = self.word_at()?;
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid event name"));
         }
@@ -1758,8 +1741,7 @@ impl<'a> Parser<'a> {
     }
 
     fn event_parameter(&mut self, e: &mut RequestedEvent) -> R<()> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if t::KEEP_ACTIVE.is(w) {
             e.keep_active = true;
         } else if t::EMBED.is(w) {
@@ -1841,8 +1823,7 @@ impl<'a> Parser<'a> {
     }
 
     fn signal_request(&mut self) -> R<Signal> {
-        let start = self.mark();
-        let name = self.word()?;
+        let (start, name) = self.word_at()?;
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid signal name"));
         }
@@ -1851,15 +1832,13 @@ impl<'a> Parser<'a> {
             return Ok(s);
         }
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             if t::STREAM.is(w) && p.peek() == Some(b'=') {
                 p.expect(b'=')?;
                 s.stream = Some(p.number("StreamID")?);
             } else if t::SIGNAL_TYPE.is(w) {
                 p.expect(b'=')?;
-                let st = p.mark();
-                let v = p.word()?;
+                let (st, v) = p.word_at()?;
                 s.signal_type = Some(if t::ON_OFF.is(v) {
                     SignalType::OnOff
                 } else if t::TIMEOUT.is(v) {
@@ -1876,8 +1855,7 @@ impl<'a> Parser<'a> {
                 p.expect(b'=')?;
                 let mut reasons = Vec::new();
                 p.braced_list(false, |p| {
-                    let st = p.mark();
-                    let v = p.word()?;
+                    let (st, v) = p.word_at()?;
                     reasons.push(if t::TIMEOUT.is(v) {
                         NotifyCompletion::OnTimeOut
                     } else if t::INT_BY_EVENT.is(v) {
@@ -1898,8 +1876,7 @@ impl<'a> Parser<'a> {
                 s.keep_active = true;
             } else if t::DIRECTION.is(w) {
                 p.expect(b'=')?;
-                let st = p.mark();
-                let v = p.word()?;
+                let (st, v) = p.word_at()?;
                 s.direction = Some(if t::EXTERNAL.is(v) {
                     SignalDirection::External
                 } else if t::INTERNAL.is(v) {
@@ -1929,8 +1906,7 @@ impl<'a> Parser<'a> {
     fn digit_map(&mut self) -> R<DigitMapDescriptor> {
         let mut name = None;
         if self.eat(b'=') && self.peek() != Some(b'{') {
-            let start = self.mark();
-            let n = self.word()?;
+            let (start, n) = self.word_at()?;
             if !is_name(n) {
                 return self.err_at(start, format!("'{n}' is not a valid digit map name"));
             }
@@ -1964,8 +1940,7 @@ impl<'a> Parser<'a> {
     }
 
     fn observed_event(&mut self, allow_ts: bool) -> R<ObservedEvent> {
-        let start = self.mark();
-        let mut w = self.word()?;
+        let (start, mut w) = self.word_at()?;
         let mut timestamp = None;
         if self.peek() == Some(b':') {
             if !allow_ts {
@@ -1989,8 +1964,7 @@ impl<'a> Parser<'a> {
         };
         if self.peek() == Some(b'{') {
             self.braced_list(false, |p| {
-                let start = p.mark();
-                let n = p.word()?;
+                let (start, n) = p.word_at()?;
                 if t::STREAM.is(n) && p.peek() == Some(b'=') {
                     p.expect(b'=')?;
                     e.stream = Some(p.number("StreamID")?);
@@ -2028,8 +2002,7 @@ impl<'a> Parser<'a> {
             return Ok(v);
         }
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let name = p.word()?;
+            let (start, name) = p.word_at()?;
             if !is_pkgd_name(name) {
                 return p.err_at(start, format!("'{name}' is not a valid statistic name"));
             }
@@ -2066,8 +2039,7 @@ impl<'a> Parser<'a> {
     }
 
     fn packages_item(&mut self) -> R<PackagesItem> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         match w.rsplit_once('-') {
             Some((n, ver)) if is_name(n) => match parse_num(ver).and_then(|v| u8::try_from(v).ok())
             {
@@ -2085,8 +2057,7 @@ impl<'a> Parser<'a> {
     fn audit_descriptor(&mut self) -> R<AuditDescriptor> {
         let mut a = AuditDescriptor::default();
         self.braced_list(true, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             let next = p.peek();
             let body = matches!(next, Some(b'{' | b'='));
             let item = |i| Some(i);
@@ -2222,8 +2193,7 @@ impl<'a> Parser<'a> {
     }
 
     fn pkgd_name(&mut self) -> R<PkgdName> {
-        let start = self.mark();
-        let n = self.word()?;
+        let (start, n) = self.word_at()?;
         if !is_pkgd_name(n) {
             return self.err_at(start, format!("'{n}' is not a valid package name"));
         }
@@ -2231,13 +2201,11 @@ impl<'a> Parser<'a> {
     }
 
     fn ind_aud_stream_parm(&mut self, sp: &mut IndAudStreamParms) -> R<()> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if t::LOCAL_CONTROL.is(w) {
             let mut lc = IndAudLocalControl::default();
             self.braced_list(false, |p| {
-                let start = p.mark();
-                let w = p.word()?;
+                let (start, w) = p.word_at()?;
                 let next = p.peek();
                 if t::MODE.is(w) {
                     match next {
@@ -2280,8 +2248,7 @@ impl<'a> Parser<'a> {
     fn ind_aud_term_state(&mut self) -> R<IndAudTerminationState> {
         let mut ts = IndAudTerminationState::default();
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             let next = p.peek();
             if t::SERVICE_STATES.is(w) {
                 match next {
@@ -2326,8 +2293,7 @@ impl<'a> Parser<'a> {
         };
         let start = self.mark();
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             if t::METHOD.is(w) {
                 p.expect(b'=')?;
                 let m = p.word()?;
@@ -2429,8 +2395,7 @@ impl<'a> Parser<'a> {
     fn service_change_res_parms(&mut self) -> R<ServiceChangeResParm> {
         let mut r = ServiceChangeResParm::default();
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             if t::SERVICE_CHANGE_ADDRESS.is(w) {
                 p.expect(b'=')?;
                 r.address = Some(p.sc_address()?);
@@ -2465,8 +2430,7 @@ impl<'a> Parser<'a> {
     }
 
     fn profile(&mut self) -> R<ServiceChangeProfile> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         match w.rsplit_once('/') {
             Some((n, v)) if is_name(n) => match parse_num(v).and_then(|v| u8::try_from(v).ok()) {
                 Some(version) => Ok(ServiceChangeProfile {
@@ -2483,8 +2447,7 @@ impl<'a> Parser<'a> {
     }
 
     fn version_number(&mut self) -> R<u8> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         match parse_num(w) {
             Some(v) if w.len() <= 2 => Ok(v as u8),
             _ => self.err_at(start, format!("bad version '{w}'")),
