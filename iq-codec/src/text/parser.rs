@@ -2515,19 +2515,40 @@ fn hex_bytes(h: &str) -> Option<Vec<u8>> {
 
 /// NAME = ALPHA *63(ALPHA / DIGIT / "_")
 pub(crate) fn is_name(w: &str) -> bool {
-    let b = w.as_bytes();
-    !b.is_empty()
-        && b.len() <= 64
-        && b[0].is_ascii_alphabetic()
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+    is_name_bytes(w.as_bytes())
+}
+
+/// Octets that may follow a NAME's first: ALPHA / DIGIT / "_", one table load each.
+static NAME_REST: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).is_ascii_alphanumeric() || i as u8 == b'_';
+        i += 1;
+    }
+    t
+};
+
+fn is_name_bytes(b: &[u8]) -> bool {
+    match b.split_first() {
+        Some((first, rest)) => {
+            first.is_ascii_alphabetic()
+                && rest.len() < 64
+                && rest.iter().all(|&c| NAME_REST[c as usize])
+        }
+        None => false,
+    }
 }
 
 /// pkgdName = (PackageName / "*") "/" (ItemID / "*") / PackageName (a bare name, as megaco
-/// accepts for SDP-less properties and items of Annex C).
+/// accepts for SDP-less properties and items of Annex C). On the octets, so that the split
+/// needs no `str` boundary checks (every decoded package item name comes here).
 pub(crate) fn is_pkgd_name(w: &str) -> bool {
-    match split_at_byte(w, b'/') {
-        Some((p, i)) => (p == "*" || is_name(p)) && (i == "*" || is_name(i)),
-        None => is_name(w),
+    let b = w.as_bytes();
+    let part = |p: &[u8]| p == b"*" || is_name_bytes(p);
+    match b.iter().position(|&c| c == b'/') {
+        Some(i) => b.get(..i).is_some_and(part) && b.get(i + 1..).is_some_and(part),
+        None => is_name_bytes(b),
     }
 }
 
