@@ -332,7 +332,6 @@ impl<'a> Parser<'a> {
     }
 
     fn quoted(&mut self) -> R<Text> {
-        self.ws();
         let start = self.mark();
         if self.s.get(self.pos) != Some(&b'"') {
             return self.err(format!("expected a quoted string, found {}", self.found()));
@@ -345,7 +344,9 @@ impl<'a> Parser<'a> {
                 // ABNF quotedString holds SafeChar / RestChar / WSP only. Control characters
                 // (line breaks, NUL...) from a careless peer are read as the space the encoder
                 // writes for them, rather than refusing the whole message over an error text.
-                let v = if v.chars().any(|c| c != '\t' && c.is_control()) {
+                // Printable ASCII and tabs (the usual text) need no look at the characters.
+                let plain = v.bytes().all(|b| matches!(b, b' '..=b'~' | b'\t'));
+                let v = if !plain && v.chars().any(|c| c != '\t' && c.is_control()) {
                     v.chars()
                         .map(|c| if c != '\t' && c.is_control() { ' ' } else { c })
                         .collect()
