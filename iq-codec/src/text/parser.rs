@@ -233,6 +233,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The next run of SafeChars, consumed; `None` (consuming only white space) if there is none.
+    #[inline(always)]
     fn scan_word(&mut self) -> Option<&'a str> {
         // A scan from the last scan's position, or from the start of its word (after the white
         // space it skipped), finds the same word.
