@@ -19,8 +19,9 @@ const MAX_DEPTH: usize = 8;
 pub(crate) struct Parser<'a> {
     s: &'a [u8],
     /// The input as text when it is valid UTF-8 (the usual case), so that words are slices of
-    /// it without a UTF-8 check each.
-    utf8: Option<&'a str>,
+    /// it without a UTF-8 check each; empty otherwise, so that every slice of it fails and
+    /// the callers fall back to the octets (one test on the common path, not two).
+    utf8: &'a str,
     pos: usize,
     /// Error code for failures at the current place (400 for the message, 403 inside a request).
     code: u16,
@@ -44,8 +45,25 @@ static SAFE: [bool; 256] = {
     t
 };
 
+#[inline(always)]
 fn is_safe(c: u8) -> bool {
     SAFE[c as usize]
+}
+
+/// End of the run of SafeChars from `i`. Eight octets at a time while eight remain, so that
+/// the loop tests one bound per eight octets instead of one per octet.
+#[inline(always)]
+fn safe_run_end(s: &[u8], mut i: usize) -> usize {
+    while let Some(c) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        if let Some(k) = c.iter().position(|&b| !is_safe(b)) {
+            return i + k;
+        }
+        i += 8;
+    }
+    while s.get(i).is_some_and(|&b| is_safe(b)) {
+        i += 1;
+    }
+    i
 }
 
 const fn safe_char(c: u8) -> bool {
@@ -78,7 +96,7 @@ impl<'a> Parser<'a> {
     pub(crate) fn new(s: &'a [u8]) -> Self {
         Parser {
             s,
-            utf8: std::str::from_utf8(s).ok(),
+            utf8: std::str::from_utf8(s).unwrap_or_default(),
             pos: 0,
             code: 400,
             txn: None,
@@ -173,23 +191,50 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Consume `c`, which must be next. Inlined with the error out of line, like [`Self::word`].
+    #[inline(always)]
     fn expect(&mut self, c: u8) -> R<()> {
         if self.eat(c) {
             Ok(())
         } else {
-            self.err(format!("expected '{}', found {}", c as char, self.found()))
+            self.expected(c)
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn expected(&self, c: u8) -> R<()> {
+        self.err(format!("expected '{}', found {}", c as char, self.found()))
     }
 
     /// A run of SafeChars (a NAME, number, path name, token ...).
+    ///
+    /// Inlined (with the error out of line): the parser reads most words through this, and a
+    /// call would return the `R<&str>` through memory.
+    #[inline(always)]
     fn word(&mut self) -> R<&'a str> {
         match self.scan_word() {
             Some(w) => Ok(w),
-            None => self.err(format!("expected a name or number, found {}", self.found())),
+            None => self.no_word(),
         }
     }
 
+    /// Where the next word starts (for errors about it) and the word: `mark()` then `word()`
+    /// with one white space skip.
+    #[inline(always)]
+    fn word_at(&mut self) -> R<(usize, &'a str)> {
+        let w = self.word()?;
+        Ok((self.pos - w.len(), w))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_word<T>(&self) -> R<T> {
+        self.err(format!("expected a name or number, found {}", self.found()))
+    }
+
     /// The next run of SafeChars, consumed; `None` (consuming only white space) if there is none.
+    #[inline(always)]
     fn scan_word(&mut self) -> Option<&'a str> {
         // A scan from the last scan's position, or from the start of its word (after the white
         // space it skipped), finds the same word.
@@ -199,8 +244,7 @@ impl<'a> Parser<'a> {
             let from = self.pos;
             self.ws();
             let start = self.pos;
-            let rest = self.s.get(start..).unwrap_or_default();
-            let end = start + rest.iter().position(|&c| !is_safe(c)).unwrap_or(rest.len());
+            let end = safe_run_end(self.s, start);
             self.last_word = (from, start, end);
             (start, end)
         };
@@ -210,10 +254,20 @@ impl<'a> Parser<'a> {
         }
         self.pos = end;
         // SafeChars are ASCII, so both conversions succeed.
-        Some(match self.utf8 {
-            Some(t) => t.get(start..end).unwrap_or_default(),
-            None => std::str::from_utf8(&self.s[start..end]).unwrap_or_default(),
-        })
+        match self.utf8.get(start..end) {
+            Some(w) => Some(w),
+            None => self.ascii(start, end),
+        }
+    }
+
+    /// `s[start..end]` (ASCII) as text when the input is not UTF-8 as a whole; out of line,
+    /// as such input is rare.
+    #[cold]
+    #[inline(never)]
+    fn ascii(&self, start: usize, end: usize) -> Option<&'a str> {
+        self.s
+            .get(start..end)
+            .and_then(|w| std::str::from_utf8(w).ok())
     }
 
     fn peek_word(&mut self) -> Option<&'a str> {
@@ -245,33 +299,41 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Inlined (the keyword is a constant at each call site), error out of line.
+    #[inline(always)]
     fn expect_kw(&mut self, kw: Kw) -> R<()> {
         let save = self.pos;
-        match self.word() {
-            Ok(w) if kw.is(w) => Ok(()),
-            _ => {
-                self.pos = save;
-                self.err(format!("expected '{}', found {}", kw.long, self.found()))
-            }
+        match self.scan_word() {
+            Some(w) if kw.is(w) => Ok(()),
+            _ => self.expected_kw(save, kw),
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn expected_kw(&mut self, save: usize, kw: Kw) -> R<()> {
+        self.pos = save;
+        self.err(format!("expected '{}', found {}", kw.long, self.found()))
+    }
+
     fn number<T: TryFrom<u64>>(&mut self, what: &str) -> R<T> {
-        let start = self.mark();
-        let w = self.word()?;
-        parse_num(w).and_then(|n| T::try_from(n).ok()).map_or_else(
-            || {
-                self.err_at(
-                    start,
-                    format!("{what}: '{w}' is not a valid number in range"),
-                )
-            },
-            Ok,
+        let (start, w) = self.word_at()?;
+        match parse_num(w).and_then(|n| T::try_from(n).ok()) {
+            Some(n) => Ok(n),
+            None => self.bad_number(start, what, w),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_number<T>(&self, start: usize, what: &str, w: &str) -> R<T> {
+        self.err_at(
+            start,
+            format!("{what}: '{w}' is not a valid number in range"),
         )
     }
 
     fn quoted(&mut self) -> R<Text> {
-        self.ws();
         let start = self.mark();
         if self.s.get(self.pos) != Some(&b'"') {
             return self.err(format!("expected a quoted string, found {}", self.found()));
@@ -284,7 +346,9 @@ impl<'a> Parser<'a> {
                 // ABNF quotedString holds SafeChar / RestChar / WSP only. Control characters
                 // (line breaks, NUL...) from a careless peer are read as the space the encoder
                 // writes for them, rather than refusing the whole message over an error text.
-                let v = if v.chars().any(|c| c != '\t' && c.is_control()) {
+                // Printable ASCII and tabs (the usual text) need no look at the characters.
+                let plain = v.bytes().all(|b| matches!(b, b' '..=b'~' | b'\t'));
+                let v = if !plain && v.chars().any(|c| c != '\t' && c.is_control()) {
                     v.chars()
                         .map(|c| if c != '\t' && c.is_control() { ' ' } else { c })
                         .collect()
@@ -312,7 +376,7 @@ impl<'a> Parser<'a> {
     /// `s[start..end]` as text (lossy for invalid UTF-8); borrowed when the input is UTF-8.
     /// Both ends must be at ASCII octets (or the input's ends).
     fn text(&self, start: usize, end: usize) -> std::borrow::Cow<'a, str> {
-        match self.utf8.and_then(|t| t.get(start..end)) {
+        match self.utf8.get(start..end) {
             Some(t) => std::borrow::Cow::Borrowed(t),
             None => String::from_utf8_lossy(&self.s[start..end]),
         }
@@ -369,14 +433,22 @@ impl<'a> Parser<'a> {
         }
         loop {
             item(self)?;
-            if self.eat(b',') {
-                continue;
+            // One white space skip for both tests.
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return self.no_list_end(),
             }
-            if self.eat(b'}') {
-                return Ok(());
-            }
-            return self.err(format!("expected ',' or '}}', found {}", self.found()));
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_list_end(&self) -> R<()> {
+        self.err(format!("expected ',' or '}}', found {}", self.found()))
     }
 
     // ------------------------------------------------------------------ message
@@ -392,8 +464,7 @@ impl<'a> Parser<'a> {
                 self.expect(b':')?;
                 let seq = self.hex_u32("SequenceNum")?;
                 self.expect(b':')?;
-                let start = self.mark();
-                let w = self.word()?;
+                let (start, w) = self.word_at()?;
                 let data = w
                     .strip_prefix("0x")
                     .or_else(|| w.strip_prefix("0X"))
@@ -410,8 +481,7 @@ impl<'a> Parser<'a> {
                 });
             }
         }
-        let start = self.mark();
-        let hdr = self.word()?;
+        let (start, hdr) = self.word_at()?;
         let Some((tok, ver)) = split_at_byte(hdr, b'/') else {
             return self.err_at(
                 start,
@@ -446,7 +516,10 @@ impl<'a> Parser<'a> {
         let body = if self.at_kw_then(t::ERROR, b'=') {
             MessageBody::Error(self.error_descriptor()?)
         } else {
-            let mut ts = Vec::new();
+            // Vectors here are made with the room their items usually need (one transaction
+            // per message and one action per transaction; the first push would allocate four
+            // of most other items anyway), so that pushes skip `Vec`'s out-of-line growth path.
+            let mut ts = Vec::with_capacity(1);
             while !self.at_end() {
                 ts.push(self.transaction()?);
             }
@@ -467,8 +540,7 @@ impl<'a> Parser<'a> {
     }
 
     fn hex_u32(&mut self, what: &str) -> R<u32> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         w.strip_prefix("0x")
             .or_else(|| w.strip_prefix("0X"))
             // 8 digits per the ABNF; more with leading zeros are tolerated (megaco writes them).
@@ -507,8 +579,7 @@ impl<'a> Parser<'a> {
             }
             Some(b'<') => {
                 self.pos += 1;
-                let start = self.mark();
-                let name = self.word()?;
+                let (start, name) = self.word_at()?;
                 if !name
                     .bytes()
                     .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
@@ -521,8 +592,7 @@ impl<'a> Parser<'a> {
                 Ok(MId::Domain { name, port })
             }
             _ => {
-                let start = self.mark();
-                let w = self.word()?;
+                let (start, w) = self.word_at()?;
                 if t::MTP.is(w) && self.peek() == Some(b'{') {
                     self.pos += 1;
                     let hs = self.pos;
@@ -568,7 +638,7 @@ impl<'a> Parser<'a> {
             let id = self.number("TransactionID")?;
             self.txn = Some(id);
             self.code = 403;
-            let mut actions = Vec::new();
+            let mut actions = Vec::with_capacity(1);
             self.braced_list(false, |p| {
                 actions.push(p.action_request()?);
                 Ok(())
@@ -612,8 +682,7 @@ impl<'a> Parser<'a> {
         } else if t::RESPONSE_ACK.is(w) {
             let mut acks = Vec::new();
             self.braced_list(false, |p| {
-                let start = p.mark();
-                let w = p.word()?;
+                let (start, w) = p.word_at()?;
                 let ack = match w.split_once('-') {
                     Some((a, b)) => (parse_num(a), parse_num(b).map(Some)),
                     None => (parse_num(w), Some(None)),
@@ -654,8 +723,7 @@ impl<'a> Parser<'a> {
 
     /// `id [/ segment [/ END]]` (one SafeChars run, since '/' is a SafeChar).
     fn id_and_segment(&mut self) -> R<(u32, Option<u16>, bool)> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let bad = |p: &Self| p.err_at(start, format!("bad transaction ID '{w}'"));
         // The common case: a bare ID.
         if let Some(id) = parse_num(w) {
@@ -691,8 +759,7 @@ impl<'a> Parser<'a> {
     }
 
     fn context_id(&mut self) -> R<ContextId> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         match w {
             "-" => Ok(ContextId::Null),
             "$" => Ok(ContextId::Choose),
@@ -713,7 +780,7 @@ impl<'a> Parser<'a> {
         let context = self.context_id()?;
         let mut creq = ContextRequest::default();
         let mut audit = None;
-        let mut commands = Vec::new();
+        let mut commands = Vec::with_capacity(4);
         self.braced_list(false, |p| {
             let w = p.peek_word().unwrap_or("");
             if t::CONTEXT_AUDIT.is(w) {
@@ -783,8 +850,7 @@ impl<'a> Parser<'a> {
     }
 
     fn on_off(&mut self) -> R<bool> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if t::ON.is(w) {
             Ok(true)
         } else if t::OFF.is(w) {
@@ -801,8 +867,7 @@ impl<'a> Parser<'a> {
             self.expect(b',')?;
             let to = self.termination_id()?;
             self.expect(b',')?;
-            let start = self.mark();
-            let d = self.word()?;
+            let (start, d) = self.word_at()?;
             let direction = if t::BOTHWAY.is(d) {
                 TopologyDirection::Bothway
             } else if t::ISOLATE.is(d) {
@@ -909,8 +974,7 @@ impl<'a> Parser<'a> {
     }
 
     fn context_audit_item(&mut self, a: &mut ContextAttrAuditRequest, outer: bool) -> R<()> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let has_eq = self.peek() == Some(b'=');
         if t::TOPOLOGY.is(w) {
             a.topology = true;
@@ -976,8 +1040,7 @@ impl<'a> Parser<'a> {
     // ------------------------------------------------------------------ commands
 
     fn termination_id(&mut self) -> R<TerminationId> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if w.len() > 64 * 8 {
             return self.err_at(start, "termination ID too long");
         }
@@ -999,8 +1062,7 @@ impl<'a> Parser<'a> {
     }
 
     fn command_request(&mut self) -> R<CommandRequest> {
-        let start = self.mark();
-        let mut w = self.word()?;
+        let (start, mut w) = self.word_at()?;
         let mut optional = false;
         let mut wildcard_return = false;
         loop {
@@ -1019,6 +1081,7 @@ impl<'a> Parser<'a> {
             let termination_ids = self.term_id_list()?;
             let mut descriptors = Vec::new();
             if self.peek() == Some(b'{') {
+                descriptors = Vec::with_capacity(4);
                 self.braced_list(false, |p| {
                     descriptors.push(p.amm_descriptor()?);
                     Ok(())
@@ -1115,8 +1178,7 @@ impl<'a> Parser<'a> {
     }
 
     fn amm_descriptor(&mut self) -> R<AmmDescriptor> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         Ok(if t::MEDIA.is(w) {
             AmmDescriptor::Media(self.media()?)
         } else if t::MODEM.is(w) {
@@ -1156,6 +1218,7 @@ impl<'a> Parser<'a> {
         if self.peek() != Some(b'{') {
             return Ok(r);
         }
+        r.commands = Vec::with_capacity(4);
         let mut creq = ContextRequest::default();
         self.braced_list(false, |p| {
             let w = p.peek_word().unwrap_or("");
@@ -1176,8 +1239,7 @@ impl<'a> Parser<'a> {
     }
 
     fn command_reply(&mut self) -> R<CommandReply> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if t::ADD.is(w) || t::MOVE.is(w) || t::MODIFY.is(w) || t::SUBTRACT.is(w) {
             self.expect(b'=')?;
             let termination_ids = self.term_id_list()?;
@@ -1271,7 +1333,7 @@ impl<'a> Parser<'a> {
     }
 
     fn termination_audit(&mut self) -> R<TerminationAudit> {
-        let mut v = Vec::new();
+        let mut v = Vec::with_capacity(4);
         self.braced_list(false, |p| {
             v.push(p.audit_return_parameter()?);
             Ok(())
@@ -1280,8 +1342,7 @@ impl<'a> Parser<'a> {
     }
 
     fn audit_return_parameter(&mut self) -> R<AuditReturnParameter> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let next = self.peek();
         let has_body = matches!(next, Some(b'{' | b'='));
         use AuditReturnParameter as A;
@@ -1346,8 +1407,7 @@ impl<'a> Parser<'a> {
     fn error_descriptor(&mut self) -> R<ErrorDescriptor> {
         self.expect_kw(t::ERROR)?;
         self.expect(b'=')?;
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let code = match parse_num(w) {
             Some(n) if n <= 999 && w.len() <= 4 => n as u16,
             _ => return self.err_at(start, format!("bad error code '{w}'")),
@@ -1401,8 +1461,7 @@ impl<'a> Parser<'a> {
     }
 
     fn stream_parm(&mut self, sp: &mut StreamParms) -> R<()> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let twice =
             |p: &Self, what: &str| p.err_at(start, format!("{what} appears twice in a stream"));
         if t::LOCAL_CONTROL.is(w) {
@@ -1456,8 +1515,7 @@ impl<'a> Parser<'a> {
     }
 
     fn stream_mode(&mut self) -> R<StreamMode> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         Ok(if t::SENDONLY.is(w) {
             StreamMode::SendOnly
         } else if t::RECVONLY.is(w) {
@@ -1496,8 +1554,7 @@ impl<'a> Parser<'a> {
             } else if t::BUFFER.is(w) {
                 p.word()?;
                 p.expect(b'=')?;
-                let start = p.mark();
-                let v = p.word()?;
+                let (start, v) = p.word_at()?;
                 ts.event_buffer_control = Some(if t::OFF.is(v) {
                     EventBufferControl::Off
                 } else if t::LOCKSTEP.is(v) {
@@ -1514,8 +1571,7 @@ impl<'a> Parser<'a> {
     }
 
     fn service_state(&mut self) -> R<ServiceState> {
-        let start = self.mark();
-        let v = self.word()?;
+        let (start, v) = self.word_at()?;
         Ok(if t::TEST.is(v) {
             ServiceState::Test
         } else if t::OUT_OF_SVC.is(v) {
@@ -1529,8 +1585,7 @@ impl<'a> Parser<'a> {
 
     /// propertyParm = pkgdName parmValue
     fn property_parm(&mut self) -> R<PropertyParm> {
-        let start = self.mark();
-        let name = self.word()?;
+        let (start, name) = self.word_at()?;
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid property name"));
         }
@@ -1606,8 +1661,7 @@ impl<'a> Parser<'a> {
 
     fn mux(&mut self) -> R<MuxDescriptor> {
         self.expect(b'=')?;
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         let mux_type = if t::H221.is(w) {
             MuxType::H221
         } else if t::H223.is(w) {
@@ -1667,7 +1721,7 @@ impl<'a> Parser<'a> {
             return Ok(EventsDescriptor::default());
         }
         let request_id = Some(self.request_id()?);
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(4);
         self.enter()?;
         self.braced_list(false, |p| {
             events.push(p.requested_event()?);
@@ -1678,8 +1732,7 @@ impl<'a> Parser<'a> {
     }
 
     fn requested_event(&mut self) -> R<RequestedEvent> {
-        let start = self.mark();
-        let name = self.word()?;
+        let (start, name) = self.word_at()?;
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid event name"));
         }
@@ -1691,8 +1744,7 @@ impl<'a> Parser<'a> {
     }
 
     fn event_parameter(&mut self, e: &mut RequestedEvent) -> R<()> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if t::KEEP_ACTIVE.is(w) {
             e.keep_active = true;
         } else if t::EMBED.is(w) {
@@ -1774,8 +1826,7 @@ impl<'a> Parser<'a> {
     }
 
     fn signal_request(&mut self) -> R<Signal> {
-        let start = self.mark();
-        let name = self.word()?;
+        let (start, name) = self.word_at()?;
         if !is_pkgd_name(name) {
             return self.err_at(start, format!("'{name}' is not a valid signal name"));
         }
@@ -1784,15 +1835,13 @@ impl<'a> Parser<'a> {
             return Ok(s);
         }
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             if t::STREAM.is(w) && p.peek() == Some(b'=') {
                 p.expect(b'=')?;
                 s.stream = Some(p.number("StreamID")?);
             } else if t::SIGNAL_TYPE.is(w) {
                 p.expect(b'=')?;
-                let st = p.mark();
-                let v = p.word()?;
+                let (st, v) = p.word_at()?;
                 s.signal_type = Some(if t::ON_OFF.is(v) {
                     SignalType::OnOff
                 } else if t::TIMEOUT.is(v) {
@@ -1809,8 +1858,7 @@ impl<'a> Parser<'a> {
                 p.expect(b'=')?;
                 let mut reasons = Vec::new();
                 p.braced_list(false, |p| {
-                    let st = p.mark();
-                    let v = p.word()?;
+                    let (st, v) = p.word_at()?;
                     reasons.push(if t::TIMEOUT.is(v) {
                         NotifyCompletion::OnTimeOut
                     } else if t::INT_BY_EVENT.is(v) {
@@ -1831,8 +1879,7 @@ impl<'a> Parser<'a> {
                 s.keep_active = true;
             } else if t::DIRECTION.is(w) {
                 p.expect(b'=')?;
-                let st = p.mark();
-                let v = p.word()?;
+                let (st, v) = p.word_at()?;
                 s.direction = Some(if t::EXTERNAL.is(v) {
                     SignalDirection::External
                 } else if t::INTERNAL.is(v) {
@@ -1862,8 +1909,7 @@ impl<'a> Parser<'a> {
     fn digit_map(&mut self) -> R<DigitMapDescriptor> {
         let mut name = None;
         if self.eat(b'=') && self.peek() != Some(b'{') {
-            let start = self.mark();
-            let n = self.word()?;
+            let (start, n) = self.word_at()?;
             if !is_name(n) {
                 return self.err_at(start, format!("'{n}' is not a valid digit map name"));
             }
@@ -1897,8 +1943,7 @@ impl<'a> Parser<'a> {
     }
 
     fn observed_event(&mut self, allow_ts: bool) -> R<ObservedEvent> {
-        let start = self.mark();
-        let mut w = self.word()?;
+        let (start, mut w) = self.word_at()?;
         let mut timestamp = None;
         if self.peek() == Some(b':') {
             if !allow_ts {
@@ -1922,8 +1967,7 @@ impl<'a> Parser<'a> {
         };
         if self.peek() == Some(b'{') {
             self.braced_list(false, |p| {
-                let start = p.mark();
-                let n = p.word()?;
+                let (start, n) = p.word_at()?;
                 if t::STREAM.is(n) && p.peek() == Some(b'=') {
                     p.expect(b'=')?;
                     e.stream = Some(p.number("StreamID")?);
@@ -1961,8 +2005,7 @@ impl<'a> Parser<'a> {
             return Ok(v);
         }
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let name = p.word()?;
+            let (start, name) = p.word_at()?;
             if !is_pkgd_name(name) {
                 return p.err_at(start, format!("'{name}' is not a valid statistic name"));
             }
@@ -1999,8 +2042,7 @@ impl<'a> Parser<'a> {
     }
 
     fn packages_item(&mut self) -> R<PackagesItem> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         match w.rsplit_once('-') {
             Some((n, ver)) if is_name(n) => match parse_num(ver).and_then(|v| u8::try_from(v).ok())
             {
@@ -2018,8 +2060,7 @@ impl<'a> Parser<'a> {
     fn audit_descriptor(&mut self) -> R<AuditDescriptor> {
         let mut a = AuditDescriptor::default();
         self.braced_list(true, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             let next = p.peek();
             let body = matches!(next, Some(b'{' | b'='));
             let item = |i| Some(i);
@@ -2155,8 +2196,7 @@ impl<'a> Parser<'a> {
     }
 
     fn pkgd_name(&mut self) -> R<PkgdName> {
-        let start = self.mark();
-        let n = self.word()?;
+        let (start, n) = self.word_at()?;
         if !is_pkgd_name(n) {
             return self.err_at(start, format!("'{n}' is not a valid package name"));
         }
@@ -2164,13 +2204,11 @@ impl<'a> Parser<'a> {
     }
 
     fn ind_aud_stream_parm(&mut self, sp: &mut IndAudStreamParms) -> R<()> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         if t::LOCAL_CONTROL.is(w) {
             let mut lc = IndAudLocalControl::default();
             self.braced_list(false, |p| {
-                let start = p.mark();
-                let w = p.word()?;
+                let (start, w) = p.word_at()?;
                 let next = p.peek();
                 if t::MODE.is(w) {
                     match next {
@@ -2213,8 +2251,7 @@ impl<'a> Parser<'a> {
     fn ind_aud_term_state(&mut self) -> R<IndAudTerminationState> {
         let mut ts = IndAudTerminationState::default();
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             let next = p.peek();
             if t::SERVICE_STATES.is(w) {
                 match next {
@@ -2259,8 +2296,7 @@ impl<'a> Parser<'a> {
         };
         let start = self.mark();
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             if t::METHOD.is(w) {
                 p.expect(b'=')?;
                 let m = p.word()?;
@@ -2362,8 +2398,7 @@ impl<'a> Parser<'a> {
     fn service_change_res_parms(&mut self) -> R<ServiceChangeResParm> {
         let mut r = ServiceChangeResParm::default();
         self.braced_list(false, |p| {
-            let start = p.mark();
-            let w = p.word()?;
+            let (start, w) = p.word_at()?;
             if t::SERVICE_CHANGE_ADDRESS.is(w) {
                 p.expect(b'=')?;
                 r.address = Some(p.sc_address()?);
@@ -2398,8 +2433,7 @@ impl<'a> Parser<'a> {
     }
 
     fn profile(&mut self) -> R<ServiceChangeProfile> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         match w.rsplit_once('/') {
             Some((n, v)) if is_name(n) => match parse_num(v).and_then(|v| u8::try_from(v).ok()) {
                 Some(version) => Ok(ServiceChangeProfile {
@@ -2416,8 +2450,7 @@ impl<'a> Parser<'a> {
     }
 
     fn version_number(&mut self) -> R<u8> {
-        let start = self.mark();
-        let w = self.word()?;
+        let (start, w) = self.word_at()?;
         match parse_num(w) {
             Some(v) if w.len() <= 2 => Ok(v as u8),
             _ => self.err_at(start, format!("bad version '{w}'")),
@@ -2485,19 +2518,40 @@ fn hex_bytes(h: &str) -> Option<Vec<u8>> {
 
 /// NAME = ALPHA *63(ALPHA / DIGIT / "_")
 pub(crate) fn is_name(w: &str) -> bool {
-    let b = w.as_bytes();
-    !b.is_empty()
-        && b.len() <= 64
-        && b[0].is_ascii_alphabetic()
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+    is_name_bytes(w.as_bytes())
+}
+
+/// Octets that may follow a NAME's first: ALPHA / DIGIT / "_", one table load each.
+static NAME_REST: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).is_ascii_alphanumeric() || i as u8 == b'_';
+        i += 1;
+    }
+    t
+};
+
+fn is_name_bytes(b: &[u8]) -> bool {
+    match b.split_first() {
+        Some((first, rest)) => {
+            first.is_ascii_alphabetic()
+                && rest.len() < 64
+                && rest.iter().all(|&c| NAME_REST[c as usize])
+        }
+        None => false,
+    }
 }
 
 /// pkgdName = (PackageName / "*") "/" (ItemID / "*") / PackageName (a bare name, as megaco
-/// accepts for SDP-less properties and items of Annex C).
+/// accepts for SDP-less properties and items of Annex C). On the octets, so that the split
+/// needs no `str` boundary checks (every decoded package item name comes here).
 pub(crate) fn is_pkgd_name(w: &str) -> bool {
-    match split_at_byte(w, b'/') {
-        Some((p, i)) => (p == "*" || is_name(p)) && (i == "*" || is_name(i)),
-        None => is_name(w),
+    let b = w.as_bytes();
+    let part = |p: &[u8]| p == b"*" || is_name_bytes(p);
+    match b.iter().position(|&c| c == b'/') {
+        Some(i) => b.get(..i).is_some_and(part) && b.get(i + 1..).is_some_and(part),
+        None => is_name_bytes(b),
     }
 }
 
@@ -2516,7 +2570,8 @@ fn time_notation(w: &str) -> Option<TimeNotation> {
 
 /// Split SDP text into property groups; `Err(line)` for a line that is not `x=value`.
 pub(crate) fn sdp_groups(body: &str) -> Result<Vec<Vec<PropertyParm>>, String> {
-    let mut groups: Vec<Vec<PropertyParm>> = Vec::new();
+    // One group (one SDP session) is the usual case.
+    let mut groups: Vec<Vec<PropertyParm>> = Vec::with_capacity(1);
     // White space before the closing brace is layout, not part of the last SDP value.
     let body = body.trim_end();
     let blank = |b: &u8| *b == b' ' || *b == b'\t';
