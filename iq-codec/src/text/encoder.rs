@@ -75,7 +75,13 @@ impl Encoder {
     /// A decimal number, without going through `fmt` (one per transaction, context, stream,
     /// request ID...).
     fn num(&mut self, n: impl Into<u64>) {
-        self.out.push_str(super::decimal(n.into(), &mut [0; 20]));
+        let mut buf = [0; 20];
+        // Digit by digit: cheaper than pushing the digits as a `str`, which has to be checked
+        // for UTF-8 first.
+        let start = super::decimal_digits(n.into(), &mut buf);
+        buf[start..]
+            .iter()
+            .for_each(|&d| self.out.push(char::from(d)));
     }
 
     fn eq(&mut self) {
@@ -239,7 +245,16 @@ impl Encoder {
     fn mid(&mut self, m: &MId) {
         match m {
             MId::Ip4 { addr, port } => {
-                let _ = write!(self.out, "[{addr}]");
+                // By hand: `Ipv4Addr`'s Display goes through the formatting machinery, a
+                // tenth of a whole message's encoding.
+                self.out.push('[');
+                for (i, o) in addr.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        self.out.push('.');
+                    }
+                    self.num(o);
+                }
+                self.out.push(']');
                 self.port(*port);
             }
             MId::Ip6 { addr, port } => {
@@ -247,7 +262,9 @@ impl Encoder {
                 self.port(*port);
             }
             MId::Domain { name, port } => {
-                let _ = write!(self.out, "<{name}>");
+                self.out.push('<');
+                self.s(name);
+                self.out.push('>');
                 self.port(*port);
             }
             MId::Device(d) => self.s(d),

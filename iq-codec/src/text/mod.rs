@@ -26,7 +26,14 @@ pub enum Style {
 /// assert_eq!(iq_codec::text::decimal(0, &mut buf), "0");
 /// assert_eq!(iq_codec::text::decimal(u64::MAX, &mut buf), "18446744073709551615");
 /// ```
-pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+pub fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
+    let start = decimal_digits(n, buf);
+    // ASCII digits only.
+    std::str::from_utf8(&buf[start..]).unwrap_or_default()
+}
+
+/// The decimal digits of `n` at the end of `buf`, as octets: where they start.
+pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> usize {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -36,8 +43,7 @@ pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    // ASCII digits only.
-    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+    i
 }
 
 /// Decode one text message.
