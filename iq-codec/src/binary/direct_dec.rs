@@ -785,19 +785,6 @@ impl<'a> Rd<'a> {
     }
 }
 
-/// `Vec::push` that makes room for just one element first: most lists of a message have one
-/// element, and the allocator is faster for the smaller block.
-trait Push1<T> {
-    fn push1(&mut self, x: T);
-}
-
-impl<T> Push1<T> for Vec<T> {
-    #[inline(always)]
-    fn push1(&mut self, x: T) {
-        self.push(x);
-    }
-}
-
 /// `c` without the leading octets that only repeat the sign of the next one.
 fn without_sign_octets(c: &[u8]) -> &[u8] {
     let sign = c.first().map_or(0, |f| f & 0x80);
@@ -1039,7 +1026,7 @@ impl<'c> Dd<'c> {
                 let mut l = rd.open_list(T::transactions)?;
                 let mut out = Vec::with_capacity(l.count_hint());
                 while !l.at_end() {
-                    out.push1(self.transaction(&mut l)?);
+                    out.push(self.transaction(&mut l)?);
                 }
                 rd.close(l)?;
                 Ok(MessageBody::Transactions(out))
@@ -1145,7 +1132,7 @@ impl<'c> Dd<'c> {
                         None
                     };
                     l.close(s)?;
-                    acks.push1(TransactionAck { first, last });
+                    acks.push(TransactionAck { first, last });
                 }
                 rd.close(l)?;
                 Ok(Transaction::ResponseAck(acks))
@@ -1190,7 +1177,7 @@ impl<'c> Dd<'c> {
             .field("TransactionRequest.actions")?;
         let mut actions = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            actions.push1(
+            actions.push(
                 self.action_request(&mut l)
                     .field("TransactionRequest.actions")
                     .at(|| label::transaction(id))?,
@@ -1262,7 +1249,7 @@ impl<'c> Dd<'c> {
                 let mut l = rd.open_list(T::actionReplies)?;
                 let mut out = Vec::with_capacity(l.count_hint());
                 while !l.at_end() {
-                    out.push1(self.action_reply(&mut l)?);
+                    out.push(self.action_reply(&mut l)?);
                 }
                 rd.close(l)?;
                 Ok(TransactionResult::Actions(out))
@@ -1302,7 +1289,7 @@ impl<'c> Dd<'c> {
             let mut commands = Vec::with_capacity(l.count_hint());
             while !l.at_end() {
                 let i = commands.len();
-                commands.push1(
+                commands.push(
                     self.command_request(&mut l)
                         .field("ActionRequest.command_requests")
                         .at(|| label::command(i))?,
@@ -1350,7 +1337,7 @@ impl<'c> Dd<'c> {
             let mut commands = Vec::with_capacity(l.count_hint());
             while !l.at_end() {
                 let i = commands.len();
-                commands.push1(
+                commands.push(
                     self.command_reply(&mut l)
                         .field("ActionReply.command_reply")
                         .at(|| label::command_reply(i))?,
@@ -1389,7 +1376,7 @@ impl<'c> Dd<'c> {
                 .open_list(T::topologyReq)
                 .field("ContextRequest.topology_req")?;
             while !l.at_end() {
-                topology.push1(
+                topology.push(
                     self.topology_request(&mut l)
                         .field("ContextRequest.topology_req")?,
                 );
@@ -1416,7 +1403,7 @@ impl<'c> Dd<'c> {
                 .open_list(T::contextList)
                 .field("ContextRequest.context_list")?;
             while !l.at_end() {
-                context_list.push1(ctx_from(
+                context_list.push(ctx_from(
                     l.u32(INTEGER).field("ContextRequest.context_list")?,
                 ));
             }
@@ -1501,8 +1488,8 @@ impl<'c> Dd<'c> {
                     .ind_aud_prop(&mut l)
                     .field("ContextAttrAuditRequest.context_prop_aud")?
                 {
-                    IndAudProp::Name(n) => props.push1(n),
-                    IndAudProp::Select(p) => select_props.push1(p),
+                    IndAudProp::Name(n) => props.push(n),
+                    IndAudProp::Select(p) => select_props.push(p),
                 }
             }
             s.close(l)
@@ -1670,7 +1657,7 @@ impl<'c> Dd<'c> {
         let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let t = termination_id(&mut l, SEQUENCE)?;
-            out.push1(self.tid(&t)?);
+            out.push(self.tid(&t)?);
         }
         rd.close(l)?;
         Ok(out)
@@ -1687,7 +1674,7 @@ impl<'c> Dd<'c> {
             .field("AmmRequest.descriptors")?;
         let mut descriptors = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            descriptors.push1(
+            descriptors.push(
                 self.amm_descriptor(&mut l)
                     .field("AmmRequest.descriptors")?,
             );
@@ -1809,12 +1796,12 @@ impl<'c> Dd<'c> {
                 if termination_ids.is_empty() {
                     self.check(t == first, || Broken::bad(why::AUDIT_ID_NOT_FIRST))?;
                 }
-                termination_ids.push1(self.tid(&t)?);
+                termination_ids.push(self.tid(&t)?);
             }
             s.close(l).field("AuditRequest.termination_id_list")?;
         }
         if termination_ids.is_empty() {
-            termination_ids.push1(self.tid(&first)?);
+            termination_ids.push(self.tid(&first)?);
         }
         if let Some(e) = held {
             return Err(e);
@@ -1924,7 +1911,7 @@ impl<'c> Dd<'c> {
                     let mut pl = l.open_list(T::packagesDescriptor)?;
                     let mut items = Vec::with_capacity(pl.count_hint());
                     while !pl.at_end() {
-                        items.push1(self.packages_item(&mut pl, SEQUENCE, "PackagesItem")?);
+                        items.push(self.packages_item(&mut pl, SEQUENCE, "PackagesItem")?);
                     }
                     l.close(pl)?;
                     AuditReturnParameter::Packages(items)
@@ -1939,7 +1926,7 @@ impl<'c> Dd<'c> {
                 }
                 t => return Err(no_choice("AuditReturnParameter", t)),
             };
-            out.push1(p);
+            out.push(p);
         }
         rd.close(l)?;
         Ok(out)
@@ -1984,7 +1971,7 @@ impl<'c> Dd<'c> {
                     .ind_audit_parameter(&mut l)
                     .field("AuditDescriptor.audit_property_token")?;
                 if map_props {
-                    ind_aud.push1(p);
+                    ind_aud.push(p);
                 }
             }
             s.close(l).field("AuditDescriptor.audit_property_token")?;
@@ -2170,7 +2157,7 @@ impl<'c> Dd<'c> {
                             .field("IndAudStreamDescriptor.stream_parms")
                             .at(|| label::stream(id))?;
                         l.close(sd)?;
-                        streams.push1((id, parms));
+                        streams.push((id, parms));
                     }
                     e.close(l)?;
                 }
@@ -2315,7 +2302,7 @@ impl<'c> Dd<'c> {
         let mut l = rd.open_list(tag)?;
         let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            out.push1(self.ind_aud_prop(&mut l)?);
+            out.push(self.ind_aud_prop(&mut l)?);
         }
         rd.close(l)?;
         Ok(out)
@@ -2351,7 +2338,7 @@ impl<'c> Dd<'c> {
             .field("IndAudLocalRemoteDescriptor.prop_grps")?;
         let mut group = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            group.push1(
+            group.push(
                 match self
                     .ind_aud_prop(&mut l)
                     .field("IndAudLocalRemoteDescriptor.prop_grps")?
@@ -2422,7 +2409,7 @@ impl<'c> Dd<'c> {
             .field("ObservedEventsDescriptor.observed_event_lst")?;
         let mut events = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            events.push1(
+            events.push(
                 self.observed_event(&mut l)
                     .field("ObservedEventsDescriptor.observed_event_lst")?,
             );
@@ -2480,7 +2467,7 @@ impl<'c> Dd<'c> {
             let extra = self.extra_info(&mut s, T::extraInfo, "EventParameter.extra_info")?;
             s.extensions(T::EXT).field("EventParameter.ext")?;
             l.close(s)?;
-            out.push1(PropertyParm { name, value, extra });
+            out.push(PropertyParm { name, value, extra });
         }
         rd.close(l)?;
         Ok(out)
@@ -2804,7 +2791,7 @@ impl<'c> Dd<'c> {
                             .field("StreamDescriptor.stream_parms")
                             .at(|| label::stream(id))?;
                         l.close(sd).field("MediaDescriptor.streams")?;
-                        v.push1(StreamDescriptor { id, parms });
+                        v.push(StreamDescriptor { id, parms });
                     }
                     e.close(l).field("MediaDescriptor.streams")?;
                     Streams::Multi(v)
@@ -2917,7 +2904,7 @@ impl<'c> Dd<'c> {
         let mut l = rd.open_list(tag)?;
         let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            out.push1(self.prop(&mut l, SEQUENCE, None)?);
+            out.push(self.prop(&mut l, SEQUENCE, None)?);
         }
         rd.close(l)?;
         Ok(out)
@@ -2949,7 +2936,7 @@ impl<'c> Dd<'c> {
             .field("LocalRemoteDescriptor.prop_grps")?;
         let mut groups = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            groups.push1(
+            groups.push(
                 self.props(&mut l, SEQUENCE)
                     .field("LocalRemoteDescriptor.prop_grps")?,
             );
@@ -3000,7 +2987,7 @@ impl<'c> Dd<'c> {
         let mut events = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let i = events.len();
-            events.push1(
+            events.push(
                 self.requested_event(&mut l, false)
                     .field("EventsDescriptor.event_list")
                     .at(|| label::event(i))?,
@@ -3221,7 +3208,7 @@ impl<'c> Dd<'c> {
         let mut events = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
             let i = events.len();
-            events.push1(
+            events.push(
                 self.requested_event(&mut l, true)
                     .field("SecondEventsDescriptor.event_list")
                     .at(|| label::event(i))?,
@@ -3251,7 +3238,7 @@ impl<'c> Dd<'c> {
                 .field("EventSpec.event_par_list")?;
             s.extensions(T::EXT).field("EventSpec.ext")?;
             l.close(s)?;
-            out.push1(EventSpec {
+            out.push(EventSpec {
                 name,
                 stream,
                 params,
@@ -3268,7 +3255,7 @@ impl<'c> Dd<'c> {
         let mut l = rd.open_list(tag)?;
         let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            out.push1(match l.peek()? {
+            out.push(match l.peek()? {
                 T::signal => SignalsItem::Signal(self.signal(&mut l, T::signal)?),
                 T::seqSigList => {
                     use tags::SeqSigList as S;
@@ -3277,7 +3264,7 @@ impl<'c> Dd<'c> {
                     let mut sl = s.open_list(S::signalList).field("SeqSigList.signal_list")?;
                     let mut signals = Vec::with_capacity(sl.count_hint());
                     while !sl.at_end() {
-                        signals.push1(
+                        signals.push(
                             self.signal(&mut sl, SEQUENCE)
                                 .field("SeqSigList.signal_list")
                                 .at(|| label::signal_list(id))?,
@@ -3347,7 +3334,7 @@ impl<'c> Dd<'c> {
             let extra = self.extra_info(&mut p, P::extraInfo, "SigParameter.extra_info")?;
             p.extensions(P::EXT).field("SigParameter.ext")?;
             l.close(p).field("Signal.sig_par_list")?;
-            params.push1(PropertyParm {
+            params.push(PropertyParm {
                 name: pname,
                 value,
                 extra,
@@ -3405,7 +3392,7 @@ impl<'c> Dd<'c> {
                 .and_then(map::modem_type_name)
                 .ok_or_else(|| ber(format!("ENUMERATED value {v} not in the type")))
                 .field("ModemDescriptor.mtl")?;
-            types.push1(name.to_string());
+            types.push(name.to_string());
         }
         s.close(l).field("ModemDescriptor.mtl")?;
         let (props, held) = self.hold(&mut s, |d, s| {
@@ -3468,7 +3455,7 @@ impl<'c> Dd<'c> {
                 None
             };
             l.close(s)?;
-            out.push1(StatisticsParameter { name, value });
+            out.push(StatisticsParameter { name, value });
         }
         rd.close(l)?;
         Ok(out)
