@@ -23,8 +23,8 @@
 //! `ber-encode`), the two-pass decoder (rasn's derived BER decoder into `asn`, then `map::Dec`)
 //! took 17,485 instructions per message, ~12,400 of them in rasn, and the two-pass encoder
 //! 13,358 (half building and dropping the `asn` values, half rasn's encoder); in one pass they
-//! take 8,372 and 4,049 (figures of the two branches before they met; BENCHMARKS.md has the
-//! current ones). The one-pass results equal the two-pass ones for every input:
+//! took 8,372 and 4,049 when they were merged, and 5,483 and 3,758 after later work
+//! (BENCHMARKS.md has the steps). The one-pass results equal the two-pass ones for every input:
 //! - decode: the same model, or an error with the same code and transaction (for a mapping
 //!   error, also the same path and reason): `tests/ber_direct.rs` and the `ber_decode` fuzz
 //!   target;
