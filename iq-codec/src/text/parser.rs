@@ -34,16 +34,23 @@ pub(crate) struct Parser<'a> {
     last_word: (usize, usize, usize),
 }
 
+/// A `[bool; 256]` of the test applied to each octet, built at compile time: one load per
+/// octet where a chain of range and equality tests would cost several.
+macro_rules! octet_table {
+    (|$c:ident| $test:expr) => {{
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let $c = i as u8;
+            t[i] = $test;
+            i += 1;
+        }
+        t
+    }};
+}
+
 /// SafeChar lookup (ABNF `SafeChar`), one entry per octet.
-static SAFE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = safe_char(i as u8);
-        i += 1;
-    }
-    t
-};
+static SAFE: [bool; 256] = octet_table!(|c| safe_char(c));
 
 #[inline(always)]
 fn is_safe(c: u8) -> bool {
@@ -566,7 +573,7 @@ impl<'a> Parser<'a> {
             Some(b'[') => {
                 self.pos += 1;
                 let start = self.mark();
-                let end = self.s[start..].iter().position(|&c| c == b']');
+                let end = memchr::memchr(b']', &self.s[start..]);
                 let Some(end) = end.map(|e| start + e) else {
                     return self.err_at(start, "unterminated '[' address");
                 };
@@ -587,10 +594,7 @@ impl<'a> Parser<'a> {
             Some(b'<') => {
                 self.pos += 1;
                 let (start, name) = self.word_at()?;
-                if !name
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
-                {
+                if !name.bytes().all(|c| DOMAIN[c as usize]) {
                     return self.err_at(start, format!("'{name}' is not a domain name"));
                 }
                 let name = lower(name);
@@ -2492,25 +2496,36 @@ fn split_at_byte(w: &str, b: u8) -> Option<(&str, &str)> {
 /// Dotted-quad IPv4 exactly as `Ipv4Addr::from_str` takes it (four decimal octets of 1 to 3
 /// digits, at most 255, no leading zero), without going through `str`; `None` for anything
 /// else, which the caller then hands to the standard parsers.
+///
+/// One pass over the octets, each octet's digits read up to the '.' that must follow it,
+/// rather than splitting at the dots first and then reading each part.
 fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = b.split(|&c| c == b'.');
-    for o in &mut octets {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') {
-            return None;
-        }
+    let mut rest = b;
+    for (k, o) in octets.iter_mut().enumerate() {
         let mut n = 0u16;
-        for &c in p {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
+        let mut len = 0;
+        while let Some(d) = rest
+            .get(len)
+            .map(|c| c.wrapping_sub(b'0'))
+            .filter(|&d| d <= 9)
+        {
+            if len == 3 {
                 return None;
             }
             n = n * 10 + u16::from(d);
+            len += 1;
+        }
+        if len == 0 || (len > 1 && rest[0] == b'0') {
+            return None;
         }
         *o = u8::try_from(n).ok()?;
+        rest = &rest[len..];
+        if k < 3 {
+            rest = rest.strip_prefix(b".")?;
+        }
     }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+    rest.is_empty().then_some(Ipv4Addr::from(octets))
 }
 
 fn hex_bytes(h: &str) -> Option<Vec<u8>> {
@@ -2529,15 +2544,10 @@ pub(crate) fn is_name(w: &str) -> bool {
 }
 
 /// Octets that may follow a NAME's first: ALPHA / DIGIT / "_", one table load each.
-static NAME_REST: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = (i as u8).is_ascii_alphanumeric() || i as u8 == b'_';
-        i += 1;
-    }
-    t
-};
+static NAME_REST: [bool; 256] = octet_table!(|c| c.is_ascii_alphanumeric() || c == b'_');
+
+/// Octets of a domain name in a `<...>` mId: ALPHA / DIGIT / "-" / ".".
+static DOMAIN: [bool; 256] = octet_table!(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.');
 
 fn is_name_bytes(b: &[u8]) -> bool {
     match b.split_first() {
