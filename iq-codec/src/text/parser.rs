@@ -2632,9 +2632,14 @@ pub(crate) fn sdp_groups(body: &str) -> Result<Vec<Vec<PropertyParm>>, String> {
             extra: None,
         };
         if k == "v" || groups.is_empty() {
-            // Room for every line left (one group is the usual case): no regrowth per line.
-            let left = 1 + memchr::memchr_iter(b'\n', &bytes[start.min(bytes.len())..]).count();
-            let mut g = Vec::with_capacity(left);
+            // Room for this line and every line left (one group is the usual case): no
+            // regrowth per line. The rest, trimmed, ends without a line break, so it holds one
+            // line more than it has LFs (none when this was the last line).
+            let room = match bytes.get(start..) {
+                Some(rest) => 2 + memchr::memchr_iter(b'\n', rest).count(),
+                None => 1,
+            };
+            let mut g = Vec::with_capacity(room);
             g.push(p);
             groups.push(g);
         } else if let Some(g) = groups.last_mut() {
