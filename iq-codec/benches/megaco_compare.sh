@@ -87,7 +87,11 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 python3 - "${ARGS[@]}" <<'EOF'
-import json, os, statistics, sys
+import json, os, sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout
+sys.path.insert(0, os.path.join(os.getcwd(), "iq-codec", "benches"))
+from compare_report import print_rounds
 
 ops = [("original decode", "original_decode"), ("pretty decode", "pretty_decode"),
        ("pretty encode", "pretty_encode"), ("compact decode", "compact_decode"),
@@ -117,24 +121,5 @@ for megaco_out, crit in zip(pairs[0::2], pairs[1::2]):
 
 print(f"megaco: {header}")
 print(f"iq-codec: criterion mean, {n_ours} messages per iteration")
-for i, rows in enumerate(rounds, 1):
-    print()
-    if len(rounds) > 1:
-        print(f"round {i} of {len(rounds)}")
-    print(f"| {'operation':<15} | {'megaco us/msg':>13} | {'iq-codec us/msg':>15} | {'megaco/ours':>11} |")
-    print(f"|{'-' * 17}|{'-' * 14}:|{'-' * 16}:|{'-' * 12}:|")
-    for label, m, ours, ratio in rows:
-        ms = f"{m:.2f}" if m is not None else "n/a"
-        rs = f"{ratio:.1f}x" if ratio is not None else "n/a"
-        print(f"| {label:<15} | {ms:>13} | {ours:>15.3f} | {rs:>11} |")
-if len(rounds) > 1:
-    print()
-    print(f"all {len(rounds)} rounds: median (lowest-highest) of the per-round ratios")
-    print(f"| {'operation':<15} | {'megaco/ours':>11} | {'range':>13} |")
-    print(f"|{'-' * 17}|{'-' * 12}:|{'-' * 14}:|")
-    for k, (label, _) in enumerate(ops):
-        rs = [rows[k][3] for rows in rounds if rows[k][3] is not None]
-        if rs:
-            span = f"{min(rs):.1f}-{max(rs):.1f}x"
-            print(f"| {label:<15} | {statistics.median(rs):>10.1f}x | {span:>13} |")
+print_rounds(rounds, [op[0] for op in ops], 15)
 EOF
