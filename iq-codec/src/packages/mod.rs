@@ -892,23 +892,19 @@ impl Registry {
         if let Some(name) = self.full_names.get(&(pkg_id, item_id, kind)) {
             return Some(name.clone());
         }
-        // Not in the table: at most one allocation (none up to 24 bytes).
+        // No table entry for the item (`full_names` holds every one there is, and no item
+        // has the wildcard ID): the package's name or `pXXXX`, then `*` or `iXXXX`.
         let pkg = self.package_by_id(pkg_id);
-        let def = (item_id != WILDCARD_ID)
-            .then(|| self.lookup_by_id(kind, pkg_id, item_id))
-            .flatten();
-        let mut out = Text::with_capacity(
-            pkg.map_or(5, |p| p.name.len()) + 1 + def.map_or(5, |d| d.name.len()),
-        );
+        let mut out = Text::with_capacity(pkg.map_or(5, |p| p.name.len()) + 6);
         match pkg {
             Some(p) => out.push_str(&p.name),
             None => push_hex_name(&mut out, 'p', pkg_id),
         }
         out.push('/');
-        match def {
-            Some(d) => out.push_str(&d.name),
-            None if item_id == WILDCARD_ID => out.push('*'),
-            None => push_hex_name(&mut out, 'i', item_id),
+        if item_id == WILDCARD_ID {
+            out.push('*');
+        } else {
+            push_hex_name(&mut out, 'i', item_id);
         }
         Some(out)
     }
