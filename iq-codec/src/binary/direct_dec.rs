@@ -1084,7 +1084,7 @@ impl<'c> Dd<'c> {
             Address::Device => MId::Device(map::ia5_text(&rd.ia5(tag)?)),
             Address::Mtp => {
                 let o = rd.octets(tag)?;
-                MId::Mtp(self.rule(map::mtp_address(&o), String::new)?.into())
+                MId::Mtp(self.rule(map::mtp_text(&o), Text::default)?)
             }
         })
     }
@@ -2715,7 +2715,7 @@ impl<'c> Dd<'c> {
             .ia5(tags::ServiceChangeProfile::profileName)
             .field("ServiceChangeProfile.profile_name")?;
         rd.close(s)?;
-        let text: String = map::ia5_text(&name).into();
+        let text = map::ia5_text(&name);
         Ok(Some(self.rule(map::sc_profile(&text), || {
             ServiceChangeProfile {
                 name: String::new(),

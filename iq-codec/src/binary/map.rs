@@ -2215,6 +2215,18 @@ pub(crate) fn mtp_address(o: &[u8]) -> Result<String, Broken> {
     Ok(hex_str(o))
 }
 
+/// [`mtp_address`] as model text, without the `String` (at most 8 digits: inline).
+pub(crate) fn mtp_text(o: &[u8]) -> Result<Text, Broken> {
+    if !(2..=4).contains(&o.len()) {
+        return mtp_address(o).map(Text::from);
+    }
+    let mut buf = [0u8; 8];
+    for (d, &b) in buf.chunks_exact_mut(2).zip(o) {
+        d.copy_from_slice(&hex_octet(b));
+    }
+    Ok(Text::from_utf8(&buf[..2 * o.len()]).unwrap_or_default())
+}
+
 /// `priority` / `selectpriority` (INTEGER(0..15)).
 pub(crate) fn priority(p: Option<u8>) -> Result<Option<u16>, Broken> {
     match p {
@@ -3635,7 +3647,20 @@ fn audit_items(bs: &BitString) -> Vec<AuditItem> {
 }
 
 pub(crate) fn hex_str(o: &[u8]) -> String {
-    o.iter().map(|b| format!("{b:02x}")).collect()
+    // One allocation, not one `format!` per octet.
+    let mut s = String::with_capacity(2 * o.len());
+    for &b in o {
+        let [h, l] = hex_octet(b);
+        s.push(char::from(h));
+        s.push(char::from(l));
+    }
+    s
+}
+
+/// An octet's two lower-case hex digits.
+fn hex_octet(b: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
 }
 
 fn time_from(t: &asn::TimeNotation) -> TimeNotation {

@@ -459,9 +459,10 @@ impl TermIdMapping {
         if wildcard.is_empty() && id == ROOT_ID {
             return Ok(TerminationId::root());
         }
+        // `encode_octets`, not `encode`: the check needs no heap.
         let same = |text: &str| {
-            self.encode_text(text)
-                .is_ok_and(|b| b.wildcard == wildcard && b.id == id)
+            self.encode_octets(text)
+                .is_ok_and(|b| b.wildcard() == wildcard && b.id() == id)
         };
         for r in &self.rules {
             if let Some(t) = r.decode(wildcard, id) {
