@@ -669,8 +669,7 @@ impl TermIdMapping {
         }
         if wildcard.is_empty() {
             // Every level in full: the common case, without the per-level table below.
-            let full = self.levels.iter().map(|&l| (usize::from(l), None));
-            return Some(self.write_digits(id, full, self.levels.len()));
+            return Some(self.write_full(id));
         }
         // Per level: how many of its digits are written, and the wildcard after them.
         let mut shown: smallvec::SmallVec<[(usize, Option<char>); 8]> = self
@@ -701,6 +700,41 @@ impl TermIdMapping {
             }
         }
         Some(self.write_digits(id, shown.into_iter(), cut))
+    }
+
+    /// The text of `id` (at most 8 octets, as many bits as the levels hold) with every level
+    /// written out in full: [`Self::write_digits`] without its per-level table, a level that
+    /// is a whole octet copied as eight digits at once.
+    fn write_full(&self, id: &[u8]) -> Text {
+        // 64 digits and 63 slashes at most.
+        let mut buf = [0u8; 128];
+        let mut len = 0;
+        let mut start = 0;
+        for (i, &l) in self.levels.iter().enumerate() {
+            let l = usize::from(l);
+            if i > 0 {
+                if let Some(slot) = buf.get_mut(len) {
+                    *slot = b'/';
+                    len += 1;
+                }
+            }
+            if l == 8 && start % 8 == 0 {
+                if let (Some(d), Some(&b)) = (buf.get_mut(len..len + 8), id.get(start / 8)) {
+                    d.copy_from_slice(&OCTET_DIGITS[usize::from(b)]);
+                }
+            } else {
+                for k in start..start + l {
+                    let bit = id.get(k / 8).map_or(0, |&b| (b >> (7 - k % 8)) & 1);
+                    if let Some(slot) = buf.get_mut(len + k - start) {
+                        *slot = b'0' + bit;
+                    }
+                }
+            }
+            len += l;
+            start += l;
+        }
+        // Every byte is one of `01/`.
+        Text::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default()
     }
 
     /// The text of `id` (at most 8 octets, as many bits as the levels hold): per level in
