@@ -606,8 +606,13 @@ impl<'a> Rd<'a> {
     }
 
     /// ENUMERATED (read as rasn's `isize`, 8 octets).
+    #[inline]
     fn enumerated(&mut self, tag: Tag) -> R<i64> {
         let c = self.primitive(tag)?;
+        // The common case: one octet.
+        if let [b] = c {
+            return Ok(i64::from(*b as i8));
+        }
         let c = if c.len() > 8 {
             without_sign_octets(c)
         } else {
@@ -640,6 +645,7 @@ impl<'a> Rd<'a> {
         }
     }
 
+    #[inline]
     fn null(&mut self, tag: Tag) -> R<()> {
         match self.primitive(tag)? {
             [] => Ok(()),
@@ -2522,7 +2528,7 @@ impl<'c> Dd<'c> {
         rd.close(s)?;
         Ok(Command::ServiceChange(ServiceChangeRequest {
             termination_ids,
-            parms: Box::new(parms),
+            parms,
         }))
     }
 
@@ -2576,7 +2582,9 @@ impl<'c> Dd<'c> {
 
     /// `Dec` maps the reason and nonStandardData first, then the address, profile and MGC ID,
     /// then serviceChangeInfo.
-    fn sc_parm(&mut self, rd: &mut Rd<'_>) -> R<ServiceChangeParm> {
+    ///
+    /// Boxed here, where it is built: the 280-octet value was copied on its way up before.
+    fn sc_parm(&mut self, rd: &mut Rd<'_>) -> R<Box<ServiceChangeParm>> {
         use tags::ServiceChangeParm as T;
         let mut s = rd.open(tags::ServiceChangeRequest::serviceChangeParms, true)?;
         let method = s
@@ -2655,7 +2663,7 @@ impl<'c> Dd<'c> {
         }
         s.extensions(T::EXT).field("ServiceChangeParm.ext")?;
         rd.close(s)?;
-        Ok(ServiceChangeParm {
+        Ok(Box::new(ServiceChangeParm {
             method,
             address,
             version,
@@ -2667,7 +2675,7 @@ impl<'c> Dd<'c> {
             extensions,
             info,
             incomplete,
-        })
+        }))
     }
 
     /// An optional explicitly tagged `MId`.

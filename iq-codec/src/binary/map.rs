@@ -2267,9 +2267,11 @@ pub(crate) fn sc_profile(s: &str) -> Result<ServiceChangeProfile, Broken> {
 /// `serviceChangeReason` (SEQUENCE OF OCTET STRING) from its first value and number of values.
 pub(crate) fn sc_reason(first: Option<&[u8]>, count: usize) -> Result<Option<String>, Broken> {
     match (first, count) {
-        (Some(r), 1) => Ok(Some(
-            text_value(|| "serviceChangeReason".to_string(), r)?.into(),
-        )),
+        // Straight to the model's String (not through a Text).
+        (Some(r), 1) => match std::str::from_utf8(r) {
+            Ok(t) => Ok(Some(t.to_string())),
+            Err(_) => text_value(|| "serviceChangeReason".to_string(), r).map(|t| Some(t.into())),
+        },
         (_, 0) => Ok(None),
         _ => Err(Broken::unsupported(why::SC_REASONS)),
     }
