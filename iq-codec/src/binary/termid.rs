@@ -706,6 +706,22 @@ impl TermIdMapping {
     /// written out in full: [`Self::write_digits`] without its per-level table, a level that
     /// is a whole octet copied as eight digits at once.
     fn write_full(&self, id: &[u8]) -> Text {
+        // Octet levels whose text does not fit inline (`11111111/00000000/00000001`): a String
+        // of the digits' static text, which the Text then takes over (no UTF-8 check, no copy).
+        if self.levels.len() == id.len()
+            && self.levels.iter().all(|&l| l == 8)
+            && 9 * id.len() - 1 > INLINE_TEXT
+        {
+            let mut t = String::with_capacity(9 * id.len() - 1);
+            for (i, &b) in id.iter().enumerate() {
+                if i > 0 {
+                    t.push('/');
+                }
+                let at = 8 * usize::from(b);
+                t.push_str(OCTET_DIGIT_TEXT.get(at..at + 8).unwrap_or_default());
+            }
+            return Text::from(t);
+        }
         // 64 digits and 63 slashes at most.
         let mut buf = [0u8; 128];
         let mut len = 0;
@@ -800,6 +816,26 @@ const OCTET_DIGITS: [[u8; 8]; 256] = {
     }
     t
 };
+
+/// [`OCTET_DIGITS`] as one text: octet `b`'s digits are `[8 * b..8 * b + 8]`.
+const OCTET_DIGIT_TEXT: &str = {
+    const FLAT: [u8; 2048] = {
+        let mut t = [0u8; 2048];
+        let mut i = 0;
+        while i < 2048 {
+            t[i] = OCTET_DIGITS[i / 8][i % 8];
+            i += 1;
+        }
+        t
+    };
+    match std::str::from_utf8(&FLAT) {
+        Ok(s) => s,
+        Err(_) => panic!("binary digits are ASCII"),
+    }
+};
+
+/// The longest text a `Text` holds without a heap allocation.
+const INLINE_TEXT: usize = std::mem::size_of::<Text>();
 
 /// `x<hex id>(_w<hex>)*` → the octets.
 fn parse_fallback(text: &str) -> Option<TidOctets> {
