@@ -717,8 +717,9 @@ impl TermIdMapping {
                 if i > 0 {
                     t.push('/');
                 }
+                // Indexed (never out of range), not `get`: eight octets, copied inline.
                 let at = 8 * usize::from(b);
-                t.push_str(OCTET_DIGIT_TEXT.get(at..at + 8).unwrap_or_default());
+                t.push_str(&OCTET_DIGIT_TEXT[at..at + 8]);
             }
             return Text::from(t);
         }
