@@ -3504,6 +3504,25 @@ fn ip_address<const N: usize>(rd: &mut Rd<'_>, tag: Tag) -> R<([u8; N], Option<u
 /// `TerminationID`, tagged `tag`, as read.
 fn termination_id<'a>(rd: &mut Rd<'a>, tag: Tag) -> R<RawTid<'a>> {
     use tags::TerminationID as T;
+    // The common encoding in one match: a definite SEQUENCE of an empty wildcard list
+    // (`[0]`, definite, empty) and a primitive id (`[1]`), nothing after it. What the general
+    // path below reads the same, the depth checks included (the SEQUENCE and the list
+    // entered: two levels).
+    if let [first, len, 0xa0, 0x00, 0x81, n, rest @ ..] = rd.input {
+        if u16::from(*first) == tag.short_id() | 0x20
+            && *len <= 0x7f
+            && usize::from(*len) == usize::from(*n) + 4
+            && rd.depth >= 2
+        {
+            if let Some((id, rest)) = rest.split_at_checked(usize::from(*n)) {
+                rd.input = rest;
+                return Ok(RawTid {
+                    wildcard: SmallVec::new(),
+                    id: Cow::Borrowed(id),
+                });
+            }
+        }
+    }
     let mut s = rd.open(tag, true)?;
     let mut l = s.open_list(T::wildcard).field("TerminationID.wildcard")?;
     let mut wildcard = SmallVec::new();
