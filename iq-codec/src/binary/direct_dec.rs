@@ -2921,6 +2921,32 @@ impl<'c> Dd<'c> {
     /// `PropertyParm`; `same_as`: the IndAudPropertyParm name it must repeat.
     fn prop(&mut self, rd: &mut Rd<'_>, tag: Tag, same_as: Option<[u8; 4]>) -> R<PropertyParm> {
         use tags::PropertyParm as T;
+        // The common encoding in one match (an SDP line is one such property): a definite
+        // SEQUENCE of the name and a one-value list, nothing after it. Read as the general
+        // path below reads it (the SEQUENCE and the list entered: two levels), mapped in the
+        // same order (the name, then the value).
+        if let [first, len, 0x80, 0x04, n0, n1, n2, n3, 0xa1, list, 0x04, k, rest @ ..] = rd.input {
+            if same_as.is_none()
+                && u16::from(*first) == tag.short_id() | 0x20
+                && *len <= 0x7f
+                && *list <= 0x7f
+                && usize::from(*len) == usize::from(*list) + 8
+                && usize::from(*list) == usize::from(*k) + 2
+                && rd.depth >= 2
+            {
+                if let Some((o, rest)) = rest.split_at_checked(usize::from(*k)) {
+                    rd.input = rest;
+                    let name = self.name(ItemKind::Property, [*n0, *n1, *n2, *n3])?;
+                    let mut value = Values::new();
+                    value.push(self.text(|| format!("value of '{name}'"), o)?);
+                    return Ok(PropertyParm {
+                        name,
+                        value,
+                        extra: None,
+                    });
+                }
+            }
+        }
         let mut s = rd.open(tag, true)?;
         let n = s.fixed::<4>(T::name).field("PropertyParm.name")?;
         if let Some(outer) = same_as {
