@@ -3636,6 +3636,21 @@ fn digit_map_value(rd: &mut Rd<'_>, tag: Tag) -> R<DigitMapValue> {
 
 fn time_notation(rd: &mut Rd<'_>, tag: Tag) -> R<TimeNotation> {
     use tags::TimeNotation as T;
+    // The common encoding in one match: a definite SEQUENCE of an 8-character date and an
+    // 8-character time, nothing after them (the general path below reads it the same: one
+    // level entered, IA5 checked).
+    if let [first, 0x14, 0x80, 0x08, rest @ ..] = rd.input {
+        if u16::from(*first) == tag.short_id() | 0x20 && rd.depth >= 1 {
+            if let Some((date, [0x81, 0x08, rest @ ..])) = rest.split_first_chunk::<8>() {
+                if let Some((time, rest)) = rest.split_first_chunk::<8>() {
+                    if date.is_ascii() && time.is_ascii() {
+                        rd.input = rest;
+                        return Ok(map::time_notation(date, time));
+                    }
+                }
+            }
+        }
+    }
     let mut s = rd.open(tag, true)?;
     let date = s.ia5(T::date).field("TimeNotation.date")?;
     let time = s.ia5(T::time).field("TimeNotation.time")?;
