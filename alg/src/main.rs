@@ -540,7 +540,7 @@ fn audit_root_packages() -> Vec<ActionRequest> {
         context_audit: None,
         commands: vec![CommandRequest {
             command: Command::AuditValue(AuditRequest {
-                termination_ids: vec![TerminationId::root()],
+                termination_ids: [TerminationId::root()].into(),
                 audit: Some(AuditDescriptor {
                     items: vec![AuditItem::Packages],
                     ind_aud: Vec::new(),

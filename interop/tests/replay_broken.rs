@@ -60,13 +60,16 @@ fn reply_text(id: u32, result: TransactionResult) -> String {
     let mut m: Message =
         iq_codec::text::decode(format!("MEGACO/3 {AGW_MID}\nPending = 1 {{ }}\n").as_bytes())
             .unwrap();
-    m.body = MessageBody::Transactions(vec![Transaction::Reply(TransactionReply {
-        id,
-        imm_ack_required: false,
-        result,
-        segment_number: None,
-        segmentation_complete: false,
-    })]);
+    m.body = MessageBody::Transactions(
+        [Transaction::Reply(TransactionReply {
+            id,
+            imm_ack_required: false,
+            result,
+            segment_number: None,
+            segmentation_complete: false,
+        })]
+        .into(),
+    );
     iq_codec::text::encode(&m, iq_codec::text::Style::Pretty)
 }
 

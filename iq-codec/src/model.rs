@@ -22,6 +22,17 @@ pub type Text = compact_str::CompactString;
 /// The values of a property: one inline, more on the heap (the common case is one).
 pub type Values = smallvec::SmallVec<[Text; 1]>;
 
+/// The termination IDs of a command or reply: one inline, more on the heap. Nearly every
+/// command names one termination, and a `Vec` made that one a heap allocation per command
+/// (a quarter of a decoded message's allocations). Derefs to a slice; build one with
+/// `[id].into()` or `collect()`; serialises as a sequence, like a `Vec`.
+pub type TermIds = smallvec::SmallVec<[TerminationId; 1]>;
+
+/// The transactions of a message: one inline (the usual message), more on the heap. As
+/// [`TermIds`]. (Actions and commands stay `Vec`s: held inline, their 100-180-byte
+/// elements made every move of a transaction dearer than the allocation they save.)
+pub type Transactions = smallvec::SmallVec<[Transaction; 1]>;
+
 /// `s` in ASCII lower case as [`Text`] (the decoders' normalisation of names and tokens).
 pub fn lower(s: &str) -> Text {
     // Most names arrive in lower case already; copying them as they are skips the in-place
@@ -125,7 +136,7 @@ pub enum MessageBody {
     /// The whole message failed (e.g. 400 syntax error).
     Error(ErrorDescriptor),
     /// One or more transactions.
-    Transactions(Vec<Transaction>),
+    Transactions(Transactions),
 }
 
 /// One transaction item of a message.
@@ -437,7 +448,7 @@ pub type PkgdName = Text;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AmmRequest {
     /// Terminations.
-    pub termination_ids: Vec<TerminationId>,
+    pub termination_ids: TermIds,
     /// Descriptors, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub descriptors: Vec<AmmDescriptor>,
@@ -471,7 +482,7 @@ pub enum AmmDescriptor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubtractRequest {
     /// Terminations.
-    pub termination_ids: Vec<TerminationId>,
+    pub termination_ids: TermIds,
     /// `Audit { }` selects what the reply returns (empty = no statistics).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditDescriptor>,
@@ -481,7 +492,7 @@ pub struct SubtractRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRequest {
     /// Terminations.
-    pub termination_ids: Vec<TerminationId>,
+    pub termination_ids: TermIds,
     /// What to audit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditDescriptor>,
@@ -491,7 +502,7 @@ pub struct AuditRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyRequest {
     /// Terminations.
-    pub termination_ids: Vec<TerminationId>,
+    pub termination_ids: TermIds,
     /// Observed events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_events: Option<ObservedEventsDescriptor>,
@@ -504,7 +515,7 @@ pub struct NotifyRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceChangeRequest {
     /// Terminations (ROOT for the whole MG).
-    pub termination_ids: Vec<TerminationId>,
+    pub termination_ids: TermIds,
     /// Parameters. Boxed: they are most of a ServiceChange's size (280 of 304 bytes), and
     /// inline they made every [`Command`] that size, which the codecs and daemons move around
     /// for each Add, Modify and Subtract.
@@ -707,7 +718,7 @@ impl CommandReply {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AmmsReply {
     /// Terminations.
-    pub termination_ids: Vec<TerminationId>,
+    pub termination_ids: TermIds,
     /// Returned descriptors (e.g. the Local SDP the MG chose, statistics).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<TerminationAudit>,
@@ -718,13 +729,13 @@ pub struct AmmsReply {
 #[serde(rename_all = "snake_case")]
 pub enum AuditReply {
     /// `AuditValue = Context { t1, t2 }`: the terminations in the context.
-    ContextAuditResult(Vec<TerminationId>),
+    ContextAuditResult(TermIds),
     /// `AuditValue = Context { Error = ... }`.
     Error(ErrorDescriptor),
     /// `AuditValue = t1 { descriptors }`.
     AuditResult {
         /// Terminations.
-        termination_ids: Vec<TerminationId>,
+        termination_ids: TermIds,
         /// Audited descriptors.
         audit: TerminationAudit,
     },
@@ -734,7 +745,7 @@ pub enum AuditReply {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyReply {
     /// Terminations.
-    pub termination_ids: Vec<TerminationId>,
+    pub termination_ids: TermIds,
     /// Error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDescriptor>,
@@ -744,7 +755,7 @@ pub struct NotifyReply {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceChangeReply {
     /// Terminations.
-    pub termination_ids: Vec<TerminationId>,
+    pub termination_ids: TermIds,
     /// Error or parameters.
     pub result: ServiceChangeResult,
 }
@@ -971,7 +982,7 @@ pub struct MuxDescriptor {
     /// Mux type.
     pub mux_type: MuxType,
     /// Terminations.
-    pub termination_ids: Vec<TerminationId>,
+    pub termination_ids: TermIds,
 }
 
 /// Mux types.

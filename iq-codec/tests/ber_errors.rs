@@ -121,25 +121,28 @@ fn model_only_shapes_are_encode_errors() {
         auth: None,
         version: 3,
         mid: MId::Device("mg1".into()),
-        body: MessageBody::Transactions(vec![Transaction::Request(TransactionRequest {
-            id: 1,
-            actions: vec![ActionRequest {
-                context: ContextId::Id(1),
-                context_request: None,
-                context_audit: None,
-                commands: vec![CommandRequest {
-                    command: Command::Modify(AmmRequest {
-                        termination_ids: vec![TerminationId::new("ip/acc/t1")],
-                        descriptors: vec![AmmDescriptor::Events(EventsDescriptor {
-                            request_id: Some(1),
-                            events: vec![outer],
-                        })],
-                    }),
-                    optional: false,
-                    wildcard_return: false,
+        body: MessageBody::Transactions(
+            [Transaction::Request(TransactionRequest {
+                id: 1,
+                actions: vec![ActionRequest {
+                    context: ContextId::Id(1),
+                    context_request: None,
+                    context_audit: None,
+                    commands: vec![CommandRequest {
+                        command: Command::Modify(AmmRequest {
+                            termination_ids: [TerminationId::new("ip/acc/t1")].into(),
+                            descriptors: vec![AmmDescriptor::Events(EventsDescriptor {
+                                request_id: Some(1),
+                                events: vec![outer],
+                            })],
+                        }),
+                        optional: false,
+                        wildcard_return: false,
+                    }],
                 }],
-            }],
-        })]),
+            })]
+            .into(),
+        ),
     };
     let e = c.encode(&m).unwrap_err();
     assert_eq!(e.item, "Embed Events");

@@ -200,8 +200,8 @@ fn termination_id() -> BoxedStrategy<TerminationId> {
     }
 }
 
-fn tids() -> impl Strategy<Value = Vec<TerminationId>> {
-    vec(termination_id(), 1..4)
+fn tids() -> impl Strategy<Value = TermIds> {
+    vec(termination_id(), 1..4).prop_map(TermIds::from_vec)
 }
 
 fn context_id() -> impl Strategy<Value = ContextId> {
@@ -1234,7 +1234,7 @@ fn message() -> impl Strategy<Value = Message> {
         .prop_map(|(spi, seq_num, data)| AuthHeader { spi, seq_num, data });
     let body = prop_oneof![
         1 => error_descriptor().prop_map(MessageBody::Error),
-        8 => vec(transaction(), 1..3).prop_map(MessageBody::Transactions),
+        8 => vec(transaction(), 1..3).prop_map(|ts| MessageBody::Transactions(ts.into())),
     ];
     (option::weighted(0.1, auth), 1u8..=3, mid(), body).prop_map(|(auth, version, mid, body)| {
         Message {

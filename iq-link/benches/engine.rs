@@ -28,7 +28,7 @@ fn add_request() -> Vec<ActionRequest> {
         context_audit: None,
         commands: vec![CommandRequest {
             command: Command::Add(AmmRequest {
-                termination_ids: vec![TerminationId::new("ip/acc/$")],
+                termination_ids: [TerminationId::new("ip/acc/$")].into(),
                 descriptors: vec![],
             }),
             optional: false,
@@ -43,7 +43,7 @@ fn add_reply(n: u32) -> TransactionResult {
         error: None,
         context_reply: None,
         commands: vec![CommandReply::Add(AmmsReply {
-            termination_ids: vec![TerminationId::new(&format!("ip/acc/{n}"))],
+            termination_ids: [TerminationId::new(&format!("ip/acc/{n}"))].into(),
             audit: None,
         })],
     }])
@@ -117,7 +117,7 @@ fn engine(c: &mut Criterion) {
         auth: None,
         version: 3,
         mid: mid(mid_name),
-        body: MessageBody::Transactions(vec![t]),
+        body: MessageBody::Transactions([t].into()),
     };
     let request = message(
         "alg.example.net",

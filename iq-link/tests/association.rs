@@ -65,7 +65,7 @@ fn reliable_mgc(mut c: MgcConfig) -> MgcConfig {
 /// nothing on ROOT (501).
 fn answer(actions: &[ActionRequest]) -> TransactionResult {
     if let Some(Command::Modify(m)) = actions.first().map(|a| &a.commands[0].command) {
-        if m.termination_ids == vec![TerminationId::root()] {
+        if m.termination_ids.as_slice() == [TerminationId::root()] {
             return TransactionResult::Actions(vec![ActionReply {
                 context: ContextId::Null,
                 error: Some(ErrorDescriptor {
@@ -122,7 +122,7 @@ fn add() -> Vec<ActionRequest> {
     one(
         ContextId::Choose,
         Command::Add(AmmRequest {
-            termination_ids: vec![TerminationId::new("ip/$")],
+            termination_ids: [TerminationId::new("ip/$")].into(),
             descriptors: vec![],
         }),
     )
@@ -133,7 +133,7 @@ fn notify() -> Vec<ActionRequest> {
     one(
         ContextId::Id(7),
         Command::Notify(NotifyRequest {
-            termination_ids: vec![TerminationId::new("ip/1")],
+            termination_ids: [TerminationId::new("ip/1")].into(),
             observed_events: Some(ObservedEventsDescriptor {
                 request_id: 1,
                 events: vec![ObservedEvent {
@@ -667,7 +667,7 @@ fn mg_registers_with_restart_cold_boot_version_3_and_profile() {
     let Command::ServiceChange(sc) = &r.actions[0].commands[0].command else {
         panic!("not a ServiceChange");
     };
-    assert_eq!(sc.termination_ids, vec![TerminationId::root()]);
+    assert_eq!(sc.termination_ids.as_slice(), [TerminationId::root()]);
     assert_eq!(
         *sc.parms,
         ServiceChangeParm {
@@ -852,7 +852,7 @@ impl Scripted {
             auth: None,
             version: 3,
             mid: mgc_mid(0),
-            body: MessageBody::Transactions(vec![body]),
+            body: MessageBody::Transactions([body].into()),
         };
         self.now += ms(5);
         let bytes = text::encode(&msg, Style::Pretty);
@@ -884,7 +884,7 @@ impl Scripted {
                 error: None,
                 context_reply: None,
                 commands: vec![CommandReply::ServiceChange(ServiceChangeReply {
-                    termination_ids: vec![TerminationId::root()],
+                    termination_ids: [TerminationId::root()].into(),
                     result,
                 })],
             }]),
@@ -1145,7 +1145,7 @@ fn requests_before_registration_are_answered_with_505() {
             context_audit: None,
             commands: vec![CommandRequest {
                 command: Command::AuditValue(AuditRequest {
-                    termination_ids: vec![TerminationId::root()],
+                    termination_ids: [TerminationId::root()].into(),
                     audit: None,
                 }),
                 optional: false,
@@ -1184,7 +1184,7 @@ fn requests_before_registration_are_answered_with_505() {
         actions: one(
             ContextId::Null,
             Command::AuditValue(AuditRequest {
-                termination_ids: vec![TerminationId::root()],
+                termination_ids: [TerminationId::root()].into(),
                 audit: None,
             }),
         ),
@@ -1693,7 +1693,7 @@ fn udp_keepalive_audits_root_when_idle_and_declares_the_mg_lost_after_three_fail
         one(
             ContextId::Null,
             Command::AuditValue(AuditRequest {
-                termination_ids: vec![TerminationId::root()],
+                termination_ids: [TerminationId::root()].into(),
                 audit: None,
             })
         )
@@ -1706,7 +1706,7 @@ fn udp_keepalive_audits_root_when_idle_and_declares_the_mg_lost_after_three_fail
     assert!(matches!(
         &answer.replies().next().unwrap().result,
         TransactionResult::Actions(a) if a[0].commands == vec![CommandReply::AuditValue(AuditReply::AuditResult {
-            termination_ids: vec![TerminationId::root()],
+            termination_ids: [TerminationId::root()].into(),
             audit: vec![],
         })]
     ));
@@ -1790,7 +1790,7 @@ fn inactivity_timer_makes_the_mg_notify_ito_and_both_sides_detect_the_loss() {
     let Some(Command::Modify(m)) = modify.first_command() else {
         unreachable!()
     };
-    assert_eq!(m.termination_ids, vec![TerminationId::root()]);
+    assert_eq!(m.termination_ids.as_slice(), [TerminationId::root()]);
     let [AmmDescriptor::Events(ed)] = m.descriptors.as_slice() else {
         panic!("{m:?}")
     };

@@ -42,7 +42,7 @@ fn request(n: u32) -> Vec<ActionRequest> {
         context_audit: None,
         commands: vec![CommandRequest {
             command: Command::Add(AmmRequest {
-                termination_ids: vec![TerminationId::new(&format!("ip/{n}"))],
+                termination_ids: [TerminationId::new(&format!("ip/{n}"))].into(),
                 descriptors: vec![],
             }),
             optional: false,
@@ -63,7 +63,7 @@ fn answer(actions: &[ActionRequest]) -> TransactionResult {
                 commands: vec![CommandReply::Add(AmmsReply {
                     termination_ids: match &a.commands[0].command {
                         Command::Add(r) => r.termination_ids.clone(),
-                        _ => vec![],
+                        _ => Default::default(),
                     },
                     audit: None,
                 })],
@@ -620,7 +620,7 @@ fn binary_endpoints_interwork_over_ber() {
     // `ip/acc/t<N>` has a binary form in the default termination-ID mapping.
     let mut actions = request(1);
     if let Command::Add(a) = &mut actions[0].commands[0].command {
-        a.termination_ids = vec![TerminationId::new("ip/acc/t1001")];
+        a.termination_ids = [TerminationId::new("ip/acc/t1001")].into();
     }
     let id = p.mgc.ep.send_request(p.now, actions.clone()).unwrap();
     p.run(Duration::from_secs(60));
@@ -632,7 +632,10 @@ fn binary_endpoints_interwork_over_ber() {
     match &p.mgc.outcomes[&id][0].1 {
         Outcome::Reply(TransactionResult::Actions(a)) => match &a[0].commands[0] {
             CommandReply::Add(r) => {
-                assert_eq!(r.termination_ids, vec![TerminationId::new("ip/acc/t1001")])
+                assert_eq!(
+                    r.termination_ids.as_slice(),
+                    [TerminationId::new("ip/acc/t1001")]
+                )
             }
             other => panic!("{other:?}"),
         },

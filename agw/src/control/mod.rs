@@ -595,7 +595,7 @@ impl<M: MediaPlane> Control<M> {
             context_audit: None,
             commands: vec![CommandRequest {
                 command: Command::Notify(NotifyRequest {
-                    termination_ids: vec![TerminationId::root()],
+                    termination_ids: [TerminationId::root()].into(),
                     observed_events: Some(ObservedEventsDescriptor {
                         request_id,
                         events: vec![ObservedEvent {
@@ -818,7 +818,7 @@ impl<M: MediaPlane> Control<M> {
                 }
             }
             let reply = AmmsReply {
-                termination_ids: vec![t.id.clone()],
+                termination_ids: [t.id.clone()].into(),
                 audit,
             };
             match kind {
@@ -1313,7 +1313,7 @@ impl<M: MediaPlane> Control<M> {
             }
         }
         Ok(vec![CommandReply::Modify(AmmsReply {
-            termination_ids: vec![TerminationId::root()],
+            termination_ids: [TerminationId::root()].into(),
             audit: None,
         })])
     }
@@ -1373,7 +1373,7 @@ impl<M: MediaPlane> Control<M> {
             };
             debug!(term = id.as_str(), context = ctx, "subtracted");
             replies.push(CommandReply::Subtract(AmmsReply {
-                termination_ids: vec![id.clone()],
+                termination_ids: [id.clone()].into(),
                 audit,
             }));
         }
@@ -1386,7 +1386,7 @@ impl<M: MediaPlane> Control<M> {
         }
         if wildcard_return {
             return Ok(vec![CommandReply::Subtract(AmmsReply {
-                termination_ids: ids.to_vec(),
+                termination_ids: ids.into(),
                 audit: None,
             })]);
         }
@@ -1446,7 +1446,7 @@ impl<M: MediaPlane> Control<M> {
                             }
                         }
                         return Ok(vec![wrap(AuditReply::AuditResult {
-                            termination_ids: vec![TerminationId::root()],
+                            termination_ids: [TerminationId::root()].into(),
                             audit: out,
                         })]);
                     }
@@ -1494,7 +1494,7 @@ impl<M: MediaPlane> Control<M> {
                 self.audit_items(now, &t, a)?
             };
             out.push(wrap(AuditReply::AuditResult {
-                termination_ids: vec![id],
+                termination_ids: [id].into(),
                 audit,
             }));
         }
@@ -1801,7 +1801,7 @@ impl<M: MediaPlane> Control<M> {
                 out_of_service, "service change from the MGC"
             );
             replies.push(CommandReply::ServiceChange(ServiceChangeReply {
-                termination_ids: vec![t.id.clone()],
+                termination_ids: [t.id.clone()].into(),
                 result: ServiceChangeResult::Parms(ServiceChangeResParm::default()),
             }));
             self.terms.insert(t.id.clone(), t);
@@ -1850,7 +1850,7 @@ impl<M: MediaPlane> Control<M> {
                     context_audit: None,
                     commands: vec![CommandRequest {
                         command: Command::Notify(NotifyRequest {
-                            termination_ids: vec![tid.clone()],
+                            termination_ids: [tid.clone()].into(),
                             observed_events: Some(ObservedEventsDescriptor {
                                 request_id,
                                 events: vec![observed],
@@ -1957,7 +1957,7 @@ fn check_descriptors(ds: &[AmmDescriptor]) -> Res<()> {
 /// The reply of an optional command that failed.
 fn error_reply(c: &Command, e: ErrorDescriptor) -> CommandReply {
     let amms = |ids: &[TerminationId]| AmmsReply {
-        termination_ids: ids.to_vec(),
+        termination_ids: ids.into(),
         audit: Some(vec![AuditReturnParameter::Error(e.clone())]),
     };
     match c {

@@ -310,7 +310,7 @@ fn figure_1_ue_originated() {
     let Command::Notify(nr) = &n[0].commands[0].command else {
         panic!("{n:?}")
     };
-    assert_eq!(nr.termination_ids, vec![t1.clone()]);
+    assert_eq!(nr.termination_ids.as_slice(), std::slice::from_ref(&t1));
     let oe = nr.observed_events.as_ref().unwrap();
     assert_eq!(oe.request_id, 2001);
     assert_eq!(oe.events[0].name, "xdtls/estfail");
@@ -335,12 +335,13 @@ fn figure_1_ue_originated() {
                 name: "agw1.example.net".into(),
                 port: Some(2944),
             },
-            body: MessageBody::Transactions(vec![Transaction::Request(
-                iq_codec::model::TransactionRequest {
+            body: MessageBody::Transactions(
+                [Transaction::Request(iq_codec::model::TransactionRequest {
                     id: 70001,
                     actions: n,
-                },
-            )]),
+                })]
+                .into(),
+            ),
         },
         iq_codec::text::Style::Pretty,
     );
@@ -367,7 +368,7 @@ fn figure_1_ue_originated() {
     assert_eq!(r.commands.len(), 2);
     for (cmd, t) in r.commands.iter().zip([&t1, &t2]) {
         assert!(matches!(cmd, CommandReply::Subtract(_)));
-        assert_eq!(&amms(cmd).termination_ids, &vec![t.clone()]);
+        assert_eq!(amms(cmd).termination_ids.as_slice(), std::slice::from_ref(t));
         assert_eq!(amms(cmd).audit, None);
     }
     assert!(c.media().open.is_empty());
@@ -745,12 +746,13 @@ fn overload_is_notified_when_ocp_was_requested_on_root() {
                 name: "agw".into(),
                 port: None,
             },
-            body: MessageBody::Transactions(vec![Transaction::Request(
-                iq_codec::model::TransactionRequest {
+            body: MessageBody::Transactions(
+                [Transaction::Request(iq_codec::model::TransactionRequest {
                     id: 1,
                     actions: n.clone(),
-                },
-            )]),
+                })]
+                .into(),
+            ),
         };
         let text = iq_codec::text::encode(&msg, iq_codec::text::Style::Compact);
         assert_eq!(decode(&text), n, "{text}");
@@ -908,7 +910,7 @@ fn subtract_wildcard_and_wildcard_response() {
         )),
     );
     assert_eq!(r.commands.len(), 1);
-    assert_eq!(amms(&r.commands[0]).termination_ids, vec![tid("*")]);
+    assert_eq!(amms(&r.commands[0]).termination_ids.as_slice(), [tid("*")]);
     assert_clean(&c);
 }
 
@@ -968,15 +970,16 @@ fn all_contexts_audit_lists_them_and_subtract_clears_them() {
             name: "agw.example.net".into(),
             port: None,
         },
-        body: MessageBody::Transactions(vec![Transaction::Reply(
-            iq_codec::model::TransactionReply {
+        body: MessageBody::Transactions(
+            [Transaction::Reply(iq_codec::model::TransactionReply {
                 id: 9,
                 imm_ack_required: false,
                 segment_number: None,
                 segmentation_complete: false,
                 result: TransactionResult::Actions(r.clone()),
-            },
-        )]),
+            })]
+            .into(),
+        ),
     };
     let text = iq_codec::text::encode(&msg, iq_codec::text::Style::Compact);
     assert_eq!(
@@ -1032,7 +1035,7 @@ fn audit_root_and_termination() {
     else {
         panic!("{r:?}")
     };
-    assert_eq!(termination_ids, &vec![t.clone()]);
+    assert_eq!(termination_ids.as_slice(), std::slice::from_ref(&t));
     let AuditReturnParameter::Media(m) = &audit[0] else {
         panic!("{audit:?}")
     };

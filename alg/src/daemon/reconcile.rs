@@ -195,7 +195,7 @@ pub fn audit_request() -> Vec<ActionRequest> {
         context_audit: None,
         commands: vec![CommandRequest {
             command: Command::AuditValue(AuditRequest {
-                termination_ids: vec![TerminationId::new("*")],
+                termination_ids: [TerminationId::new("*")].into(),
                 audit: Some(AuditDescriptor::default()),
             }),
             optional: false,
@@ -215,7 +215,7 @@ pub fn subtract_requests(contexts: &BTreeSet<u32>) -> Vec<Vec<ActionRequest>> {
             context_audit: None,
             commands: vec![CommandRequest {
                 command: Command::Subtract(SubtractRequest {
-                    termination_ids: vec![TerminationId::new("*")],
+                    termination_ids: [TerminationId::new("*")].into(),
                     audit: Some(AuditDescriptor::default()),
                 }),
                 optional: false,
@@ -404,12 +404,12 @@ mod tests {
             auth: None,
             version: 3,
             mid: mid(),
-            body: iq_codec::model::MessageBody::Transactions(vec![
-                iq_codec::model::Transaction::Request(iq_codec::model::TransactionRequest {
-                    id: 1,
-                    actions,
-                }),
-            ]),
+            body: iq_codec::model::MessageBody::Transactions(
+                [iq_codec::model::Transaction::Request(
+                    iq_codec::model::TransactionRequest { id: 1, actions },
+                )]
+                .into(),
+            ),
         };
         let text = iq_codec::text::encode(
             &msg(subtract_requests(&set(&[5]))[0].clone()),

@@ -157,11 +157,11 @@ mod tests {
     fn counts_commands_and_outcomes() {
         let mut c = Counters::default();
         let add = Command::Add(AmmRequest {
-            termination_ids: vec![TerminationId::root()],
+            termination_ids: [TerminationId::root()].into(),
             descriptors: Vec::new(),
         });
         let sub = Command::Subtract(SubtractRequest {
-            termination_ids: vec![TerminationId::root()],
+            termination_ids: [TerminationId::root()].into(),
             audit: None,
         });
         c.iq_request(&[ActionRequest {

@@ -477,7 +477,7 @@ impl Inner {
                 .unwrap_or_else(|| TerminationId::new("$"))
         };
         let amm = AmmRequest {
-            termination_ids: vec![tid],
+            termination_ids: [tid].into(),
             descriptors: desc,
         };
         ActionRequest {
@@ -1188,7 +1188,7 @@ impl Inner {
             .filter_map(|&s| self.term[s].clone())
             .map(|t| CommandRequest {
                 command: Command::Subtract(SubtractRequest {
-                    termination_ids: vec![t],
+                    termination_ids: [t].into(),
                     audit: Some(AuditDescriptor::default()),
                 }),
                 optional: false,

@@ -13,13 +13,16 @@ pub fn reply_text(result: &TransactionResult) -> String {
         auth: None,
         version: 3,
         mid: MId::Device("mg".into()),
-        body: MessageBody::Transactions(vec![Transaction::Reply(TransactionReply {
-            id: 1,
-            imm_ack_required: false,
-            result: result.clone(),
-            segment_number: None,
-            segmentation_complete: false,
-        })]),
+        body: MessageBody::Transactions(
+            [Transaction::Reply(TransactionReply {
+                id: 1,
+                imm_ack_required: false,
+                result: result.clone(),
+                segment_number: None,
+                segmentation_complete: false,
+            })]
+            .into(),
+        ),
     };
     iq_codec::text::encode(&m, iq_codec::text::Style::Pretty)
 }

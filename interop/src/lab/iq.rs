@@ -176,7 +176,7 @@ pub fn summarise(data: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     for t in ts {
         let one = Message {
-            body: MessageBody::Transactions(vec![t.clone()]),
+            body: MessageBody::Transactions([t.clone()].into()),
             ..msg.clone()
         };
         let text = iq_codec::text::encode(&one, iq_codec::text::Style::Pretty);

@@ -1030,7 +1030,7 @@ impl<'c> Dd<'c> {
             T::messageError => Ok(MessageBody::Error(self.error(rd, T::messageError)?)),
             T::transactions => {
                 let mut l = rd.open_list(T::transactions)?;
-                let mut out = Vec::with_capacity(l.count_hint());
+                let mut out = Transactions::with_capacity(l.count_hint());
                 while !l.at_end() {
                     out.push(self.transaction(&mut l)?);
                 }
@@ -1658,9 +1658,9 @@ impl<'c> Dd<'c> {
     }
 
     /// `SEQUENCE OF TerminationID`, mapped in order.
-    fn tid_list(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<Vec<TerminationId>> {
+    fn tid_list(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<TermIds> {
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::with_capacity(l.count_hint());
+        let mut out = TermIds::with_capacity(l.count_hint());
         while !l.at_end() {
             let t = termination_id(&mut l, SEQUENCE)?;
             out.push(self.tid(&t)?);
@@ -1791,7 +1791,7 @@ impl<'c> Dd<'c> {
             d.audit_descriptor(s, T::auditDescriptor)
                 .field("AuditRequest.audit_descriptor")
         })?;
-        let mut termination_ids = Vec::new();
+        let mut termination_ids = TermIds::new();
         if s.opt(T::terminationIDList)? {
             let mut l = s
                 .open_list(T::terminationIDList)
@@ -1833,7 +1833,7 @@ impl<'c> Dd<'c> {
                 let mut s = e.open(T::auditResult, true)?;
                 let t =
                     termination_id(&mut s, A::terminationID).field("AuditResult.termination_id")?;
-                let termination_ids = vec![self.tid(&t)?];
+                let termination_ids = smallvec::smallvec![self.tid(&t)?];
                 let audit = self
                     .termination_audit(&mut s, A::terminationAuditResult)
                     .field("AuditResult.termination_audit_result")?;

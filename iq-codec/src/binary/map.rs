@@ -2468,7 +2468,7 @@ impl<'a> Dec<'a> {
         term_id(self.tids, &w, &t.id).map_err(|b| self.broke(b))
     }
 
-    fn tids(&self, ts: &[asn::TerminationID]) -> R<Vec<TerminationId>, BinDecodeError> {
+    fn tids(&self, ts: &[asn::TerminationID]) -> R<TermIds, BinDecodeError> {
         ts.iter().map(|t| self.tid(t)).collect()
     }
 
@@ -2764,7 +2764,7 @@ impl<'a> Dec<'a> {
                 }
                 self.tids(l)?
             }
-            _ => vec![self.tid(&a.termination_id)?],
+            _ => smallvec::smallvec![self.tid(&a.termination_id)?],
         };
         Ok(AuditRequest {
             termination_ids,
@@ -3569,7 +3569,7 @@ impl<'a> Dec<'a> {
             }
             asn::AuditReply::Error(e) => AuditReply::Error(self.error(e)),
             asn::AuditReply::AuditResult(a) => AuditReply::AuditResult {
-                termination_ids: vec![self.tid(&a.termination_id)?],
+                termination_ids: smallvec::smallvec![self.tid(&a.termination_id)?],
                 audit: self.termination_audit(&a.termination_audit_result)?,
             },
             asn::AuditReply::AuditResultTermList(a) if a.termination_id_list.is_empty() => {

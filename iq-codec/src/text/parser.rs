@@ -533,7 +533,7 @@ impl<'a> Parser<'a> {
             // Vectors here are made with the room their items usually need (one transaction
             // per message and one action per transaction; the first push would allocate four
             // of most other items anyway), so that pushes skip `Vec`'s out-of-line growth path.
-            let mut ts = Vec::with_capacity(1);
+            let mut ts = Transactions::new();
             while !self.at_end() {
                 ts.push(self.transaction()?);
             }
@@ -1059,16 +1059,19 @@ impl<'a> Parser<'a> {
     }
 
     /// termIDList = terminationID / LSBRKT terminationID *(COMMA terminationID) RSBRKT
-    fn term_id_list(&mut self) -> R<Vec<TerminationId>> {
+    fn term_id_list(&mut self) -> R<TermIds> {
         if self.eat(b'[') {
-            let mut v = vec![self.termination_id()?];
+            let mut v = TermIds::new();
+            v.push(self.termination_id()?);
             while self.eat(b',') {
                 v.push(self.termination_id()?);
             }
             self.expect(b']')?;
             Ok(v)
         } else {
-            Ok(vec![self.termination_id()?])
+            let mut v = TermIds::new();
+            v.push(self.termination_id()?);
+            Ok(v)
         }
     }
 
@@ -1281,7 +1284,7 @@ impl<'a> Parser<'a> {
                     self.expect(b'}')?;
                     AuditReply::Error(e)
                 } else {
-                    let mut v = vec![self.termination_id()?];
+                    let mut v: TermIds = smallvec::smallvec![self.termination_id()?];
                     while self.eat(b',') {
                         v.push(self.termination_id()?);
                     }
@@ -1686,7 +1689,7 @@ impl<'a> Parser<'a> {
         } else {
             return self.err_at(start, format!("unknown mux type '{w}'"));
         };
-        let mut termination_ids = Vec::new();
+        let mut termination_ids = TermIds::new();
         self.braced_list(false, |p| {
             termination_ids.push(p.termination_id()?);
             Ok(())

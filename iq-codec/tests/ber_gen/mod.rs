@@ -25,8 +25,8 @@ pub fn tid() -> impl Strategy<Value = TerminationId> {
     ]
 }
 
-pub fn tids() -> impl Strategy<Value = Vec<TerminationId>> {
-    prop::collection::vec(tid(), 1..3)
+pub fn tids() -> impl Strategy<Value = TermIds> {
+    prop::collection::vec(tid(), 1..3).prop_map(TermIds::from_vec)
 }
 
 pub fn value() -> impl Strategy<Value = String> {
@@ -352,7 +352,7 @@ pub fn message() -> impl Strategy<Value = Message> {
             auth: None,
             version: 3,
             mid,
-            body: MessageBody::Transactions(ts),
+            body: MessageBody::Transactions(ts.into()),
         })
 }
 
@@ -445,7 +445,7 @@ pub fn spoil(m: &mut Message, kind: u8, which: usize) {
         }
         12 => {
             // An audit without termination IDs (request or reply).
-            let mut lists: Vec<&mut Vec<TerminationId>> = Vec::new();
+            let mut lists: Vec<&mut TermIds> = Vec::new();
             for t in transactions(m) {
                 match t {
                     Transaction::Request(r) => {

@@ -740,7 +740,7 @@ impl Mgc {
                 auth: None,
                 version: msg.version.clamp(1, self.config.max_version),
                 mid: self.config.transaction.mid.clone(),
-                body: MessageBody::Transactions(chunk.to_vec()),
+                body: MessageBody::Transactions(chunk.iter().cloned().collect()),
             };
             match self.codec.encode(&reply) {
                 Ok(bytes) => self.transmits.push_back(Transmit {

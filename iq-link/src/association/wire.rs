@@ -89,7 +89,7 @@ pub(crate) fn service_change(p: ScParms) -> Vec<ActionRequest> {
     one_command(
         ContextId::Null,
         Command::ServiceChange(ServiceChangeRequest {
-            termination_ids: vec![TerminationId::root()],
+            termination_ids: [TerminationId::root()].into(),
             parms: Box::new(parms),
         }),
     )
@@ -98,7 +98,7 @@ pub(crate) fn service_change(p: ScParms) -> Vec<ActionRequest> {
 /// The reply to a ServiceChange on ROOT: its parameters, or an error in the command reply.
 pub(crate) fn service_change_reply(result: ServiceChangeResult) -> TransactionResult {
     one_reply(CommandReply::ServiceChange(ServiceChangeReply {
-        termination_ids: vec![TerminationId::root()],
+        termination_ids: [TerminationId::root()].into(),
         result,
     }))
 }
@@ -128,7 +128,7 @@ pub(crate) fn audit_root() -> Vec<ActionRequest> {
     one_command(
         ContextId::Null,
         Command::AuditValue(AuditRequest {
-            termination_ids: vec![TerminationId::root()],
+            termination_ids: [TerminationId::root()].into(),
             audit: None,
         }),
     )
@@ -137,7 +137,7 @@ pub(crate) fn audit_root() -> Vec<ActionRequest> {
 /// The answer to an empty AuditValue on ROOT: ROOT, nothing audited.
 pub(crate) fn audit_root_reply() -> TransactionResult {
     one_reply(CommandReply::AuditValue(AuditReply::AuditResult {
-        termination_ids: vec![TerminationId::root()],
+        termination_ids: [TerminationId::root()].into(),
         audit: Vec::new(),
     }))
 }
@@ -150,7 +150,7 @@ pub(crate) fn inactivity_timer(request_id: u32, mit: Duration) -> Vec<ActionRequ
     one_command(
         ContextId::Null,
         Command::Modify(AmmRequest {
-            termination_ids: vec![TerminationId::root()],
+            termination_ids: [TerminationId::root()].into(),
             descriptors: vec![AmmDescriptor::Events(EventsDescriptor {
                 request_id: Some(request_id),
                 events: vec![ev],
@@ -161,7 +161,7 @@ pub(crate) fn inactivity_timer(request_id: u32, mit: Duration) -> Vec<ActionRequ
 
 pub(crate) fn modify_root_reply() -> TransactionResult {
     one_reply(CommandReply::Modify(AmmsReply {
-        termination_ids: vec![TerminationId::root()],
+        termination_ids: [TerminationId::root()].into(),
         audit: None,
     }))
 }
@@ -171,7 +171,7 @@ pub(crate) fn inactivity_timeout(request_id: u32) -> Vec<ActionRequest> {
     one_command(
         ContextId::Null,
         Command::Notify(NotifyRequest {
-            termination_ids: vec![TerminationId::root()],
+            termination_ids: [TerminationId::root()].into(),
             observed_events: Some(ObservedEventsDescriptor {
                 request_id,
                 events: vec![ObservedEvent {
@@ -188,7 +188,7 @@ pub(crate) fn inactivity_timeout(request_id: u32) -> Vec<ActionRequest> {
 
 pub(crate) fn notify_root_reply() -> TransactionResult {
     one_reply(CommandReply::Notify(NotifyReply {
-        termination_ids: vec![TerminationId::root()],
+        termination_ids: [TerminationId::root()].into(),
         error: None,
     }))
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use iq_codec::model::{
     ActionRequest, ErrorDescriptor, MId, Message, MessageBody, Transaction, TransactionAck,
-    TransactionId, TransactionReply, TransactionRequest, TransactionResult,
+    TransactionId, TransactionReply, TransactionRequest, TransactionResult, Transactions,
 };
 use tracing::{debug, trace};
 
@@ -484,7 +484,7 @@ impl Endpoint {
             } else {
                 1
             };
-            let mut items = Vec::new();
+            let mut items = Transactions::new();
             if !self.acks.is_empty()
                 && (self.acks_due() || (self.config.bundle && !self.queue.is_empty()))
             {
@@ -835,7 +835,7 @@ impl Endpoint {
         self.events.push_back(Event::DecodeError { error: e });
     }
 
-    fn on_too_many(&mut self, now: Instant, transactions: Vec<Transaction>) {
+    fn on_too_many(&mut self, now: Instant, transactions: Transactions) {
         let count = transactions.len();
         debug!(count, "too many transactions in message");
         let mut requests = 0;
@@ -1001,7 +1001,7 @@ impl Endpoint {
     }
 
     /// Encode `items` into one message, push it to `ready` and keep what repetitions need.
-    fn emit(&mut self, items: Vec<Transaction>) {
+    fn emit(&mut self, items: Transactions) {
         let count = items.len();
         let (result, items) = encode(&*self.codec, &self.config, items);
         let bytes = match result {
@@ -1010,7 +1010,7 @@ impl Endpoint {
                 // Find the culprit: send the rest one by one.
                 debug!(%error, "bundle failed to encode, sending its transactions singly");
                 for t in items {
-                    self.emit(vec![t]);
+                    self.emit([t].into());
                 }
                 return;
             }
@@ -1099,8 +1099,8 @@ impl Endpoint {
 fn encode(
     codec: &dyn Codec,
     config: &Config,
-    items: Vec<Transaction>,
-) -> (Result<Vec<u8>, EncodeError>, Vec<Transaction>) {
+    items: Transactions,
+) -> (Result<Vec<u8>, EncodeError>, Transactions) {
     let msg = Message {
         auth: None,
         version: config.version,
@@ -1122,7 +1122,7 @@ fn repeat(codec: &dyn Codec, config: &Config, stored: &mut Stored) -> Option<Vec
             let Stored::Model(t) = std::mem::replace(stored, Stored::Queued) else {
                 unreachable!("matched above")
             };
-            let (result, mut items) = encode(codec, config, vec![t]);
+            let (result, mut items) = encode(codec, config, [t].into());
             match result {
                 Ok(bytes) => {
                     *stored = Stored::Bytes(Arc::from(bytes.as_slice()));

@@ -19,7 +19,7 @@
 //! let now = Instant::now(); // the caller's clock; the engine never reads one
 //!
 //! let audit = CommandRequest {
-//!     command: Command::AuditValue(AuditRequest { termination_ids: vec![TerminationId::root()], audit: None }),
+//!     command: Command::AuditValue(AuditRequest { termination_ids: [TerminationId::root()].into(), audit: None }),
 //!     optional: false,
 //!     wildcard_return: false,
 //! };
