@@ -331,11 +331,43 @@ impl<'a> Parser<'a> {
     }
 
     fn number<T: TryFrom<u64>>(&mut self, what: &str) -> R<T> {
+        if let Some((n, end)) = self.digits() {
+            if let Ok(n) = T::try_from(n) {
+                self.pos = end;
+                return Ok(n);
+            }
+        }
         let (start, w) = self.word_at()?;
         match parse_num(w).and_then(|n| T::try_from(n).ok()) {
             Some(n) => Ok(n),
             None => self.bad_number(start, what, w),
         }
+    }
+
+    /// The next word and where it ends when it is a number of 1 to 10 digits (what
+    /// [`parse_num`] accepts); consumes only white space (the caller moves to the end if it
+    /// takes the number). One pass reads the digits and finds the word's end, instead of
+    /// scanning the word and then parsing it.
+    #[inline(always)]
+    fn digits(&mut self) -> Option<(u64, usize)> {
+        self.ws();
+        let s = self.s;
+        let start = self.pos;
+        let mut i = start;
+        let mut n = 0u64;
+        while let Some(&c) = s.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            // At most 10 digits are taken; more wrap harmlessly and are refused below.
+            n = n.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        if i == start || i - start > 10 || s.get(i).is_some_and(|&c| is_safe(c)) {
+            return None;
+        }
+        Some((n, i))
     }
 
     #[cold]
@@ -734,6 +766,13 @@ impl<'a> Parser<'a> {
 
     /// `id [/ segment [/ END]]` (one SafeChars run, since '/' is a SafeChar).
     fn id_and_segment(&mut self) -> R<(u32, Option<u16>, bool)> {
+        // The common case: a bare ID.
+        if let Some((n, end)) = self.digits() {
+            if let Ok(id) = u32::try_from(n) {
+                self.pos = end;
+                return Ok((id, None, false));
+            }
+        }
         let (start, w) = self.word_at()?;
         let bad = |p: &Self| p.err_at(start, format!("bad transaction ID '{w}'"));
         // The common case: a bare ID.
@@ -770,6 +809,17 @@ impl<'a> Parser<'a> {
     }
 
     fn context_id(&mut self) -> R<ContextId> {
+        if let Some((n, end)) = self.digits() {
+            if let Ok(n) = u32::try_from(n) {
+                self.pos = end;
+                return Ok(match n {
+                    0 => ContextId::Null,
+                    0xFFFF_FFFE => ContextId::Choose,
+                    0xFFFF_FFFF => ContextId::All,
+                    n => ContextId::Id(n),
+                });
+            }
+        }
         let (start, w) = self.word_at()?;
         match w {
             "-" => Ok(ContextId::Null),
