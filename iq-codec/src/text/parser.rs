@@ -284,6 +284,8 @@ impl<'a> Parser<'a> {
             .and_then(|w| std::str::from_utf8(w).ok())
     }
 
+    /// Inlined: a call returns the word through memory and reloads the parser's state.
+    #[inline(always)]
     fn peek_word(&mut self) -> Option<&'a str> {
         let save = self.pos;
         let w = self.scan_word();
