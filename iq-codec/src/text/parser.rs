@@ -607,6 +607,15 @@ impl<'a> Parser<'a> {
             Some(b'[') => {
                 self.pos += 1;
                 let start = self.mark();
+                // The usual dotted quad read in place: it is the whole address when a ']'
+                // follows it (the first ']' then ends the address, as below).
+                if let Some((a, len)) = self.s.get(start..).and_then(ipv4_at) {
+                    if self.s.get(start + len) == Some(&b']') {
+                        self.pos = start + len + 1;
+                        let port = self.opt_port()?;
+                        return Ok(MId::Ip4 { addr: a, port });
+                    }
+                }
                 let end = memchr::memchr(b']', &self.s[start..]);
                 let Some(end) = end.map(|e| start + e) else {
                     return self.err_at(start, "unterminated '[' address");
@@ -627,6 +636,23 @@ impl<'a> Parser<'a> {
             }
             Some(b'<') => {
                 self.pos += 1;
+                // Domain octets are SafeChars: when the run of them ends the word, it is the
+                // word, found in one pass instead of a word scan and a check of its octets.
+                self.ws();
+                let start = self.pos;
+                let mut end = start;
+                while self.s.get(end).is_some_and(|&c| DOMAIN[c as usize]) {
+                    end += 1;
+                }
+                if end > start && !self.s.get(end).is_some_and(|&c| is_safe(c)) {
+                    if let Some(name) = self.utf8.get(start..end) {
+                        self.pos = end;
+                        let name = lower(name);
+                        self.expect(b'>')?;
+                        let port = self.opt_port()?;
+                        return Ok(MId::Domain { name, port });
+                    }
+                }
                 let (start, name) = self.word_at()?;
                 if !name.bytes().all(|c| DOMAIN[c as usize]) {
                     return self.err_at(start, format!("'{name}' is not a domain name"));
@@ -1129,6 +1155,10 @@ impl<'a> Parser<'a> {
         let mut optional = false;
         let mut wildcard_return = false;
         loop {
+            // One test for the usual command without a prefix.
+            if w.as_bytes().get(1) != Some(&b'-') {
+                break;
+            }
             if let Some(rest) = w.strip_prefix("O-").or_else(|| w.strip_prefix("o-")) {
                 optional = true;
                 w = rest;
@@ -2552,6 +2582,12 @@ fn split_at_byte(w: &str, b: u8) -> Option<(&str, &str)> {
 /// One pass over the octets, each octet's digits read up to the '.' that must follow it,
 /// rather than splitting at the dots first and then reading each part.
 fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
+    ipv4_at(b).and_then(|(a, len)| (len == b.len()).then_some(a))
+}
+
+/// A dotted quad as [`ipv4`] reads it at the start of `b`, and its length (what follows it
+/// is not looked at).
+fn ipv4_at(b: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let mut rest = b;
     for (k, o) in octets.iter_mut().enumerate() {
@@ -2577,7 +2613,7 @@ fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
             rest = rest.strip_prefix(b".")?;
         }
     }
-    rest.is_empty().then_some(Ipv4Addr::from(octets))
+    Some((Ipv4Addr::from(octets), b.len() - rest.len()))
 }
 
 fn hex_bytes(h: &str) -> Option<Vec<u8>> {
