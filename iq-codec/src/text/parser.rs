@@ -848,6 +848,17 @@ impl<'a> Parser<'a> {
                 });
             }
         }
+        // `-`, `$` or `*` alone (digits() has skipped the white space).
+        if let Some(&c @ (b'-' | b'$' | b'*')) = self.s.get(self.pos) {
+            if !self.s.get(self.pos + 1).is_some_and(|&c| is_safe(c)) {
+                self.pos += 1;
+                return Ok(match c {
+                    b'-' => ContextId::Null,
+                    b'$' => ContextId::Choose,
+                    _ => ContextId::All,
+                });
+            }
+        }
         let (start, w) = self.word_at()?;
         match w {
             "-" => Ok(ContextId::Null),
@@ -897,6 +908,15 @@ impl<'a> Parser<'a> {
         let Some(w) = self.peek_word() else {
             return Ok(false);
         };
+        // Every property keyword starts with one of these letters and no command does: one
+        // test sends the usual command on without the chain of keyword compares.
+        if !w
+            .as_bytes()
+            .first()
+            .is_some_and(|c| matches!(c | 0x20, b't' | b'p' | b'e' | b'i' | b'c'))
+        {
+            return Ok(false);
+        }
         if t::TOPOLOGY.is(w) {
             self.word()?;
             self.topology(&mut c.topology)?;
