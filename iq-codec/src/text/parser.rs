@@ -293,6 +293,29 @@ impl<'a> Parser<'a> {
         w
     }
 
+    /// The next word with where it starts and ends; consumes nothing.
+    #[inline(always)]
+    fn peek_word_span(&mut self) -> Option<(usize, usize, &'a str)> {
+        let save = self.pos;
+        let w = self.scan_word();
+        let end = self.pos;
+        self.pos = save;
+        w.map(|w| (end - w.len(), end, w))
+    }
+
+    /// [`Self::word_at`] for a word [`Self::peek_word_span`] found at the current position:
+    /// consumes it without scanning it again (`None`: there is no word, the same error).
+    #[inline(always)]
+    fn take_peeked(&mut self, peeked: Option<(usize, usize, &'a str)>) -> R<(usize, &'a str)> {
+        match peeked {
+            Some((start, end, w)) => {
+                self.pos = end;
+                Ok((start, w))
+            }
+            None => self.word_at(),
+        }
+    }
+
     /// Is the next word `kw` and the character after it `c`? Consumes nothing. Keywords double
     /// as names (a termination may be called `c`, a property `ct`), so where a name may stand a
     /// keyword is only taken as one when followed by its syntax.
@@ -882,15 +905,17 @@ impl<'a> Parser<'a> {
         let mut audit = None;
         let mut commands = Vec::with_capacity(4);
         self.braced_list(false, |p| {
-            let w = p.peek_word().unwrap_or("");
-            if t::CONTEXT_AUDIT.is(w) {
+            // The item's first word, scanned once for the three tests below.
+            let peeked = p.peek_word_span();
+            let w = peeked.map(|(_, _, w)| w);
+            if t::CONTEXT_AUDIT.is(w.unwrap_or("")) {
                 p.word()?;
                 audit = Some(p.context_audit()?);
                 Ok(())
-            } else if p.context_property(&mut creq)? {
+            } else if p.context_property(&mut creq, w)? {
                 Ok(())
             } else {
-                commands.push(p.command_request()?);
+                commands.push(p.command_request(peeked)?);
                 Ok(())
             }
         })?;
@@ -902,10 +927,11 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// Parses one context property into `c` if the next word starts one.
-    fn context_property(&mut self, c: &mut ContextRequest) -> R<bool> {
+    /// Parses one context property into `c` if the next word, `w` (peeked by the caller at
+    /// the current position), starts one.
+    fn context_property(&mut self, c: &mut ContextRequest, w: Option<&'a str>) -> R<bool> {
         let save = self.pos;
-        let Some(w) = self.peek_word() else {
+        let Some(w) = w else {
             return Ok(false);
         };
         // Every property keyword starts with one of these letters and no command does: one
@@ -1170,8 +1196,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn command_request(&mut self) -> R<CommandRequest> {
-        let (start, mut w) = self.word_at()?;
+    /// `peeked`: the next word as [`Self::peek_word_span`] found it at the current position.
+    fn command_request(&mut self, peeked: Option<(usize, usize, &'a str)>) -> R<CommandRequest> {
+        let (start, mut w) = self.take_peeked(peeked)?;
         let mut optional = false;
         let mut wildcard_return = false;
         loop {
@@ -1334,14 +1361,16 @@ impl<'a> Parser<'a> {
         r.commands = Vec::with_capacity(4);
         let mut creq = ContextRequest::default();
         self.braced_list(false, |p| {
-            let w = p.peek_word().unwrap_or("");
-            if t::ERROR.is(w) && p.at_kw_then(t::ERROR, b'=') {
+            // The item's first word, scanned once for the tests below.
+            let peeked = p.peek_word_span();
+            let w = peeked.map(|(_, _, w)| w);
+            if t::ERROR.is(w.unwrap_or("")) && p.at_kw_then(t::ERROR, b'=') {
                 if r.error.is_some() {
                     return p.err("two Error descriptors in one action reply");
                 }
                 r.error = Some(p.error_descriptor()?);
-            } else if !p.context_property(&mut creq)? {
-                r.commands.push(p.command_reply()?);
+            } else if !p.context_property(&mut creq, w)? {
+                r.commands.push(p.command_reply(peeked)?);
             }
             Ok(())
         })?;
@@ -1351,8 +1380,9 @@ impl<'a> Parser<'a> {
         Ok(r)
     }
 
-    fn command_reply(&mut self) -> R<CommandReply> {
-        let (start, w) = self.word_at()?;
+    /// `peeked`: the next word as [`Self::peek_word_span`] found it at the current position.
+    fn command_reply(&mut self, peeked: Option<(usize, usize, &'a str)>) -> R<CommandReply> {
+        let (start, w) = self.take_peeked(peeked)?;
         if t::ADD.is(w) || t::MOVE.is(w) || t::MODIFY.is(w) || t::SUBTRACT.is(w) {
             self.expect(b'=')?;
             let termination_ids = self.term_id_list()?;
