@@ -1268,9 +1268,10 @@ impl<'a> Parser<'a> {
                 error: None,
             };
             self.braced_list(false, |p| {
-                let w = p.peek_word().unwrap_or("");
+                let peeked = p.peek_word_span();
+                let w = peeked.map_or("", |(_, _, w)| w);
                 if t::OBSERVED_EVENTS.is(w) && n.observed_events.is_none() {
-                    p.word()?;
+                    p.take_peeked(peeked)?;
                     n.observed_events = Some(p.observed_events()?);
                 } else if p.at_kw_then(t::ERROR, b'=') && n.error.is_none() {
                     n.error = Some(p.error_descriptor()?);
@@ -1572,23 +1573,24 @@ impl<'a> Parser<'a> {
         let mut saw_one = false;
         self.braced_list(true, |p| {
             let start = p.mark();
-            let w = p.peek_word().unwrap_or("");
+            let peeked = p.peek_word_span();
+            let w = peeked.map_or("", |(_, _, w)| w);
             if t::TERMINATION_STATE.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 if m.termination_state.is_some() {
                     return p.err_at(start, "TerminationState appears twice");
                 }
                 m.termination_state = Some(p.termination_state()?);
             } else if t::STREAM.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 let id = p.number("StreamID")?;
                 let mut sp = StreamParms::default();
-                p.braced_list(true, |p| p.stream_parm(&mut sp))?;
+                p.braced_list(true, |p| p.stream_parm(&mut sp, None))?;
                 multi.push(StreamDescriptor { id, parms: sp });
             } else {
                 saw_one = true;
-                p.stream_parm(&mut one)?;
+                p.stream_parm(&mut one, peeked)?;
             }
             Ok(())
         })?;
@@ -1603,8 +1605,13 @@ impl<'a> Parser<'a> {
         Ok(m)
     }
 
-    fn stream_parm(&mut self, sp: &mut StreamParms) -> R<()> {
-        let (start, w) = self.word_at()?;
+    /// `peeked`: the next word if the caller has peeked at it (see [`Self::take_peeked`]).
+    fn stream_parm(
+        &mut self,
+        sp: &mut StreamParms,
+        peeked: Option<(usize, usize, &'a str)>,
+    ) -> R<()> {
+        let (start, w) = self.take_peeked(peeked)?;
         let twice =
             |p: &Self, what: &str| p.err_at(start, format!("{what} appears twice in a stream"));
         if t::LOCAL_CONTROL.is(w) {
@@ -1636,17 +1643,18 @@ impl<'a> Parser<'a> {
     fn local_control(&mut self) -> R<LocalControlDescriptor> {
         let mut lc = LocalControlDescriptor::default();
         self.braced_list(false, |p| {
-            let w = p.peek_word().unwrap_or("");
+            let peeked = p.peek_word_span();
+            let w = peeked.map_or("", |(_, _, w)| w);
             if t::MODE.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 lc.mode = Some(p.stream_mode()?);
             } else if t::RESERVED_GROUP.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 lc.reserve_group = Some(p.on_off()?);
             } else if t::RESERVED_VALUE.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 lc.reserve_value = Some(p.on_off()?);
             } else {
@@ -1689,13 +1697,14 @@ impl<'a> Parser<'a> {
     fn termination_state(&mut self) -> R<TerminationStateDescriptor> {
         let mut ts = TerminationStateDescriptor::default();
         self.braced_list(false, |p| {
-            let w = p.peek_word().unwrap_or("");
+            let peeked = p.peek_word_span();
+            let w = peeked.map_or("", |(_, _, w)| w);
             if t::SERVICE_STATES.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 ts.service_state = Some(p.service_state()?);
             } else if t::BUFFER.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 let (start, v) = p.word_at()?;
                 ts.event_buffer_control = Some(if t::OFF.is(v) {
@@ -2248,12 +2257,13 @@ impl<'a> Parser<'a> {
             let mut one = IndAudStreamParms::default();
             let mut saw_one = false;
             self.braced_list(false, |p| {
-                let w = p.peek_word().unwrap_or("");
+                let peeked = p.peek_word_span();
+                let w = peeked.map_or("", |(_, _, w)| w);
                 if t::TERMINATION_STATE.is(w) {
-                    p.word()?;
+                    p.take_peeked(peeked)?;
                     m.termination_state = Some(p.ind_aud_term_state()?);
                 } else if t::STREAM.is(w) {
-                    p.word()?;
+                    p.take_peeked(peeked)?;
                     p.expect(b'=')?;
                     let id = p.number("StreamID")?;
                     let mut sp = IndAudStreamParms::default();
