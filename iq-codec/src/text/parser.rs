@@ -2824,16 +2824,25 @@ fn digit_map_value(body: &str) -> Option<DigitMapValue> {
         *slot = Some(num.parse().ok()?);
         rest = tail.trim_start();
     }
-    let b: String = rest.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    if b.is_empty()
-        || !b.bytes().all(|c| {
-            c.is_ascii_alphanumeric()
-                || matches!(
-                    c,
-                    b'(' | b')' | b'|' | b'[' | b']' | b'-' | b'.' | b'#' | b'*'
-                )
-        })
-    {
+    // The body without white space, all of it digit map octets (ASCII): one pass over the
+    // octets, pushing each kept one, instead of decoding chars into a string and then
+    // checking it. Any other octet (non-ASCII ones included) refuses the body.
+    let mut b = String::with_capacity(rest.len());
+    for &c in rest.as_bytes() {
+        if c.is_ascii_whitespace() {
+            continue;
+        }
+        if !(c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'(' | b')' | b'|' | b'[' | b']' | b'-' | b'.' | b'#' | b'*'
+            ))
+        {
+            return None;
+        }
+        b.push(char::from(c));
+    }
+    if b.is_empty() {
         return None;
     }
     v.body = b;
