@@ -284,11 +284,36 @@ impl<'a> Parser<'a> {
             .and_then(|w| std::str::from_utf8(w).ok())
     }
 
+    /// Inlined: a call returns the word through memory and reloads the parser's state.
+    #[inline(always)]
     fn peek_word(&mut self) -> Option<&'a str> {
         let save = self.pos;
         let w = self.scan_word();
         self.pos = save;
         w
+    }
+
+    /// The next word with where it starts and ends; consumes nothing.
+    #[inline(always)]
+    fn peek_word_span(&mut self) -> Option<(usize, usize, &'a str)> {
+        let save = self.pos;
+        let w = self.scan_word();
+        let end = self.pos;
+        self.pos = save;
+        w.map(|w| (end - w.len(), end, w))
+    }
+
+    /// [`Self::word_at`] for a word [`Self::peek_word_span`] found at the current position:
+    /// consumes it without scanning it again (`None`: there is no word, the same error).
+    #[inline(always)]
+    fn take_peeked(&mut self, peeked: Option<(usize, usize, &'a str)>) -> R<(usize, &'a str)> {
+        match peeked {
+            Some((start, end, w)) => {
+                self.pos = end;
+                Ok((start, w))
+            }
+            None => self.word_at(),
+        }
     }
 
     /// Is the next word `kw` and the character after it `c`? Consumes nothing. Keywords double
@@ -331,11 +356,43 @@ impl<'a> Parser<'a> {
     }
 
     fn number<T: TryFrom<u64>>(&mut self, what: &str) -> R<T> {
+        if let Some((n, end)) = self.digits() {
+            if let Ok(n) = T::try_from(n) {
+                self.pos = end;
+                return Ok(n);
+            }
+        }
         let (start, w) = self.word_at()?;
         match parse_num(w).and_then(|n| T::try_from(n).ok()) {
             Some(n) => Ok(n),
             None => self.bad_number(start, what, w),
         }
+    }
+
+    /// The next word and where it ends when it is a number of 1 to 10 digits (what
+    /// [`parse_num`] accepts); consumes only white space (the caller moves to the end if it
+    /// takes the number). One pass reads the digits and finds the word's end, instead of
+    /// scanning the word and then parsing it.
+    #[inline(always)]
+    fn digits(&mut self) -> Option<(u64, usize)> {
+        self.ws();
+        let s = self.s;
+        let start = self.pos;
+        let mut i = start;
+        let mut n = 0u64;
+        while let Some(&c) = s.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            // At most 10 digits are taken; more wrap harmlessly and are refused below.
+            n = n.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        if i == start || i - start > 10 || s.get(i).is_some_and(|&c| is_safe(c)) {
+            return None;
+        }
+        Some((n, i))
     }
 
     #[cold]
@@ -573,6 +630,15 @@ impl<'a> Parser<'a> {
             Some(b'[') => {
                 self.pos += 1;
                 let start = self.mark();
+                // The usual dotted quad read in place: it is the whole address when a ']'
+                // follows it (the first ']' then ends the address, as below).
+                if let Some((a, len)) = self.s.get(start..).and_then(ipv4_at) {
+                    if self.s.get(start + len) == Some(&b']') {
+                        self.pos = start + len + 1;
+                        let port = self.opt_port()?;
+                        return Ok(MId::Ip4 { addr: a, port });
+                    }
+                }
                 let end = memchr::memchr(b']', &self.s[start..]);
                 let Some(end) = end.map(|e| start + e) else {
                     return self.err_at(start, "unterminated '[' address");
@@ -593,6 +659,23 @@ impl<'a> Parser<'a> {
             }
             Some(b'<') => {
                 self.pos += 1;
+                // Domain octets are SafeChars: when the run of them ends the word, it is the
+                // word, found in one pass instead of a word scan and a check of its octets.
+                self.ws();
+                let start = self.pos;
+                let mut end = start;
+                while self.s.get(end).is_some_and(|&c| DOMAIN[c as usize]) {
+                    end += 1;
+                }
+                if end > start && !self.s.get(end).is_some_and(|&c| is_safe(c)) {
+                    if let Some(name) = self.utf8.get(start..end) {
+                        self.pos = end;
+                        let name = lower(name);
+                        self.expect(b'>')?;
+                        let port = self.opt_port()?;
+                        return Ok(MId::Domain { name, port });
+                    }
+                }
                 let (start, name) = self.word_at()?;
                 if !name.bytes().all(|c| DOMAIN[c as usize]) {
                     return self.err_at(start, format!("'{name}' is not a domain name"));
@@ -734,6 +817,13 @@ impl<'a> Parser<'a> {
 
     /// `id [/ segment [/ END]]` (one SafeChars run, since '/' is a SafeChar).
     fn id_and_segment(&mut self) -> R<(u32, Option<u16>, bool)> {
+        // The common case: a bare ID.
+        if let Some((n, end)) = self.digits() {
+            if let Ok(id) = u32::try_from(n) {
+                self.pos = end;
+                return Ok((id, None, false));
+            }
+        }
         let (start, w) = self.word_at()?;
         let bad = |p: &Self| p.err_at(start, format!("bad transaction ID '{w}'"));
         // The common case: a bare ID.
@@ -770,6 +860,28 @@ impl<'a> Parser<'a> {
     }
 
     fn context_id(&mut self) -> R<ContextId> {
+        if let Some((n, end)) = self.digits() {
+            if let Ok(n) = u32::try_from(n) {
+                self.pos = end;
+                return Ok(match n {
+                    0 => ContextId::Null,
+                    0xFFFF_FFFE => ContextId::Choose,
+                    0xFFFF_FFFF => ContextId::All,
+                    n => ContextId::Id(n),
+                });
+            }
+        }
+        // `-`, `$` or `*` alone (digits() has skipped the white space).
+        if let Some(&c @ (b'-' | b'$' | b'*')) = self.s.get(self.pos) {
+            if !self.s.get(self.pos + 1).is_some_and(|&c| is_safe(c)) {
+                self.pos += 1;
+                return Ok(match c {
+                    b'-' => ContextId::Null,
+                    b'$' => ContextId::Choose,
+                    _ => ContextId::All,
+                });
+            }
+        }
         let (start, w) = self.word_at()?;
         match w {
             "-" => Ok(ContextId::Null),
@@ -793,15 +905,17 @@ impl<'a> Parser<'a> {
         let mut audit = None;
         let mut commands = Vec::with_capacity(4);
         self.braced_list(false, |p| {
-            let w = p.peek_word().unwrap_or("");
-            if t::CONTEXT_AUDIT.is(w) {
+            // The item's first word, scanned once for the three tests below.
+            let peeked = p.peek_word_span();
+            let w = peeked.map(|(_, _, w)| w);
+            if t::CONTEXT_AUDIT.is(w.unwrap_or("")) {
                 p.word()?;
                 audit = Some(p.context_audit()?);
                 Ok(())
-            } else if p.context_property(&mut creq)? {
+            } else if p.context_property(&mut creq, w)? {
                 Ok(())
             } else {
-                commands.push(p.command_request()?);
+                commands.push(p.command_request(peeked)?);
                 Ok(())
             }
         })?;
@@ -813,12 +927,22 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// Parses one context property into `c` if the next word starts one.
-    fn context_property(&mut self, c: &mut ContextRequest) -> R<bool> {
+    /// Parses one context property into `c` if the next word, `w` (peeked by the caller at
+    /// the current position), starts one.
+    fn context_property(&mut self, c: &mut ContextRequest, w: Option<&'a str>) -> R<bool> {
         let save = self.pos;
-        let Some(w) = self.peek_word() else {
+        let Some(w) = w else {
             return Ok(false);
         };
+        // Every property keyword starts with one of these letters and no command does: one
+        // test sends the usual command on without the chain of keyword compares.
+        if !w
+            .as_bytes()
+            .first()
+            .is_some_and(|c| matches!(c | 0x20, b't' | b'p' | b'e' | b'i' | b'c'))
+        {
+            return Ok(false);
+        }
         if t::TOPOLOGY.is(w) {
             self.word()?;
             self.topology(&mut c.topology)?;
@@ -1075,11 +1199,16 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn command_request(&mut self) -> R<CommandRequest> {
-        let (start, mut w) = self.word_at()?;
+    /// `peeked`: the next word as [`Self::peek_word_span`] found it at the current position.
+    fn command_request(&mut self, peeked: Option<(usize, usize, &'a str)>) -> R<CommandRequest> {
+        let (start, mut w) = self.take_peeked(peeked)?;
         let mut optional = false;
         let mut wildcard_return = false;
         loop {
+            // One test for the usual command without a prefix.
+            if w.as_bytes().get(1) != Some(&b'-') {
+                break;
+            }
             if let Some(rest) = w.strip_prefix("O-").or_else(|| w.strip_prefix("o-")) {
                 optional = true;
                 w = rest;
@@ -1142,9 +1271,10 @@ impl<'a> Parser<'a> {
                 error: None,
             };
             self.braced_list(false, |p| {
-                let w = p.peek_word().unwrap_or("");
+                let peeked = p.peek_word_span();
+                let w = peeked.map_or("", |(_, _, w)| w);
                 if t::OBSERVED_EVENTS.is(w) && n.observed_events.is_none() {
-                    p.word()?;
+                    p.take_peeked(peeked)?;
                     n.observed_events = Some(p.observed_events()?);
                 } else if p.at_kw_then(t::ERROR, b'=') && n.error.is_none() {
                     n.error = Some(p.error_descriptor()?);
@@ -1235,14 +1365,16 @@ impl<'a> Parser<'a> {
         r.commands = Vec::with_capacity(4);
         let mut creq = ContextRequest::default();
         self.braced_list(false, |p| {
-            let w = p.peek_word().unwrap_or("");
-            if t::ERROR.is(w) && p.at_kw_then(t::ERROR, b'=') {
+            // The item's first word, scanned once for the tests below.
+            let peeked = p.peek_word_span();
+            let w = peeked.map(|(_, _, w)| w);
+            if t::ERROR.is(w.unwrap_or("")) && p.at_kw_then(t::ERROR, b'=') {
                 if r.error.is_some() {
                     return p.err("two Error descriptors in one action reply");
                 }
                 r.error = Some(p.error_descriptor()?);
-            } else if !p.context_property(&mut creq)? {
-                r.commands.push(p.command_reply()?);
+            } else if !p.context_property(&mut creq, w)? {
+                r.commands.push(p.command_reply(peeked)?);
             }
             Ok(())
         })?;
@@ -1252,8 +1384,9 @@ impl<'a> Parser<'a> {
         Ok(r)
     }
 
-    fn command_reply(&mut self) -> R<CommandReply> {
-        let (start, w) = self.word_at()?;
+    /// `peeked`: the next word as [`Self::peek_word_span`] found it at the current position.
+    fn command_reply(&mut self, peeked: Option<(usize, usize, &'a str)>) -> R<CommandReply> {
+        let (start, w) = self.take_peeked(peeked)?;
         if t::ADD.is(w) || t::MOVE.is(w) || t::MODIFY.is(w) || t::SUBTRACT.is(w) {
             self.expect(b'=')?;
             let termination_ids = self.term_id_list()?;
@@ -1443,23 +1576,24 @@ impl<'a> Parser<'a> {
         let mut saw_one = false;
         self.braced_list(true, |p| {
             let start = p.mark();
-            let w = p.peek_word().unwrap_or("");
+            let peeked = p.peek_word_span();
+            let w = peeked.map_or("", |(_, _, w)| w);
             if t::TERMINATION_STATE.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 if m.termination_state.is_some() {
                     return p.err_at(start, "TerminationState appears twice");
                 }
                 m.termination_state = Some(p.termination_state()?);
             } else if t::STREAM.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 let id = p.number("StreamID")?;
                 let mut sp = StreamParms::default();
-                p.braced_list(true, |p| p.stream_parm(&mut sp))?;
+                p.braced_list(true, |p| p.stream_parm(&mut sp, None))?;
                 multi.push(StreamDescriptor { id, parms: sp });
             } else {
                 saw_one = true;
-                p.stream_parm(&mut one)?;
+                p.stream_parm(&mut one, peeked)?;
             }
             Ok(())
         })?;
@@ -1474,8 +1608,13 @@ impl<'a> Parser<'a> {
         Ok(m)
     }
 
-    fn stream_parm(&mut self, sp: &mut StreamParms) -> R<()> {
-        let (start, w) = self.word_at()?;
+    /// `peeked`: the next word if the caller has peeked at it (see [`Self::take_peeked`]).
+    fn stream_parm(
+        &mut self,
+        sp: &mut StreamParms,
+        peeked: Option<(usize, usize, &'a str)>,
+    ) -> R<()> {
+        let (start, w) = self.take_peeked(peeked)?;
         let twice =
             |p: &Self, what: &str| p.err_at(start, format!("{what} appears twice in a stream"));
         if t::LOCAL_CONTROL.is(w) {
@@ -1507,17 +1646,18 @@ impl<'a> Parser<'a> {
     fn local_control(&mut self) -> R<LocalControlDescriptor> {
         let mut lc = LocalControlDescriptor::default();
         self.braced_list(false, |p| {
-            let w = p.peek_word().unwrap_or("");
+            let peeked = p.peek_word_span();
+            let w = peeked.map_or("", |(_, _, w)| w);
             if t::MODE.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 lc.mode = Some(p.stream_mode()?);
             } else if t::RESERVED_GROUP.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 lc.reserve_group = Some(p.on_off()?);
             } else if t::RESERVED_VALUE.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 lc.reserve_value = Some(p.on_off()?);
             } else {
@@ -1560,13 +1700,14 @@ impl<'a> Parser<'a> {
     fn termination_state(&mut self) -> R<TerminationStateDescriptor> {
         let mut ts = TerminationStateDescriptor::default();
         self.braced_list(false, |p| {
-            let w = p.peek_word().unwrap_or("");
+            let peeked = p.peek_word_span();
+            let w = peeked.map_or("", |(_, _, w)| w);
             if t::SERVICE_STATES.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 ts.service_state = Some(p.service_state()?);
             } else if t::BUFFER.is(w) {
-                p.word()?;
+                p.take_peeked(peeked)?;
                 p.expect(b'=')?;
                 let (start, v) = p.word_at()?;
                 ts.event_buffer_control = Some(if t::OFF.is(v) {
@@ -2119,12 +2260,13 @@ impl<'a> Parser<'a> {
             let mut one = IndAudStreamParms::default();
             let mut saw_one = false;
             self.braced_list(false, |p| {
-                let w = p.peek_word().unwrap_or("");
+                let peeked = p.peek_word_span();
+                let w = peeked.map_or("", |(_, _, w)| w);
                 if t::TERMINATION_STATE.is(w) {
-                    p.word()?;
+                    p.take_peeked(peeked)?;
                     m.termination_state = Some(p.ind_aud_term_state()?);
                 } else if t::STREAM.is(w) {
-                    p.word()?;
+                    p.take_peeked(peeked)?;
                     p.expect(b'=')?;
                     let id = p.number("StreamID")?;
                     let mut sp = IndAudStreamParms::default();
@@ -2503,6 +2645,12 @@ fn split_at_byte(w: &str, b: u8) -> Option<(&str, &str)> {
 /// One pass over the octets, each octet's digits read up to the '.' that must follow it,
 /// rather than splitting at the dots first and then reading each part.
 fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
+    ipv4_at(b).and_then(|(a, len)| (len == b.len()).then_some(a))
+}
+
+/// A dotted quad as [`ipv4`] reads it at the start of `b`, and its length (what follows it
+/// is not looked at).
+fn ipv4_at(b: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let mut rest = b;
     for (k, o) in octets.iter_mut().enumerate() {
@@ -2528,7 +2676,7 @@ fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
             rest = rest.strip_prefix(b".")?;
         }
     }
-    rest.is_empty().then_some(Ipv4Addr::from(octets))
+    Some((Ipv4Addr::from(octets), b.len() - rest.len()))
 }
 
 fn hex_bytes(h: &str) -> Option<Vec<u8>> {
@@ -2679,16 +2827,25 @@ fn digit_map_value(body: &str) -> Option<DigitMapValue> {
         *slot = Some(num.parse().ok()?);
         rest = tail.trim_start();
     }
-    let b: String = rest.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    if b.is_empty()
-        || !b.bytes().all(|c| {
-            c.is_ascii_alphanumeric()
-                || matches!(
-                    c,
-                    b'(' | b')' | b'|' | b'[' | b']' | b'-' | b'.' | b'#' | b'*'
-                )
-        })
-    {
+    // The body without white space, all of it digit map octets (ASCII): one pass over the
+    // octets, pushing each kept one, instead of decoding chars into a string and then
+    // checking it. Any other octet (non-ASCII ones included) refuses the body.
+    let mut b = String::with_capacity(rest.len());
+    for &c in rest.as_bytes() {
+        if c.is_ascii_whitespace() {
+            continue;
+        }
+        if !(c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'(' | b')' | b'|' | b'[' | b']' | b'-' | b'.' | b'#' | b'*'
+            ))
+        {
+            return None;
+        }
+        b.push(char::from(c));
+    }
+    if b.is_empty() {
         return None;
     }
     v.body = b;

@@ -33,10 +33,43 @@ impl Kw {
 }
 
 /// ASCII case-insensitive equality of a word and a keyword spelling.
+///
+/// Up to eight octets at a time: `x | 0x20` is the same for exactly the two cases of a letter,
+/// so OR-ing 0x20 into the letter positions of the keyword (and of the word) and comparing
+/// the words as integers tests each piece in a few instructions. The keyword is a constant at
+/// every call site, so its pieces and masks fold to immediates; only the word is loaded.
 #[inline(always)]
 fn eq_fold(w: &[u8], k: &str) -> bool {
     let k = k.as_bytes();
-    w.len() == k.len() && w.iter().zip(k).all(|(a, b)| a.eq_ignore_ascii_case(b))
+    if w.len() != k.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < k.len() {
+        let m = (k.len() - i).min(8);
+        let (Some(wp), Some(kp)) = (w.get(i..i + m), k.get(i..i + m)) else {
+            return false;
+        };
+        let mut mask = [0u8; 8];
+        for (m, c) in mask.iter_mut().zip(kp) {
+            *m = if c.is_ascii_alphabetic() { 0x20 } else { 0 };
+        }
+        let mask = u64::from_le_bytes(mask);
+        if (piece(wp) | mask) != (piece(kp) | mask) {
+            return false;
+        }
+        i += m;
+    }
+    true
+}
+
+/// Up to eight octets as a little-endian integer (zero above them).
+#[inline(always)]
+fn piece(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    let n = b.len().min(8);
+    a[..n].copy_from_slice(&b[..n]);
+    u64::from_le_bytes(a)
 }
 
 macro_rules! kws {
@@ -159,4 +192,46 @@ kws! {
     H223 = "H223", "H223";
     H226 = "H226", "H226";
     V76 = "V76", "V76";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eq_fold;
+
+    /// The word-at-a-time compare agrees with `eq_ignore_ascii_case` for every octet at every
+    /// position of keywords of one to more than sixteen octets, letters or not.
+    #[test]
+    fn eq_fold_matches_byte_compare() {
+        for k in [
+            "!",
+            "&",
+            "A",
+            "ON",
+            "MTP",
+            "H221",
+            "ANDLgc",
+            "MEGACO",
+            "Nx64Kservice",
+            "TransactionResponseAck",
+            "ResetEventsDescriptor",
+        ] {
+            let naive = |w: &[u8]| w.eq_ignore_ascii_case(k.as_bytes());
+            for case in [
+                k.to_string(),
+                k.to_ascii_lowercase(),
+                k.to_ascii_uppercase(),
+            ] {
+                let base = case.into_bytes();
+                assert!(eq_fold(&base, k));
+                for i in 0..base.len() {
+                    for b in 0..=255u8 {
+                        let mut w = base.clone();
+                        w[i] = b;
+                        assert_eq!(eq_fold(&w, k), naive(&w), "{k} {w:?}");
+                    }
+                }
+                assert!(!eq_fold(&base[1..], k));
+            }
+        }
+    }
 }
