@@ -368,7 +368,10 @@ fn figure_1_ue_originated() {
     assert_eq!(r.commands.len(), 2);
     for (cmd, t) in r.commands.iter().zip([&t1, &t2]) {
         assert!(matches!(cmd, CommandReply::Subtract(_)));
-        assert_eq!(amms(cmd).termination_ids.as_slice(), std::slice::from_ref(t));
+        assert_eq!(
+            amms(cmd).termination_ids.as_slice(),
+            std::slice::from_ref(t)
+        );
         assert_eq!(amms(cmd).audit, None);
     }
     assert!(c.media().open.is_empty());
