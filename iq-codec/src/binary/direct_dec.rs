@@ -1090,7 +1090,7 @@ impl<'c> Dd<'c> {
             Address::Device => MId::Device(map::ia5_text(&rd.ia5(tag)?)),
             Address::Mtp => {
                 let o = rd.octets(tag)?;
-                MId::Mtp(self.rule(map::mtp_text(&o), Text::default)?)
+                MId::Mtp(self.rule(map::mtp_address(&o), Text::default)?)
             }
         })
     }

@@ -2222,21 +2222,13 @@ pub(crate) fn utf8_text(o: &[u8]) -> Option<Text> {
     }
 }
 
-/// An `mtpAddress` (2 to 4 octets) as the model's hex digits.
-pub(crate) fn mtp_address(o: &[u8]) -> Result<String, Broken> {
+/// An `mtpAddress` (2 to 4 octets) as the model's hex digits (at most 8: an inline Text).
+pub(crate) fn mtp_address(o: &[u8]) -> Result<Text, Broken> {
     if !(2..=4).contains(&o.len()) {
         return Err(Broken::bad(format!(
             "mtpAddress of {} octets (2 to 4 allowed)",
             o.len()
         )));
-    }
-    Ok(hex_str(o))
-}
-
-/// [`mtp_address`] as model text, without the `String` (at most 8 digits: inline).
-pub(crate) fn mtp_text(o: &[u8]) -> Result<Text, Broken> {
-    if !(2..=4).contains(&o.len()) {
-        return mtp_address(o).map(Text::from);
     }
     let mut buf = [0u8; 8];
     for (d, &b) in buf.chunks_exact_mut(2).zip(o) {
@@ -2512,11 +2504,11 @@ impl<'a> Dec<'a> {
                 port: d.port_number,
             },
             asn::MId::DeviceName(d) => MId::Device(Self::ia5_text(d)),
-            asn::MId::MtpAddress(o) => MId::Mtp(self.mtp(o)?.into()),
+            asn::MId::MtpAddress(o) => MId::Mtp(self.mtp(o)?),
         })
     }
 
-    fn mtp(&self, o: &[u8]) -> R<String, BinDecodeError> {
+    fn mtp(&self, o: &[u8]) -> R<Text, BinDecodeError> {
         mtp_address(o).map_err(|b| self.broke(b))
     }
 
@@ -3469,7 +3461,7 @@ impl<'a> Dec<'a> {
                 ServiceChangeAddress::MId(MId::Device(Self::ia5_text(d)))
             }
             asn::ServiceChangeAddress::MtpAddress(o) => {
-                ServiceChangeAddress::MId(MId::Mtp(self.mtp(o)?.into()))
+                ServiceChangeAddress::MId(MId::Mtp(self.mtp(o)?))
             }
         })
     }
