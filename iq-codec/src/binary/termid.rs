@@ -703,11 +703,11 @@ impl TermIdMapping {
     }
 
     /// The text of `id` (at most 8 octets, as many bits as the levels hold) with every level
-    /// written out in full: [`Self::write_digits`] without its per-level table, a level that
-    /// is a whole octet copied as eight digits at once.
+    /// written out in full. Octet levels whose text does not fit a Text inline
+    /// (`11111111/00000000/00000001`, megaco's usual IDs) are built as a String of the digits'
+    /// static text, which the Text then takes over (no UTF-8 check, no copy); anything else
+    /// goes through [`Self::write_digits`].
     fn write_full(&self, id: &[u8]) -> Text {
-        // Octet levels whose text does not fit inline (`11111111/00000000/00000001`): a String
-        // of the digits' static text, which the Text then takes over (no UTF-8 check, no copy).
         if self.levels.len() == id.len()
             && self.levels.iter().all(|&l| l == 8)
             && 9 * id.len() - 1 > INLINE_TEXT
@@ -723,35 +723,8 @@ impl TermIdMapping {
             }
             return Text::from(t);
         }
-        // 64 digits and 63 slashes at most.
-        let mut buf = [0u8; 128];
-        let mut len = 0;
-        let mut start = 0;
-        for (i, &l) in self.levels.iter().enumerate() {
-            let l = usize::from(l);
-            if i > 0 {
-                if let Some(slot) = buf.get_mut(len) {
-                    *slot = b'/';
-                    len += 1;
-                }
-            }
-            if l == 8 && start % 8 == 0 {
-                if let (Some(d), Some(&b)) = (buf.get_mut(len..len + 8), id.get(start / 8)) {
-                    d.copy_from_slice(&OCTET_DIGITS[usize::from(b)]);
-                }
-            } else {
-                for k in start..start + l {
-                    let bit = id.get(k / 8).map_or(0, |&b| (b >> (7 - k % 8)) & 1);
-                    if let Some(slot) = buf.get_mut(len + k - start) {
-                        *slot = b'0' + bit;
-                    }
-                }
-            }
-            len += l;
-            start += l;
-        }
-        // Every byte is one of `01/`.
-        Text::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default()
+        let full = self.levels.iter().map(|&l| (usize::from(l), None));
+        self.write_digits(id, full, self.levels.len())
     }
 
     /// The text of `id` (at most 8 octets, as many bits as the levels hold): per level in
