@@ -16,6 +16,11 @@ type R<T> = Result<T, Box<DecodeError>>;
 /// Nesting bound for the few recursive constructs (embedded events and signals).
 const MAX_DEPTH: usize = 8;
 
+/// A word peeked at the current position ([`Parser::peek_word_span`]): its start, its end and
+/// the word; `None` where no word is next. Handed to the function that consumes it
+/// ([`Parser::take_peeked`]) so that the word is not scanned twice.
+type Peeked<'a> = Option<(usize, usize, &'a str)>;
+
 pub(crate) struct Parser<'a> {
     s: &'a [u8],
     /// The input as text when it is valid UTF-8 (the usual case), so that words are slices of
@@ -295,7 +300,7 @@ impl<'a> Parser<'a> {
 
     /// The next word with where it starts and ends; consumes nothing.
     #[inline(always)]
-    fn peek_word_span(&mut self) -> Option<(usize, usize, &'a str)> {
+    fn peek_word_span(&mut self) -> Peeked<'a> {
         let save = self.pos;
         let w = self.scan_word();
         let end = self.pos;
@@ -306,7 +311,7 @@ impl<'a> Parser<'a> {
     /// [`Self::word_at`] for a word [`Self::peek_word_span`] found at the current position:
     /// consumes it without scanning it again (`None`: there is no word, the same error).
     #[inline(always)]
-    fn take_peeked(&mut self, peeked: Option<(usize, usize, &'a str)>) -> R<(usize, &'a str)> {
+    fn take_peeked(&mut self, peeked: Peeked<'a>) -> R<(usize, &'a str)> {
         match peeked {
             Some((start, end, w)) => {
                 self.pos = end;
@@ -356,11 +361,8 @@ impl<'a> Parser<'a> {
     }
 
     fn number<T: TryFrom<u64>>(&mut self, what: &str) -> R<T> {
-        if let Some((n, end)) = self.digits() {
-            if let Ok(n) = T::try_from(n) {
-                self.pos = end;
-                return Ok(n);
-            }
+        if let Some(n) = self.take_num() {
+            return Ok(n);
         }
         let (start, w) = self.word_at()?;
         match parse_num(w).and_then(|n| T::try_from(n).ok()) {
@@ -369,12 +371,11 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The next word and where it ends when it is a number of 1 to 10 digits (what
-    /// [`parse_num`] accepts); consumes only white space (the caller moves to the end if it
-    /// takes the number). One pass reads the digits and finds the word's end, instead of
-    /// scanning the word and then parsing it.
+    /// The next word, consumed, when it is a number of 1 to 10 digits (what [`parse_num`]
+    /// accepts) that fits `T`; `None` (only white space consumed) otherwise. One pass reads
+    /// the digits and finds the word's end, instead of scanning the word and then parsing it.
     #[inline(always)]
-    fn digits(&mut self) -> Option<(u64, usize)> {
+    fn take_num<T: TryFrom<u64>>(&mut self) -> Option<T> {
         self.ws();
         let s = self.s;
         let start = self.pos;
@@ -392,7 +393,9 @@ impl<'a> Parser<'a> {
         if i == start || i - start > 10 || s.get(i).is_some_and(|&c| is_safe(c)) {
             return None;
         }
-        Some((n, i))
+        let n = T::try_from(n).ok()?;
+        self.pos = i;
+        Some(n)
     }
 
     #[cold]
@@ -818,15 +821,12 @@ impl<'a> Parser<'a> {
     /// `id [/ segment [/ END]]` (one SafeChars run, since '/' is a SafeChar).
     fn id_and_segment(&mut self) -> R<(u32, Option<u16>, bool)> {
         // The common case: a bare ID.
-        if let Some((n, end)) = self.digits() {
-            if let Ok(id) = u32::try_from(n) {
-                self.pos = end;
-                return Ok((id, None, false));
-            }
+        if let Some(id) = self.take_num() {
+            return Ok((id, None, false));
         }
         let (start, w) = self.word_at()?;
         let bad = |p: &Self| p.err_at(start, format!("bad transaction ID '{w}'"));
-        // The common case: a bare ID.
+        // A bare number that `take_num` left: out of range.
         if let Some(id) = parse_num(w) {
             return match u32::try_from(id) {
                 Ok(id) => Ok((id, None, false)),
@@ -860,18 +860,15 @@ impl<'a> Parser<'a> {
     }
 
     fn context_id(&mut self) -> R<ContextId> {
-        if let Some((n, end)) = self.digits() {
-            if let Ok(n) = u32::try_from(n) {
-                self.pos = end;
-                return Ok(match n {
-                    0 => ContextId::Null,
-                    0xFFFF_FFFE => ContextId::Choose,
-                    0xFFFF_FFFF => ContextId::All,
-                    n => ContextId::Id(n),
-                });
-            }
+        if let Some(n) = self.take_num::<u32>() {
+            return Ok(match n {
+                0 => ContextId::Null,
+                0xFFFF_FFFE => ContextId::Choose,
+                0xFFFF_FFFF => ContextId::All,
+                n => ContextId::Id(n),
+            });
         }
-        // `-`, `$` or `*` alone (digits() has skipped the white space).
+        // `-`, `$` or `*` alone (take_num has skipped the white space).
         if let Some(&c @ (b'-' | b'$' | b'*')) = self.s.get(self.pos) {
             if !self.s.get(self.pos + 1).is_some_and(|&c| is_safe(c)) {
                 self.pos += 1;
@@ -1184,23 +1181,19 @@ impl<'a> Parser<'a> {
 
     /// termIDList = terminationID / LSBRKT terminationID *(COMMA terminationID) RSBRKT
     fn term_id_list(&mut self) -> R<TermIds> {
-        if self.eat(b'[') {
-            let mut v = TermIds::new();
-            v.push(self.termination_id()?);
+        let list = self.eat(b'[');
+        let mut v: TermIds = [self.termination_id()?].into();
+        if list {
             while self.eat(b',') {
                 v.push(self.termination_id()?);
             }
             self.expect(b']')?;
-            Ok(v)
-        } else {
-            let mut v = TermIds::new();
-            v.push(self.termination_id()?);
-            Ok(v)
         }
+        Ok(v)
     }
 
     /// `peeked`: the next word as [`Self::peek_word_span`] found it at the current position.
-    fn command_request(&mut self, peeked: Option<(usize, usize, &'a str)>) -> R<CommandRequest> {
+    fn command_request(&mut self, peeked: Peeked<'a>) -> R<CommandRequest> {
         let (start, mut w) = self.take_peeked(peeked)?;
         let mut optional = false;
         let mut wildcard_return = false;
@@ -1385,7 +1378,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `peeked`: the next word as [`Self::peek_word_span`] found it at the current position.
-    fn command_reply(&mut self, peeked: Option<(usize, usize, &'a str)>) -> R<CommandReply> {
+    fn command_reply(&mut self, peeked: Peeked<'a>) -> R<CommandReply> {
         let (start, w) = self.take_peeked(peeked)?;
         if t::ADD.is(w) || t::MOVE.is(w) || t::MODIFY.is(w) || t::SUBTRACT.is(w) {
             self.expect(b'=')?;
@@ -1417,7 +1410,7 @@ impl<'a> Parser<'a> {
                     self.expect(b'}')?;
                     AuditReply::Error(e)
                 } else {
-                    let mut v: TermIds = smallvec::smallvec![self.termination_id()?];
+                    let mut v: TermIds = [self.termination_id()?].into();
                     while self.eat(b',') {
                         v.push(self.termination_id()?);
                     }
@@ -1609,11 +1602,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `peeked`: the next word if the caller has peeked at it (see [`Self::take_peeked`]).
-    fn stream_parm(
-        &mut self,
-        sp: &mut StreamParms,
-        peeked: Option<(usize, usize, &'a str)>,
-    ) -> R<()> {
+    fn stream_parm(&mut self, sp: &mut StreamParms, peeked: Peeked<'a>) -> R<()> {
         let (start, w) = self.take_peeked(peeked)?;
         let twice =
             |p: &Self, what: &str| p.err_at(start, format!("{what} appears twice in a stream"));
