@@ -1833,7 +1833,7 @@ impl<'c> Dd<'c> {
                 let mut s = e.open(T::auditResult, true)?;
                 let t =
                     termination_id(&mut s, A::terminationID).field("AuditResult.termination_id")?;
-                let termination_ids = smallvec::smallvec![self.tid(&t)?];
+                let termination_ids = [self.tid(&t)?].into();
                 let audit = self
                     .termination_audit(&mut s, A::terminationAuditResult)
                     .field("AuditResult.termination_audit_result")?;

@@ -2756,7 +2756,7 @@ impl<'a> Dec<'a> {
                 }
                 self.tids(l)?
             }
-            _ => smallvec::smallvec![self.tid(&a.termination_id)?],
+            _ => [self.tid(&a.termination_id)?].into(),
         };
         Ok(AuditRequest {
             termination_ids,
@@ -3561,7 +3561,7 @@ impl<'a> Dec<'a> {
             }
             asn::AuditReply::Error(e) => AuditReply::Error(self.error(e)),
             asn::AuditReply::AuditResult(a) => AuditReply::AuditResult {
-                termination_ids: smallvec::smallvec![self.tid(&a.termination_id)?],
+                termination_ids: [self.tid(&a.termination_id)?].into(),
                 audit: self.termination_audit(&a.termination_audit_result)?,
             },
             asn::AuditReply::AuditResultTermList(a) if a.termination_id_list.is_empty() => {
