@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use common::mgc::TestMgc;
 use common::{bin, Proc};
-use iq_codec::model::{Message, MessageBody, Transaction, TransactionReply, TransactionResult};
+use iq_codec::model::{Message, MessageBody, Transaction};
 use serde_json::Value;
 
 const AGW_MID: &str = "<agw1.example.net>";
@@ -65,23 +65,6 @@ fn find<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     }
 }
 
-fn reply_text(id: u32, result: TransactionResult) -> String {
-    let mut m: Message =
-        iq_codec::text::decode(format!("MEGACO/3 {AGW_MID}\nPending = 1 {{ }}\n").as_bytes())
-            .unwrap();
-    m.body = MessageBody::Transactions(
-        [Transaction::Reply(TransactionReply {
-            id,
-            imm_ack_required: false,
-            result,
-            segment_number: None,
-            segmentation_complete: false,
-        })]
-        .into(),
-    );
-    iq_codec::text::encode(&m, iq_codec::text::Style::Pretty)
-}
-
 /// Records the figure against one `iq-agw`; returns the trace text.
 fn record() -> String {
     let mut mgc = TestMgc::start(AGW_MID);
@@ -103,7 +86,7 @@ fn record() -> String {
         trace.push_str(&format!(
             "# mgc->mg {t}\nMEGACO/3 [127.0.0.1]:2944\nTransaction = {id} {{ {actions} }}\n\n# mg->mgc {}\n{}\n",
             t + 0.01,
-            reply_text(id, result)
+            common::mgc::reply_text(AGW_MID, id, result)
         ));
         v
     };

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use common::mgc::TestMgc;
 use common::{bin, Proc};
-use iq_codec::model::{Message, MessageBody, Transaction, TransactionReply, TransactionResult};
+use iq_codec::model::{Message, MessageBody, Transaction};
 use serde_json::Value;
 
 const AGW_MID: &str = "<agw-broken.example.net>";
@@ -54,23 +54,6 @@ ports = "{}-{}"
 "#,
         access.0, access.1, core.0, core.1
     )
-}
-
-fn reply_text(id: u32, result: TransactionResult) -> String {
-    let mut m: Message =
-        iq_codec::text::decode(format!("MEGACO/3 {AGW_MID}\nPending = 1 {{ }}\n").as_bytes())
-            .unwrap();
-    m.body = MessageBody::Transactions(
-        [Transaction::Reply(TransactionReply {
-            id,
-            imm_ack_required: false,
-            result,
-            segment_number: None,
-            segmentation_complete: false,
-        })]
-        .into(),
-    );
-    iq_codec::text::encode(&m, iq_codec::text::Style::Pretty)
 }
 
 /// Path (dot-separated) to the first object key `key` in `v`, depth first.
@@ -126,7 +109,7 @@ fn record() -> Recording {
         trace.push_str(&format!(
             "# mgc->mg {t}\nMEGACO/3 [127.0.0.1]:2944\nTransaction = {id} {{ {actions} }}\n\n# mg->mgc {}\n{}\n",
             t + 0.005,
-            reply_text(id, result)
+            common::mgc::reply_text(AGW_MID, id, result)
         ));
         v
     };

@@ -9,10 +9,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use iq_codec::model::{
-    ActionReply, CommandReply, ContextId, MId, Message, MessageBody, Transaction, TransactionReply,
-    TransactionResult,
-};
+use iq_codec::model::{ActionReply, CommandReply, ContextId, TransactionResult};
 use serde_json::Value;
 
 /// One RTP packet as both sides record it: (ssrc, seq, payload type, payload hex).
@@ -20,25 +17,7 @@ pub type Rtp = (u32, u16, u8, String);
 
 /// The pretty text of a reply (for scanning and for failure messages).
 pub fn reply_text(result: &TransactionResult) -> String {
-    let m = Message {
-        auth: None,
-        version: 3,
-        mid: MId::Domain {
-            name: "agw".into(),
-            port: None,
-        },
-        body: MessageBody::Transactions(
-            [Transaction::Reply(TransactionReply {
-                id: 1,
-                imm_ack_required: false,
-                result: result.clone(),
-                segment_number: None,
-                segmentation_complete: false,
-            })]
-            .into(),
-        ),
-    };
-    iq_codec::text::encode(&m, iq_codec::text::Style::Pretty)
+    super::mgc::reply_text("<agw>", 1, result.clone())
 }
 
 /// What an Add/Modify reply told us about one termination.

@@ -7,7 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use iq_codec::model::{ActionRequest, MId, TransactionResult};
+use iq_codec::model::{
+    ActionRequest, MId, MessageBody, Transaction, TransactionReply, TransactionResult,
+};
 use iq_link::association::{mgc, MgEntry, Mgc, MgcConfig};
 use iq_link::driver::{parse_mid, MgcDriver};
 use iq_link::transport::{TransportConfig, TransportKind};
@@ -200,4 +202,23 @@ impl Drop for TestMgc {
             let _ = t.join();
         }
     }
+}
+
+/// The pretty text of a message from `mid` (as written in a header, e.g. `<agw1.example.net>`)
+/// carrying the reply `result` to transaction `id`: what a trace file or a failure message
+/// shows of a reply the controller received.
+pub fn reply_text(mid: &str, id: u32, result: TransactionResult) -> String {
+    let mut m = iq_codec::text::decode(format!("MEGACO/3 {mid}\nPending = 1 {{ }}\n").as_bytes())
+        .expect("a header with this mId decodes");
+    m.body = MessageBody::Transactions(
+        [Transaction::Reply(TransactionReply {
+            id,
+            imm_ack_required: false,
+            result,
+            segment_number: None,
+            segmentation_complete: false,
+        })]
+        .into(),
+    );
+    iq_codec::text::encode(&m, iq_codec::text::Style::Pretty)
 }
