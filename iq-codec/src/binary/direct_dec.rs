@@ -1295,11 +1295,9 @@ impl<'c> Dd<'c> {
             let mut commands = Vec::with_capacity(l.count_hint());
             while !l.at_end() {
                 let i = commands.len();
-                commands.push(
-                    self.command_request(&mut l)
-                        .field("ActionRequest.command_requests")
-                        .at(|| label::command(i))?,
-                );
+                self.command_request(&mut l, &mut commands)
+                    .field("ActionRequest.command_requests")
+                    .at(|| label::command(i))?;
             }
             s.close(l).field("ActionRequest.command_requests")?;
             // Here rather than after the closure (`at` leaves BER errors alone): the value
@@ -1547,7 +1545,10 @@ impl<'c> Dd<'c> {
         })
     }
 
-    fn command_request(&mut self, rd: &mut Rd<'_>) -> R<CommandRequest> {
+    /// Pushes the `CommandRequest` onto `out` rather than returning it: moving a large value
+    /// out through `Result`s (narrow stores, then wide loads of them) stalls store-to-load
+    /// forwarding; measured faster.
+    fn command_request(&mut self, rd: &mut Rd<'_>, out: &mut Vec<CommandRequest>) -> R<()> {
         use tags::CommandRequest as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let mut e = s.open(T::command, false).field("CommandRequest.command")?;
@@ -1568,11 +1569,12 @@ impl<'c> Dd<'c> {
         };
         s.extensions(T::EXT).field("CommandRequest.ext")?;
         rd.close(s)?;
-        Ok(CommandRequest {
+        out.push(CommandRequest {
             command,
             optional,
             wildcard_return,
-        })
+        });
+        Ok(())
     }
 
     fn command(&mut self, rd: &mut Rd<'_>) -> R<Command> {
