@@ -1183,11 +1183,9 @@ impl<'c> Dd<'c> {
             .field("TransactionRequest.actions")?;
         let mut actions = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            actions.push(
-                self.action_request(&mut l)
-                    .field("TransactionRequest.actions")
-                    .at(|| label::transaction(id))?,
-            );
+            self.action_request(&mut l, &mut actions)
+                .field("TransactionRequest.actions")
+                .at(|| label::transaction(id))?;
         }
         s.close(l).field("TransactionRequest.actions")?;
         self.transaction = None;
@@ -1255,7 +1253,7 @@ impl<'c> Dd<'c> {
                 let mut l = rd.open_list(T::actionReplies)?;
                 let mut out = Vec::with_capacity(l.count_hint());
                 while !l.at_end() {
-                    out.push(self.action_reply(&mut l)?);
+                    self.action_reply(&mut l, &mut out)?;
                 }
                 rd.close(l)?;
                 Ok(TransactionResult::Actions(out))
@@ -1266,7 +1264,8 @@ impl<'c> Dd<'c> {
 
     // --- Actions, contexts, commands.
 
-    fn action_request(&mut self, rd: &mut Rd<'_>) -> R<ActionRequest> {
+    /// Pushes onto `out`, as `command_request`.
+    fn action_request(&mut self, rd: &mut Rd<'_>, out: &mut Vec<ActionRequest>) -> R<()> {
         use tags::ActionRequest as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let context = ctx_from(s.u32(T::contextId).field("ActionRequest.context_id")?);
@@ -1303,17 +1302,19 @@ impl<'c> Dd<'c> {
             // Here rather than after the closure (`at` leaves BER errors alone): the value
             // can then be built in place of the result, not copied there.
             rd.close(s)?;
-            Ok(ActionRequest {
+            out.push(ActionRequest {
                 context,
                 context_request,
                 context_audit,
                 commands,
-            })
+            });
+            Ok(())
         })()
         .at(|| ctx_label(&context))
     }
 
-    fn action_reply(&mut self, rd: &mut Rd<'_>) -> R<ActionReply> {
+    /// Pushes onto `out`, as `command_request`.
+    fn action_reply(&mut self, rd: &mut Rd<'_>, out: &mut Vec<ActionReply>) -> R<()> {
         use tags::ActionReply as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let context = ctx_from(s.u32(T::contextId).field("ActionReply.context_id")?);
@@ -1350,12 +1351,13 @@ impl<'c> Dd<'c> {
             s.close(l).field("ActionReply.command_reply")?;
             // As in `action_request`.
             rd.close(s)?;
-            Ok(ActionReply {
+            out.push(ActionReply {
                 context,
                 error,
                 context_reply,
                 commands,
-            })
+            });
+            Ok(())
         })()
         .at(|| ctx_label(&context))
     }
