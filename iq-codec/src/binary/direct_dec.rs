@@ -1032,7 +1032,7 @@ impl<'c> Dd<'c> {
                 let mut l = rd.open_list(T::transactions)?;
                 let mut out = Transactions::with_capacity(l.count_hint());
                 while !l.at_end() {
-                    out.push(self.transaction(&mut l)?);
+                    self.transaction(&mut l, &mut out)?;
                 }
                 rd.close(l)?;
                 Ok(MessageBody::Transactions(out))
@@ -1110,10 +1110,11 @@ impl<'c> Dd<'c> {
 
     // --- Transactions.
 
-    fn transaction(&mut self, rd: &mut Rd<'_>) -> R<Transaction> {
+    /// Pushes onto `out`, as `command_request`.
+    fn transaction(&mut self, rd: &mut Rd<'_>, out: &mut Transactions) -> R<()> {
         use tags::Transaction as T;
         match rd.peek()? {
-            T::transactionRequest => self.transaction_request(rd),
+            T::transactionRequest => self.transaction_request(rd, out),
             T::transactionPending => {
                 let mut s = rd.open(T::transactionPending, true)?;
                 let id = s
@@ -1122,9 +1123,10 @@ impl<'c> Dd<'c> {
                 s.extensions(tags::TransactionPending::EXT)
                     .field("TransactionPending.ext")?;
                 rd.close(s)?;
-                Ok(Transaction::Pending(id))
+                out.push(Transaction::Pending(id));
+                Ok(())
             }
-            T::transactionReply => self.transaction_reply(rd),
+            T::transactionReply => self.transaction_reply(rd, out),
             T::transactionResponseAck => {
                 use tags::TransactionAck as A;
                 let mut l = rd.open_list(T::transactionResponseAck)?;
@@ -1141,7 +1143,8 @@ impl<'c> Dd<'c> {
                     acks.push(TransactionAck { first, last });
                 }
                 rd.close(l)?;
-                Ok(Transaction::ResponseAck(acks))
+                out.push(Transaction::ResponseAck(acks));
+                Ok(())
             }
             T::segmentReply => {
                 use tags::SegmentReply as S;
@@ -1161,17 +1164,18 @@ impl<'c> Dd<'c> {
                 };
                 s.extensions(S::EXT).field("SegmentReply.ext")?;
                 rd.close(s)?;
-                Ok(Transaction::SegmentReply(SegmentReply {
+                out.push(Transaction::SegmentReply(SegmentReply {
                     id,
                     segment_number,
                     segmentation_complete: complete,
-                }))
+                }));
+                Ok(())
             }
             t => Err(no_choice("Transaction", t)),
         }
     }
 
-    fn transaction_request(&mut self, rd: &mut Rd<'_>) -> R<Transaction> {
+    fn transaction_request(&mut self, rd: &mut Rd<'_>, out: &mut Transactions) -> R<()> {
         use tags::TransactionRequest as T;
         let mut s = rd.open(tags::Transaction::transactionRequest, true)?;
         let id = s
@@ -1191,10 +1195,11 @@ impl<'c> Dd<'c> {
         self.transaction = None;
         s.extensions(T::EXT).field("TransactionRequest.ext")?;
         rd.close(s)?;
-        Ok(Transaction::Request(TransactionRequest { id, actions }))
+        out.push(Transaction::Request(TransactionRequest { id, actions }));
+        Ok(())
     }
 
-    fn transaction_reply(&mut self, rd: &mut Rd<'_>) -> R<Transaction> {
+    fn transaction_reply(&mut self, rd: &mut Rd<'_>, out: &mut Transactions) -> R<()> {
         use tags::TransactionReply as T;
         let mut s = rd.open(tags::Transaction::transactionReply, true)?;
         let id = s
@@ -1234,13 +1239,14 @@ impl<'c> Dd<'c> {
         };
         s.extensions(T::EXT).field("TransactionReply.ext")?;
         rd.close(s)?;
-        Ok(Transaction::Reply(TransactionReply {
+        out.push(Transaction::Reply(TransactionReply {
             id,
             imm_ack_required,
             result,
             segment_number,
             segmentation_complete,
-        }))
+        }));
+        Ok(())
     }
 
     fn transaction_result(&mut self, rd: &mut Rd<'_>) -> R<TransactionResult> {
