@@ -870,15 +870,18 @@ pub(crate) fn decode(
         transaction: None,
         lenient: false,
     };
-    match d.message(input) {
-        Ok(m) => Ok(m),
+    // Filled in place: moving the finished message out through `Result`s cost a copy of its
+    // just-written fields (store-to-load forwarding stalls; measured).
+    let mut msg = empty_message();
+    match d.message(input, &mut msg) {
+        Ok(()) => Ok(msg),
         Err(e) if e.is_mapping() => {
             // A BER error after the mapping error wins, as in the reference.
             d.transaction = None;
             d.lenient = true;
-            match d.message(input) {
+            match d.message(input, &mut empty_message()) {
                 Err(ber) => Err(ber.into()),
-                Ok(_) => {
+                Ok(()) => {
                     let mut e = BinDecodeError::from(e);
                     map::whole_message_path(&mut e.path);
                     Err(e)
@@ -886,6 +889,16 @@ pub(crate) fn decode(
             }
         }
         Err(ber) => Err(ber.into()),
+    }
+}
+
+/// The message [`Dd::message`] fills.
+fn empty_message() -> Message {
+    Message {
+        auth: None,
+        version: 0,
+        mid: MId::Device(Text::default()),
+        body: MessageBody::Transactions(Transactions::new()),
     }
 }
 
@@ -957,19 +970,18 @@ impl<'c> Dd<'c> {
 
     // --- MegacoMessage, Message.
 
-    fn message(&mut self, input: &[u8]) -> R<Message> {
+    /// Fills `msg` (an [`empty_message`]).
+    fn message(&mut self, input: &[u8], msg: &mut Message) -> R<()> {
         use tags::MegacoMessage as T;
         let mut top = Rd::top(input);
         let mut rd = top.open(SEQUENCE, true)?;
-        let auth = if rd.opt(T::authHeader)? {
-            Some(
+        if rd.opt(T::authHeader)? {
+            msg.auth = Some(
                 self.auth_header(&mut rd)
                     .field("MegacoMessage.auth_header")?,
-            )
-        } else {
-            None
-        };
-        let msg = self.mess(&mut rd, auth).field("MegacoMessage.mess")?;
+            );
+        }
+        self.mess(&mut rd, msg).field("MegacoMessage.mess")?;
         top.close(rd)?;
         if !top.input.is_empty() {
             return Err(ber(format!(
@@ -978,7 +990,7 @@ impl<'c> Dd<'c> {
                 input.len() - top.input.len()
             )));
         }
-        Ok(msg)
+        Ok(())
     }
 
     fn auth_header(&mut self, rd: &mut Rd<'_>) -> R<AuthHeader> {
@@ -999,12 +1011,13 @@ impl<'c> Dd<'c> {
         })
     }
 
-    fn mess(&mut self, rd: &mut Rd<'_>, auth: Option<AuthHeader>) -> R<Message> {
+    /// Fills `msg`'s version, mId and body.
+    fn mess(&mut self, rd: &mut Rd<'_>, msg: &mut Message) -> R<()> {
         use tags::Message as T;
         let mut s = rd.open(tags::MegacoMessage::mess, true)?;
-        let version = s.u8(T::version).field("Message.version")?;
+        msg.version = s.u8(T::version).field("Message.version")?;
         let mut e = s.open(T::mId, false).field("Message.m_id")?;
-        let mid = self
+        msg.mid = self
             .mid(&mut e)
             .field("Message.m_id")
             .at(|| "mId".to_string())?;
@@ -1012,30 +1025,33 @@ impl<'c> Dd<'c> {
         let mut e = s
             .open(T::messageBody, false)
             .field("Message.message_body")?;
-        let body = self.message_body(&mut e).field("Message.message_body")?;
+        self.message_body(&mut e, &mut msg.body)
+            .field("Message.message_body")?;
         s.close(e).field("Message.message_body")?;
         s.extensions(T::EXT).field("Message.ext")?;
         rd.close(s)?;
-        Ok(Message {
-            auth,
-            version,
-            mid,
-            body,
-        })
+        Ok(())
     }
 
-    fn message_body(&mut self, rd: &mut Rd<'_>) -> R<MessageBody> {
+    /// Fills `body` (empty transactions).
+    fn message_body(&mut self, rd: &mut Rd<'_>, body: &mut MessageBody) -> R<()> {
         use tags::MessageBody as T;
         match rd.peek()? {
-            T::messageError => Ok(MessageBody::Error(self.error(rd, T::messageError)?)),
+            T::messageError => {
+                *body = MessageBody::Error(self.error(rd, T::messageError)?);
+                Ok(())
+            }
             T::transactions => {
                 let mut l = rd.open_list(T::transactions)?;
-                let mut out = Transactions::with_capacity(l.count_hint());
+                let MessageBody::Transactions(out) = body else {
+                    unreachable!("an empty message's body")
+                };
+                out.reserve_exact(l.count_hint());
                 while !l.at_end() {
-                    self.transaction(&mut l, &mut out)?;
+                    self.transaction(&mut l, out)?;
                 }
                 rd.close(l)?;
-                Ok(MessageBody::Transactions(out))
+                Ok(())
             }
             t => Err(no_choice("MessageBody", t)),
         }
