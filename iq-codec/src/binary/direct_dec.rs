@@ -1576,34 +1576,30 @@ impl<'c> Dd<'c> {
         use tags::CommandRequest as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let mut e = s.open(T::command, false).field("CommandRequest.command")?;
-        let command = self.command(&mut e).field("CommandRequest.command")?;
+        // `command` pushes the request; the flags after it are set in place (building the
+        // request from a `Command` local and two flag locals cost wide reloads of narrow
+        // stores, as above).
+        self.command(&mut e, out).field("CommandRequest.command")?;
+        let last = out.len() - 1;
         s.close(e).field("CommandRequest.command")?;
-        let optional = if s.opt(T::optional)? {
+        if s.opt(T::optional)? {
             s.null(T::optional).field("CommandRequest.optional")?;
-            true
-        } else {
-            false
-        };
-        let wildcard_return = if s.opt(T::wildcardReturn)? {
+            out[last].optional = true;
+        }
+        if s.opt(T::wildcardReturn)? {
             s.null(T::wildcardReturn)
                 .field("CommandRequest.wildcard_return")?;
-            true
-        } else {
-            false
-        };
+            out[last].wildcard_return = true;
+        }
         s.extensions(T::EXT).field("CommandRequest.ext")?;
         rd.close(s)?;
-        out.push(CommandRequest {
-            command,
-            optional,
-            wildcard_return,
-        });
         Ok(())
     }
 
-    fn command(&mut self, rd: &mut Rd<'_>) -> R<Command> {
+    /// Pushes a `CommandRequest` of the command, without its flags.
+    fn command(&mut self, rd: &mut Rd<'_>, out: &mut Vec<CommandRequest>) -> R<()> {
         use tags::Command as T;
-        Ok(match rd.peek()? {
+        let command = match rd.peek()? {
             T::addReq => Command::Add(self.amm(rd, T::addReq).at(|| "Add".to_string())?),
             T::moveReq => Command::Move(self.amm(rd, T::moveReq).at(|| "Move".to_string())?),
             T::modReq => Command::Modify(self.amm(rd, T::modReq).at(|| "Modify".to_string())?),
@@ -1621,7 +1617,13 @@ impl<'c> Dd<'c> {
                 .service_change_request(rd)
                 .at(|| "ServiceChange".to_string())?,
             t => return Err(no_choice("Command", t)),
-        })
+        };
+        out.push(CommandRequest {
+            command,
+            optional: false,
+            wildcard_return: false,
+        });
+        Ok(())
     }
 
     fn command_reply(&mut self, rd: &mut Rd<'_>) -> R<CommandReply> {
