@@ -1017,8 +1017,7 @@ impl<'c> Dd<'c> {
         let mut s = rd.open(tags::MegacoMessage::mess, true)?;
         msg.version = s.u8(T::version).field("Message.version")?;
         let mut e = s.open(T::mId, false).field("Message.m_id")?;
-        msg.mid = self
-            .mid(&mut e)
+        self.mid(&mut e, &mut msg.mid)
             .field("Message.m_id")
             .at(|| "mId".to_string())?;
         s.close(e).field("Message.m_id")?;
@@ -1057,8 +1056,8 @@ impl<'c> Dd<'c> {
         }
     }
 
-    /// `MId` (the alternative at `rd`).
-    fn mid(&mut self, rd: &mut Rd<'_>) -> R<MId> {
+    /// `MId` (the alternative at `rd`), into `out` (as `address`).
+    fn mid(&mut self, rd: &mut Rd<'_>, out: &mut MId) -> R<()> {
         use tags::MId as T;
         let (tag, alt) = match rd.peek()? {
             T::ip4Address => (T::ip4Address, Address::Ip4),
@@ -1068,12 +1067,14 @@ impl<'c> Dd<'c> {
             T::mtpAddress => (T::mtpAddress, Address::Mtp),
             t => return Err(no_choice("MId", t)),
         };
-        self.address(rd, tag, alt)
+        self.address(rd, tag, alt, out)
     }
 
-    /// One of the address alternatives of `MId` / `ServiceChangeAddress`, tagged `tag`.
-    fn address(&mut self, rd: &mut Rd<'_>, tag: Tag, alt: Address) -> R<MId> {
-        Ok(match alt {
+    /// One of the address alternatives of `MId` / `ServiceChangeAddress`, tagged `tag`, into
+    /// `out`: the caller reading the returned value's discriminant right after it was
+    /// written stalled the store-to-load forwarding (measured).
+    fn address(&mut self, rd: &mut Rd<'_>, tag: Tag, alt: Address, out: &mut MId) -> R<()> {
+        *out = match alt {
             Address::Ip4 => {
                 let (addr, port) = ip_address::<4>(rd, tag).field("IP4Address")?;
                 MId::Ip4 {
@@ -1108,7 +1109,8 @@ impl<'c> Dd<'c> {
                 let o = rd.octets(tag)?;
                 MId::Mtp(self.rule(map::mtp_address(&o), Text::default)?)
             }
-        })
+        };
+        Ok(())
     }
 
     fn error(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<ErrorDescriptor> {
@@ -2712,7 +2714,8 @@ impl<'c> Dd<'c> {
             return Ok(None);
         }
         let mut e = rd.open(tag, false)?;
-        let m = self.mid(&mut e)?;
+        let mut m = MId::Device(Text::default());
+        self.mid(&mut e, &mut m)?;
         rd.close(e)?;
         Ok(Some(m))
     }
@@ -2735,7 +2738,11 @@ impl<'c> Dd<'c> {
         };
         let a = match alt {
             None => ServiceChangeAddress::Port(e.u16(T::portNumber)?),
-            Some((tag, alt)) => ServiceChangeAddress::MId(self.address(&mut e, tag, alt)?),
+            Some((tag, alt)) => {
+                let mut m = MId::Device(Text::default());
+                self.address(&mut e, tag, alt, &mut m)?;
+                ServiceChangeAddress::MId(m)
+            }
         };
         rd.close(e)?;
         Ok(Some(a))
