@@ -1293,46 +1293,43 @@ impl<'c> Dd<'c> {
         use tags::ActionRequest as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let context = ctx_from(s.u32(T::contextId).field("ActionRequest.context_id")?);
+        // Pushed first and filled in place: a finished request pushed from locals was copied
+        // (176 bytes) with wide loads of its just-written fields.
+        let i = out.len();
+        out.push(ActionRequest {
+            context,
+            context_request: None,
+            context_audit: None,
+            commands: Vec::new(),
+        });
+        let a = &mut out[i];
         (|| {
-            let context_request = if s.opt(T::contextRequest)? {
-                Some(
+            if s.opt(T::contextRequest)? {
+                a.context_request = Some(
                     self.context_request(&mut s, T::contextRequest)
                         .field("ActionRequest.context_request")
                         .at(|| "contextRequest".to_string())?,
-                )
-            } else {
-                None
-            };
-            let context_audit = if s.opt(T::contextAttrAuditReq)? {
-                Some(
+                );
+            }
+            if s.opt(T::contextAttrAuditReq)? {
+                a.context_audit = Some(
                     self.context_audit(&mut s)
                         .field("ActionRequest.context_attr_audit_req")
                         .at(|| "contextAttrAuditReq".to_string())?,
-                )
-            } else {
-                None
-            };
+                );
+            }
             let mut l = s
                 .open_list(T::commandRequests)
                 .field("ActionRequest.command_requests")?;
-            let mut commands = Vec::with_capacity(l.count_hint());
+            a.commands.reserve_exact(l.count_hint());
             while !l.at_end() {
-                let i = commands.len();
-                self.command_request(&mut l, &mut commands)
+                let i = a.commands.len();
+                self.command_request(&mut l, &mut a.commands)
                     .field("ActionRequest.command_requests")
                     .at(|| label::command(i))?;
             }
             s.close(l).field("ActionRequest.command_requests")?;
-            // Here rather than after the closure (`at` leaves BER errors alone): the value
-            // can then be built in place of the result, not copied there.
-            rd.close(s)?;
-            out.push(ActionRequest {
-                context,
-                context_request,
-                context_audit,
-                commands,
-            });
-            Ok(())
+            rd.close(s)
         })()
         .at(|| ctx_label(&context))
     }
