@@ -2346,10 +2346,10 @@ impl<'c> Dd<'c> {
         let mut s = rd.open(SEQUENCE, true)?;
         let name = s.fixed::<4>(T::name).field("IndAudPropertyParm.name")?;
         let p = if s.opt(T::propertyParms)? {
-            IndAudProp::Select(
-                self.prop(&mut s, T::propertyParms, Some(name))
-                    .field("IndAudPropertyParm.property_parms")?,
-            )
+            let mut one = Vec::with_capacity(1);
+            self.prop(&mut s, T::propertyParms, Some(name), &mut one)
+                .field("IndAudPropertyParm.property_parms")?;
+            IndAudProp::Select(one.pop().expect("prop pushed one"))
         } else {
             IndAudProp::Name(self.name(ItemKind::Property, name)?)
         };
@@ -2944,14 +2944,21 @@ impl<'c> Dd<'c> {
         let mut l = rd.open_list(tag)?;
         let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            out.push(self.prop(&mut l, SEQUENCE, None)?);
+            self.prop(&mut l, SEQUENCE, None, &mut out)?;
         }
         rd.close(l)?;
         Ok(out)
     }
 
-    /// `PropertyParm`; `same_as`: the IndAudPropertyParm name it must repeat.
-    fn prop(&mut self, rd: &mut Rd<'_>, tag: Tag, same_as: Option<[u8; 4]>) -> R<PropertyParm> {
+    /// `PropertyParm`; `same_as`: the IndAudPropertyParm name it must repeat. Pushed onto
+    /// `out`, as `command_request`.
+    fn prop(
+        &mut self,
+        rd: &mut Rd<'_>,
+        tag: Tag,
+        same_as: Option<[u8; 4]>,
+        out: &mut Vec<PropertyParm>,
+    ) -> R<()> {
         use tags::PropertyParm as T;
         // The common encoding in one match (an SDP line is one such property): a definite
         // SEQUENCE of the name and a one-value list, nothing after it. Read as the general
@@ -2969,13 +2976,13 @@ impl<'c> Dd<'c> {
                 if let Some((o, rest)) = rest.split_at_checked(usize::from(*k)) {
                     rd.input = rest;
                     let name = self.name(ItemKind::Property, [*n0, *n1, *n2, *n3])?;
-                    let mut value = Values::new();
-                    value.push(self.text(|| format!("value of '{name}'"), o)?);
-                    return Ok(PropertyParm {
+                    let value = self.text(|| format!("value of '{name}'"), o)?;
+                    out.push(PropertyParm {
                         name,
-                        value,
+                        value: Values::from_buf([value]),
                         extra: None,
                     });
+                    return Ok(());
                 }
             }
         }
@@ -2991,7 +2998,8 @@ impl<'c> Dd<'c> {
         let extra = self.extra_info(&mut s, T::extraInfo, "PropertyParm.extra_info")?;
         s.extensions(T::EXT).field("PropertyParm.ext")?;
         rd.close(s)?;
-        Ok(PropertyParm { name, value, extra })
+        out.push(PropertyParm { name, value, extra });
+        Ok(())
     }
 
     fn local_remote(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<LocalRemoteDescriptor> {
