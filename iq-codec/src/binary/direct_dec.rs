@@ -2442,10 +2442,8 @@ impl<'c> Dd<'c> {
             .field("ObservedEventsDescriptor.observed_event_lst")?;
         let mut events = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            events.push(
-                self.observed_event(&mut l)
-                    .field("ObservedEventsDescriptor.observed_event_lst")?,
-            );
+            self.observed_event(&mut l, &mut events)
+                .field("ObservedEventsDescriptor.observed_event_lst")?;
         }
         s.close(l)
             .field("ObservedEventsDescriptor.observed_event_lst")?;
@@ -2453,7 +2451,8 @@ impl<'c> Dd<'c> {
         Ok(ObservedEventsDescriptor { request_id, events })
     }
 
-    fn observed_event(&mut self, rd: &mut Rd<'_>) -> R<ObservedEvent> {
+    /// Pushes onto `out`, as `command_request`.
+    fn observed_event(&mut self, rd: &mut Rd<'_>, out: &mut Vec<ObservedEvent>) -> R<()> {
         use tags::ObservedEvent as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let item = s
@@ -2475,12 +2474,13 @@ impl<'c> Dd<'c> {
         };
         s.extensions(T::EXT).field("ObservedEvent.ext")?;
         rd.close(s)?;
-        Ok(ObservedEvent {
+        out.push(ObservedEvent {
             name,
             stream,
             params,
             timestamp,
-        })
+        });
+        Ok(())
     }
 
     /// `SEQUENCE OF EventParameter` of event `item`.
