@@ -1707,10 +1707,8 @@ impl<'c> Dd<'c> {
             .field("AmmRequest.descriptors")?;
         let mut descriptors = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            descriptors.push(
-                self.amm_descriptor(&mut l)
-                    .field("AmmRequest.descriptors")?,
-            );
+            self.amm_descriptor(&mut l, &mut descriptors)
+                .field("AmmRequest.descriptors")?;
         }
         s.close(l).field("AmmRequest.descriptors")?;
         s.extensions(T::EXT).field("AmmRequest.ext")?;
@@ -1721,9 +1719,10 @@ impl<'c> Dd<'c> {
         })
     }
 
-    fn amm_descriptor(&mut self, rd: &mut Rd<'_>) -> R<AmmDescriptor> {
+    /// Pushes onto `out`, as `command_request`.
+    fn amm_descriptor(&mut self, rd: &mut Rd<'_>, out: &mut Vec<AmmDescriptor>) -> R<()> {
         use tags::AmmDescriptor as T;
-        Ok(match rd.peek()? {
+        out.push(match rd.peek()? {
             T::mediaDescriptor => AmmDescriptor::Media(
                 self.media(rd, T::mediaDescriptor)
                     .at(|| "Media".to_string())?,
@@ -1760,7 +1759,8 @@ impl<'c> Dd<'c> {
                     .at(|| "Statistics".to_string())?,
             ),
             t => return Err(no_choice("AmmDescriptor", t)),
-        })
+        });
+        Ok(())
     }
 
     fn amms_reply(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<AmmsReply> {
