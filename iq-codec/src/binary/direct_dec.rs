@@ -2464,8 +2464,8 @@ impl<'c> Dd<'c> {
         } else {
             None
         };
-        let params = self
-            .ev_params(&mut s, T::eventParList, item)
+        let mut params = Vec::new();
+        self.ev_params(&mut s, T::eventParList, item, &mut params)
             .field("ObservedEvent.event_par_list")?;
         let timestamp = if s.opt(T::timeNotation)? {
             Some(time_notation(&mut s, T::timeNotation).field("ObservedEvent.time_notation")?)
@@ -2483,11 +2483,19 @@ impl<'c> Dd<'c> {
         Ok(())
     }
 
-    /// `SEQUENCE OF EventParameter` of event `item`.
-    fn ev_params(&mut self, rd: &mut Rd<'_>, tag: Tag, item: [u8; 4]) -> R<Vec<PropertyParm>> {
+    /// `SEQUENCE OF EventParameter` of event `item`, into the caller's (empty) `out`: the list
+    /// returned through a `Result` was reloaded with wide loads of its just-written fields (a
+    /// store-to-load forwarding stall; measured).
+    fn ev_params(
+        &mut self,
+        rd: &mut Rd<'_>,
+        tag: Tag,
+        item: [u8; 4],
+        out: &mut Vec<PropertyParm>,
+    ) -> R<()> {
         use tags::EventParameter as T;
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::with_capacity(l.count_hint());
+        out.reserve_exact(l.count_hint());
         while !l.at_end() {
             let mut s = l.open(SEQUENCE, true)?;
             let id = s
@@ -2502,8 +2510,7 @@ impl<'c> Dd<'c> {
             l.close(s)?;
             out.push(PropertyParm { name, value, extra });
         }
-        rd.close(l)?;
-        Ok(out)
+        rd.close(l)
     }
 
     /// `Value` (SEQUENCE OF OCTET STRING) as model text; `what` names it in an error.
@@ -3096,8 +3103,8 @@ impl<'c> Dd<'c> {
         } else {
             (None, None)
         };
-        let params = self
-            .ev_params(&mut s, T::evParList, item)
+        let mut params = Vec::new();
+        self.ev_params(&mut s, T::evParList, item, &mut params)
             .field("RequestedEvent.ev_par_list")?;
         if let Some(e) = held {
             return Err(e);
@@ -3307,8 +3314,8 @@ impl<'c> Dd<'c> {
             } else {
                 None
             };
-            let params = self
-                .ev_params(&mut s, T::eventParList, item)
+            let mut params = Vec::new();
+            self.ev_params(&mut s, T::eventParList, item, &mut params)
                 .field("EventSpec.event_par_list")?;
             s.extensions(T::EXT).field("EventSpec.ext")?;
             l.close(s)?;
