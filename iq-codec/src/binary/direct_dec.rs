@@ -1363,11 +1363,9 @@ impl<'c> Dd<'c> {
             let mut commands = Vec::with_capacity(l.count_hint());
             while !l.at_end() {
                 let i = commands.len();
-                commands.push(
-                    self.command_reply(&mut l)
-                        .field("ActionReply.command_reply")
-                        .at(|| label::command_reply(i))?,
-                );
+                self.command_reply(&mut l, &mut commands)
+                    .field("ActionReply.command_reply")
+                    .at(|| label::command_reply(i))?;
             }
             s.close(l).field("ActionReply.command_reply")?;
             // As in `action_request`.
@@ -1625,9 +1623,10 @@ impl<'c> Dd<'c> {
         Ok(())
     }
 
-    fn command_reply(&mut self, rd: &mut Rd<'_>) -> R<CommandReply> {
+    /// Pushes onto `out`, as `command_request`.
+    fn command_reply(&mut self, rd: &mut Rd<'_>, out: &mut Vec<CommandReply>) -> R<()> {
         use tags::CommandReply as T;
-        Ok(match rd.peek()? {
+        out.push(match rd.peek()? {
             T::addReply => CommandReply::Add(self.amms_reply(rd, T::addReply)?),
             T::moveReply => CommandReply::Move(self.amms_reply(rd, T::moveReply)?),
             T::modReply => CommandReply::Modify(self.amms_reply(rd, T::modReply)?),
@@ -1681,7 +1680,8 @@ impl<'c> Dd<'c> {
                 })
             }
             t => return Err(no_choice("CommandReply", t)),
-        })
+        });
+        Ok(())
     }
 
     /// `SEQUENCE OF TerminationID`, mapped in order.
