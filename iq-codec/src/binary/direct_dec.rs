@@ -1597,9 +1597,21 @@ impl<'c> Dd<'c> {
     fn command(&mut self, rd: &mut Rd<'_>, out: &mut Vec<CommandRequest>) -> R<()> {
         use tags::Command as T;
         let command = match rd.peek()? {
-            T::addReq => Command::Add(self.amm(rd, T::addReq).at(|| "Add".to_string())?),
-            T::moveReq => Command::Move(self.amm(rd, T::moveReq).at(|| "Move".to_string())?),
-            T::modReq => Command::Modify(self.amm(rd, T::modReq).at(|| "Modify".to_string())?),
+            T::addReq => {
+                return self
+                    .amm(rd, T::addReq, Command::Add, out)
+                    .at(|| "Add".to_string())
+            }
+            T::moveReq => {
+                return self
+                    .amm(rd, T::moveReq, Command::Move, out)
+                    .at(|| "Move".to_string())
+            }
+            T::modReq => {
+                return self
+                    .amm(rd, T::modReq, Command::Modify, out)
+                    .at(|| "Modify".to_string())
+            }
             T::subtractReq => self.subtract(rd).at(|| "Subtract".to_string())?,
             T::auditCapRequest => Command::AuditCapabilities(
                 self.audit_request(rd, T::auditCapRequest)
@@ -1696,7 +1708,15 @@ impl<'c> Dd<'c> {
         Ok(out)
     }
 
-    fn amm(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<AmmRequest> {
+    /// Pushes the `CommandRequest` of the `AmmRequest` (`command`: which of Add, Move,
+    /// Modify), without flags, as `command` does: no move of the request through a `Result`.
+    fn amm(
+        &mut self,
+        rd: &mut Rd<'_>,
+        tag: Tag,
+        command: fn(AmmRequest) -> Command,
+        out: &mut Vec<CommandRequest>,
+    ) -> R<()> {
         use tags::AmmRequest as T;
         let mut s = rd.open(tag, true)?;
         let termination_ids = self
@@ -1713,10 +1733,15 @@ impl<'c> Dd<'c> {
         s.close(l).field("AmmRequest.descriptors")?;
         s.extensions(T::EXT).field("AmmRequest.ext")?;
         rd.close(s)?;
-        Ok(AmmRequest {
-            termination_ids,
-            descriptors,
-        })
+        out.push(CommandRequest {
+            command: command(AmmRequest {
+                termination_ids,
+                descriptors,
+            }),
+            optional: false,
+            wildcard_return: false,
+        });
+        Ok(())
     }
 
     /// Pushes onto `out`, as `command_request`.
