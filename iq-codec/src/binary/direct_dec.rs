@@ -870,15 +870,18 @@ pub(crate) fn decode(
         transaction: None,
         lenient: false,
     };
-    match d.message(input) {
-        Ok(m) => Ok(m),
+    // Filled in place: moving the finished message out through `Result`s cost a copy of its
+    // just-written fields (store-to-load forwarding stalls; measured).
+    let mut msg = empty_message();
+    match d.message(input, &mut msg) {
+        Ok(()) => Ok(msg),
         Err(e) if e.is_mapping() => {
             // A BER error after the mapping error wins, as in the reference.
             d.transaction = None;
             d.lenient = true;
-            match d.message(input) {
+            match d.message(input, &mut empty_message()) {
                 Err(ber) => Err(ber.into()),
-                Ok(_) => {
+                Ok(()) => {
                     let mut e = BinDecodeError::from(e);
                     map::whole_message_path(&mut e.path);
                     Err(e)
@@ -886,6 +889,16 @@ pub(crate) fn decode(
             }
         }
         Err(ber) => Err(ber.into()),
+    }
+}
+
+/// The message [`Dd::message`] fills.
+fn empty_message() -> Message {
+    Message {
+        auth: None,
+        version: 0,
+        mid: MId::Device(Text::default()),
+        body: MessageBody::Transactions(Transactions::new()),
     }
 }
 
@@ -957,19 +970,18 @@ impl<'c> Dd<'c> {
 
     // --- MegacoMessage, Message.
 
-    fn message(&mut self, input: &[u8]) -> R<Message> {
+    /// Fills `msg` (an [`empty_message`]).
+    fn message(&mut self, input: &[u8], msg: &mut Message) -> R<()> {
         use tags::MegacoMessage as T;
         let mut top = Rd::top(input);
         let mut rd = top.open(SEQUENCE, true)?;
-        let auth = if rd.opt(T::authHeader)? {
-            Some(
+        if rd.opt(T::authHeader)? {
+            msg.auth = Some(
                 self.auth_header(&mut rd)
                     .field("MegacoMessage.auth_header")?,
-            )
-        } else {
-            None
-        };
-        let msg = self.mess(&mut rd, auth).field("MegacoMessage.mess")?;
+            );
+        }
+        self.mess(&mut rd, msg).field("MegacoMessage.mess")?;
         top.close(rd)?;
         if !top.input.is_empty() {
             return Err(ber(format!(
@@ -978,7 +990,7 @@ impl<'c> Dd<'c> {
                 input.len() - top.input.len()
             )));
         }
-        Ok(msg)
+        Ok(())
     }
 
     fn auth_header(&mut self, rd: &mut Rd<'_>) -> R<AuthHeader> {
@@ -999,50 +1011,53 @@ impl<'c> Dd<'c> {
         })
     }
 
-    fn mess(&mut self, rd: &mut Rd<'_>, auth: Option<AuthHeader>) -> R<Message> {
+    /// Fills `msg`'s version, mId and body.
+    fn mess(&mut self, rd: &mut Rd<'_>, msg: &mut Message) -> R<()> {
         use tags::Message as T;
         let mut s = rd.open(tags::MegacoMessage::mess, true)?;
-        let version = s.u8(T::version).field("Message.version")?;
+        msg.version = s.u8(T::version).field("Message.version")?;
         let mut e = s.open(T::mId, false).field("Message.m_id")?;
-        let mid = self
-            .mid(&mut e)
+        self.mid(&mut e, &mut msg.mid)
             .field("Message.m_id")
             .at(|| "mId".to_string())?;
         s.close(e).field("Message.m_id")?;
         let mut e = s
             .open(T::messageBody, false)
             .field("Message.message_body")?;
-        let body = self.message_body(&mut e).field("Message.message_body")?;
+        self.message_body(&mut e, &mut msg.body)
+            .field("Message.message_body")?;
         s.close(e).field("Message.message_body")?;
         s.extensions(T::EXT).field("Message.ext")?;
         rd.close(s)?;
-        Ok(Message {
-            auth,
-            version,
-            mid,
-            body,
-        })
+        Ok(())
     }
 
-    fn message_body(&mut self, rd: &mut Rd<'_>) -> R<MessageBody> {
+    /// Fills `body` (empty transactions).
+    fn message_body(&mut self, rd: &mut Rd<'_>, body: &mut MessageBody) -> R<()> {
         use tags::MessageBody as T;
         match rd.peek()? {
-            T::messageError => Ok(MessageBody::Error(self.error(rd, T::messageError)?)),
+            T::messageError => {
+                *body = MessageBody::Error(self.error(rd, T::messageError)?);
+                Ok(())
+            }
             T::transactions => {
                 let mut l = rd.open_list(T::transactions)?;
-                let mut out = Transactions::with_capacity(l.count_hint());
+                let MessageBody::Transactions(out) = body else {
+                    unreachable!("an empty message's body")
+                };
+                out.reserve_exact(l.count_hint());
                 while !l.at_end() {
-                    out.push(self.transaction(&mut l)?);
+                    self.transaction(&mut l, out)?;
                 }
                 rd.close(l)?;
-                Ok(MessageBody::Transactions(out))
+                Ok(())
             }
             t => Err(no_choice("MessageBody", t)),
         }
     }
 
-    /// `MId` (the alternative at `rd`).
-    fn mid(&mut self, rd: &mut Rd<'_>) -> R<MId> {
+    /// `MId` (the alternative at `rd`), into `out` (as `address`).
+    fn mid(&mut self, rd: &mut Rd<'_>, out: &mut MId) -> R<()> {
         use tags::MId as T;
         let (tag, alt) = match rd.peek()? {
             T::ip4Address => (T::ip4Address, Address::Ip4),
@@ -1052,12 +1067,14 @@ impl<'c> Dd<'c> {
             T::mtpAddress => (T::mtpAddress, Address::Mtp),
             t => return Err(no_choice("MId", t)),
         };
-        self.address(rd, tag, alt)
+        self.address(rd, tag, alt, out)
     }
 
-    /// One of the address alternatives of `MId` / `ServiceChangeAddress`, tagged `tag`.
-    fn address(&mut self, rd: &mut Rd<'_>, tag: Tag, alt: Address) -> R<MId> {
-        Ok(match alt {
+    /// One of the address alternatives of `MId` / `ServiceChangeAddress`, tagged `tag`, into
+    /// `out`: the caller reading the returned value's discriminant right after it was
+    /// written stalled the store-to-load forwarding (measured).
+    fn address(&mut self, rd: &mut Rd<'_>, tag: Tag, alt: Address, out: &mut MId) -> R<()> {
+        *out = match alt {
             Address::Ip4 => {
                 let (addr, port) = ip_address::<4>(rd, tag).field("IP4Address")?;
                 MId::Ip4 {
@@ -1092,7 +1109,8 @@ impl<'c> Dd<'c> {
                 let o = rd.octets(tag)?;
                 MId::Mtp(self.rule(map::mtp_address(&o), Text::default)?)
             }
-        })
+        };
+        Ok(())
     }
 
     fn error(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<ErrorDescriptor> {
@@ -1110,10 +1128,11 @@ impl<'c> Dd<'c> {
 
     // --- Transactions.
 
-    fn transaction(&mut self, rd: &mut Rd<'_>) -> R<Transaction> {
+    /// Pushes onto `out`, as `command_request`.
+    fn transaction(&mut self, rd: &mut Rd<'_>, out: &mut Transactions) -> R<()> {
         use tags::Transaction as T;
         match rd.peek()? {
-            T::transactionRequest => self.transaction_request(rd),
+            T::transactionRequest => self.transaction_request(rd, out),
             T::transactionPending => {
                 let mut s = rd.open(T::transactionPending, true)?;
                 let id = s
@@ -1122,9 +1141,10 @@ impl<'c> Dd<'c> {
                 s.extensions(tags::TransactionPending::EXT)
                     .field("TransactionPending.ext")?;
                 rd.close(s)?;
-                Ok(Transaction::Pending(id))
+                out.push(Transaction::Pending(id));
+                Ok(())
             }
-            T::transactionReply => self.transaction_reply(rd),
+            T::transactionReply => self.transaction_reply(rd, out),
             T::transactionResponseAck => {
                 use tags::TransactionAck as A;
                 let mut l = rd.open_list(T::transactionResponseAck)?;
@@ -1141,7 +1161,8 @@ impl<'c> Dd<'c> {
                     acks.push(TransactionAck { first, last });
                 }
                 rd.close(l)?;
-                Ok(Transaction::ResponseAck(acks))
+                out.push(Transaction::ResponseAck(acks));
+                Ok(())
             }
             T::segmentReply => {
                 use tags::SegmentReply as S;
@@ -1161,17 +1182,18 @@ impl<'c> Dd<'c> {
                 };
                 s.extensions(S::EXT).field("SegmentReply.ext")?;
                 rd.close(s)?;
-                Ok(Transaction::SegmentReply(SegmentReply {
+                out.push(Transaction::SegmentReply(SegmentReply {
                     id,
                     segment_number,
                     segmentation_complete: complete,
-                }))
+                }));
+                Ok(())
             }
             t => Err(no_choice("Transaction", t)),
         }
     }
 
-    fn transaction_request(&mut self, rd: &mut Rd<'_>) -> R<Transaction> {
+    fn transaction_request(&mut self, rd: &mut Rd<'_>, out: &mut Transactions) -> R<()> {
         use tags::TransactionRequest as T;
         let mut s = rd.open(tags::Transaction::transactionRequest, true)?;
         let id = s
@@ -1183,20 +1205,19 @@ impl<'c> Dd<'c> {
             .field("TransactionRequest.actions")?;
         let mut actions = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            actions.push(
-                self.action_request(&mut l)
-                    .field("TransactionRequest.actions")
-                    .at(|| label::transaction(id))?,
-            );
+            self.action_request(&mut l, &mut actions)
+                .field("TransactionRequest.actions")
+                .at(|| label::transaction(id))?;
         }
         s.close(l).field("TransactionRequest.actions")?;
         self.transaction = None;
         s.extensions(T::EXT).field("TransactionRequest.ext")?;
         rd.close(s)?;
-        Ok(Transaction::Request(TransactionRequest { id, actions }))
+        out.push(Transaction::Request(TransactionRequest { id, actions }));
+        Ok(())
     }
 
-    fn transaction_reply(&mut self, rd: &mut Rd<'_>) -> R<Transaction> {
+    fn transaction_reply(&mut self, rd: &mut Rd<'_>, out: &mut Transactions) -> R<()> {
         use tags::TransactionReply as T;
         let mut s = rd.open(tags::Transaction::transactionReply, true)?;
         let id = s
@@ -1236,13 +1257,14 @@ impl<'c> Dd<'c> {
         };
         s.extensions(T::EXT).field("TransactionReply.ext")?;
         rd.close(s)?;
-        Ok(Transaction::Reply(TransactionReply {
+        out.push(Transaction::Reply(TransactionReply {
             id,
             imm_ack_required,
             result,
             segment_number,
             segmentation_complete,
-        }))
+        }));
+        Ok(())
     }
 
     fn transaction_result(&mut self, rd: &mut Rd<'_>) -> R<TransactionResult> {
@@ -1255,7 +1277,7 @@ impl<'c> Dd<'c> {
                 let mut l = rd.open_list(T::actionReplies)?;
                 let mut out = Vec::with_capacity(l.count_hint());
                 while !l.at_end() {
-                    out.push(self.action_reply(&mut l)?);
+                    self.action_reply(&mut l, &mut out)?;
                 }
                 rd.close(l)?;
                 Ok(TransactionResult::Actions(out))
@@ -1266,56 +1288,54 @@ impl<'c> Dd<'c> {
 
     // --- Actions, contexts, commands.
 
-    fn action_request(&mut self, rd: &mut Rd<'_>) -> R<ActionRequest> {
+    /// Pushes onto `out`, as `command_request`.
+    fn action_request(&mut self, rd: &mut Rd<'_>, out: &mut Vec<ActionRequest>) -> R<()> {
         use tags::ActionRequest as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let context = ctx_from(s.u32(T::contextId).field("ActionRequest.context_id")?);
+        // Pushed first and filled in place: a finished request pushed from locals was copied
+        // (176 bytes) with wide loads of its just-written fields.
+        let i = out.len();
+        out.push(ActionRequest {
+            context,
+            context_request: None,
+            context_audit: None,
+            commands: Vec::new(),
+        });
+        let a = &mut out[i];
         (|| {
-            let context_request = if s.opt(T::contextRequest)? {
-                Some(
+            if s.opt(T::contextRequest)? {
+                a.context_request = Some(
                     self.context_request(&mut s, T::contextRequest)
                         .field("ActionRequest.context_request")
                         .at(|| "contextRequest".to_string())?,
-                )
-            } else {
-                None
-            };
-            let context_audit = if s.opt(T::contextAttrAuditReq)? {
-                Some(
+                );
+            }
+            if s.opt(T::contextAttrAuditReq)? {
+                a.context_audit = Some(
                     self.context_audit(&mut s)
                         .field("ActionRequest.context_attr_audit_req")
                         .at(|| "contextAttrAuditReq".to_string())?,
-                )
-            } else {
-                None
-            };
+                );
+            }
             let mut l = s
                 .open_list(T::commandRequests)
                 .field("ActionRequest.command_requests")?;
-            let mut commands = Vec::with_capacity(l.count_hint());
+            a.commands.reserve_exact(l.count_hint());
             while !l.at_end() {
-                let i = commands.len();
-                commands.push(
-                    self.command_request(&mut l)
-                        .field("ActionRequest.command_requests")
-                        .at(|| label::command(i))?,
-                );
+                let i = a.commands.len();
+                self.command_request(&mut l, &mut a.commands)
+                    .field("ActionRequest.command_requests")
+                    .at(|| label::command(i))?;
             }
             s.close(l).field("ActionRequest.command_requests")?;
-            // Here rather than after the closure (`at` leaves BER errors alone): the value
-            // can then be built in place of the result, not copied there.
-            rd.close(s)?;
-            Ok(ActionRequest {
-                context,
-                context_request,
-                context_audit,
-                commands,
-            })
+            rd.close(s)
         })()
         .at(|| ctx_label(&context))
     }
 
-    fn action_reply(&mut self, rd: &mut Rd<'_>) -> R<ActionReply> {
+    /// Pushes onto `out`, as `command_request`.
+    fn action_reply(&mut self, rd: &mut Rd<'_>, out: &mut Vec<ActionReply>) -> R<()> {
         use tags::ActionReply as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let context = ctx_from(s.u32(T::contextId).field("ActionReply.context_id")?);
@@ -1343,21 +1363,20 @@ impl<'c> Dd<'c> {
             let mut commands = Vec::with_capacity(l.count_hint());
             while !l.at_end() {
                 let i = commands.len();
-                commands.push(
-                    self.command_reply(&mut l)
-                        .field("ActionReply.command_reply")
-                        .at(|| label::command_reply(i))?,
-                );
+                self.command_reply(&mut l, &mut commands)
+                    .field("ActionReply.command_reply")
+                    .at(|| label::command_reply(i))?;
             }
             s.close(l).field("ActionReply.command_reply")?;
             // As in `action_request`.
             rd.close(s)?;
-            Ok(ActionReply {
+            out.push(ActionReply {
                 context,
                 error,
                 context_reply,
                 commands,
-            })
+            });
+            Ok(())
         })()
         .at(|| ctx_label(&context))
     }
@@ -1547,40 +1566,52 @@ impl<'c> Dd<'c> {
         })
     }
 
-    fn command_request(&mut self, rd: &mut Rd<'_>) -> R<CommandRequest> {
+    /// Pushes the `CommandRequest` onto `out` rather than returning it: moving a large value
+    /// out through `Result`s (narrow stores, then wide loads of them) stalls store-to-load
+    /// forwarding; measured faster.
+    fn command_request(&mut self, rd: &mut Rd<'_>, out: &mut Vec<CommandRequest>) -> R<()> {
         use tags::CommandRequest as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let mut e = s.open(T::command, false).field("CommandRequest.command")?;
-        let command = self.command(&mut e).field("CommandRequest.command")?;
+        // `command` pushes the request; the flags after it are set in place (building the
+        // request from a `Command` local and two flag locals cost wide reloads of narrow
+        // stores, as above).
+        self.command(&mut e, out).field("CommandRequest.command")?;
+        let last = out.len() - 1;
         s.close(e).field("CommandRequest.command")?;
-        let optional = if s.opt(T::optional)? {
+        if s.opt(T::optional)? {
             s.null(T::optional).field("CommandRequest.optional")?;
-            true
-        } else {
-            false
-        };
-        let wildcard_return = if s.opt(T::wildcardReturn)? {
+            out[last].optional = true;
+        }
+        if s.opt(T::wildcardReturn)? {
             s.null(T::wildcardReturn)
                 .field("CommandRequest.wildcard_return")?;
-            true
-        } else {
-            false
-        };
+            out[last].wildcard_return = true;
+        }
         s.extensions(T::EXT).field("CommandRequest.ext")?;
         rd.close(s)?;
-        Ok(CommandRequest {
-            command,
-            optional,
-            wildcard_return,
-        })
+        Ok(())
     }
 
-    fn command(&mut self, rd: &mut Rd<'_>) -> R<Command> {
+    /// Pushes a `CommandRequest` of the command, without its flags.
+    fn command(&mut self, rd: &mut Rd<'_>, out: &mut Vec<CommandRequest>) -> R<()> {
         use tags::Command as T;
-        Ok(match rd.peek()? {
-            T::addReq => Command::Add(self.amm(rd, T::addReq).at(|| "Add".to_string())?),
-            T::moveReq => Command::Move(self.amm(rd, T::moveReq).at(|| "Move".to_string())?),
-            T::modReq => Command::Modify(self.amm(rd, T::modReq).at(|| "Modify".to_string())?),
+        let command = match rd.peek()? {
+            T::addReq => {
+                return self
+                    .amm(rd, T::addReq, Command::Add, out)
+                    .at(|| "Add".to_string())
+            }
+            T::moveReq => {
+                return self
+                    .amm(rd, T::moveReq, Command::Move, out)
+                    .at(|| "Move".to_string())
+            }
+            T::modReq => {
+                return self
+                    .amm(rd, T::modReq, Command::Modify, out)
+                    .at(|| "Modify".to_string())
+            }
             T::subtractReq => self.subtract(rd).at(|| "Subtract".to_string())?,
             T::auditCapRequest => Command::AuditCapabilities(
                 self.audit_request(rd, T::auditCapRequest)
@@ -1595,12 +1626,19 @@ impl<'c> Dd<'c> {
                 .service_change_request(rd)
                 .at(|| "ServiceChange".to_string())?,
             t => return Err(no_choice("Command", t)),
-        })
+        };
+        out.push(CommandRequest {
+            command,
+            optional: false,
+            wildcard_return: false,
+        });
+        Ok(())
     }
 
-    fn command_reply(&mut self, rd: &mut Rd<'_>) -> R<CommandReply> {
+    /// Pushes onto `out`, as `command_request`.
+    fn command_reply(&mut self, rd: &mut Rd<'_>, out: &mut Vec<CommandReply>) -> R<()> {
         use tags::CommandReply as T;
-        Ok(match rd.peek()? {
+        out.push(match rd.peek()? {
             T::addReply => CommandReply::Add(self.amms_reply(rd, T::addReply)?),
             T::moveReply => CommandReply::Move(self.amms_reply(rd, T::moveReply)?),
             T::modReply => CommandReply::Modify(self.amms_reply(rd, T::modReply)?),
@@ -1654,7 +1692,8 @@ impl<'c> Dd<'c> {
                 })
             }
             t => return Err(no_choice("CommandReply", t)),
-        })
+        });
+        Ok(())
     }
 
     /// `SEQUENCE OF TerminationID`, mapped in order.
@@ -1669,7 +1708,15 @@ impl<'c> Dd<'c> {
         Ok(out)
     }
 
-    fn amm(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<AmmRequest> {
+    /// Pushes the `CommandRequest` of the `AmmRequest` (`command`: which of Add, Move,
+    /// Modify), without flags, as `command` does: no move of the request through a `Result`.
+    fn amm(
+        &mut self,
+        rd: &mut Rd<'_>,
+        tag: Tag,
+        command: fn(AmmRequest) -> Command,
+        out: &mut Vec<CommandRequest>,
+    ) -> R<()> {
         use tags::AmmRequest as T;
         let mut s = rd.open(tag, true)?;
         let termination_ids = self
@@ -1680,23 +1727,27 @@ impl<'c> Dd<'c> {
             .field("AmmRequest.descriptors")?;
         let mut descriptors = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            descriptors.push(
-                self.amm_descriptor(&mut l)
-                    .field("AmmRequest.descriptors")?,
-            );
+            self.amm_descriptor(&mut l, &mut descriptors)
+                .field("AmmRequest.descriptors")?;
         }
         s.close(l).field("AmmRequest.descriptors")?;
         s.extensions(T::EXT).field("AmmRequest.ext")?;
         rd.close(s)?;
-        Ok(AmmRequest {
-            termination_ids,
-            descriptors,
-        })
+        out.push(CommandRequest {
+            command: command(AmmRequest {
+                termination_ids,
+                descriptors,
+            }),
+            optional: false,
+            wildcard_return: false,
+        });
+        Ok(())
     }
 
-    fn amm_descriptor(&mut self, rd: &mut Rd<'_>) -> R<AmmDescriptor> {
+    /// Pushes onto `out`, as `command_request`.
+    fn amm_descriptor(&mut self, rd: &mut Rd<'_>, out: &mut Vec<AmmDescriptor>) -> R<()> {
         use tags::AmmDescriptor as T;
-        Ok(match rd.peek()? {
+        out.push(match rd.peek()? {
             T::mediaDescriptor => AmmDescriptor::Media(
                 self.media(rd, T::mediaDescriptor)
                     .at(|| "Media".to_string())?,
@@ -1733,7 +1784,8 @@ impl<'c> Dd<'c> {
                     .at(|| "Statistics".to_string())?,
             ),
             t => return Err(no_choice("AmmDescriptor", t)),
-        })
+        });
+        Ok(())
     }
 
     fn amms_reply(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<AmmsReply> {
@@ -2319,10 +2371,10 @@ impl<'c> Dd<'c> {
         let mut s = rd.open(SEQUENCE, true)?;
         let name = s.fixed::<4>(T::name).field("IndAudPropertyParm.name")?;
         let p = if s.opt(T::propertyParms)? {
-            IndAudProp::Select(
-                self.prop(&mut s, T::propertyParms, Some(name))
-                    .field("IndAudPropertyParm.property_parms")?,
-            )
+            let mut one = Vec::with_capacity(1);
+            self.prop(&mut s, T::propertyParms, Some(name), &mut one)
+                .field("IndAudPropertyParm.property_parms")?;
+            IndAudProp::Select(one.pop().expect("prop pushed one"))
         } else {
             IndAudProp::Name(self.name(ItemKind::Property, name)?)
         };
@@ -2415,10 +2467,8 @@ impl<'c> Dd<'c> {
             .field("ObservedEventsDescriptor.observed_event_lst")?;
         let mut events = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            events.push(
-                self.observed_event(&mut l)
-                    .field("ObservedEventsDescriptor.observed_event_lst")?,
-            );
+            self.observed_event(&mut l, &mut events)
+                .field("ObservedEventsDescriptor.observed_event_lst")?;
         }
         s.close(l)
             .field("ObservedEventsDescriptor.observed_event_lst")?;
@@ -2426,7 +2476,8 @@ impl<'c> Dd<'c> {
         Ok(ObservedEventsDescriptor { request_id, events })
     }
 
-    fn observed_event(&mut self, rd: &mut Rd<'_>) -> R<ObservedEvent> {
+    /// Pushes onto `out`, as `command_request`.
+    fn observed_event(&mut self, rd: &mut Rd<'_>, out: &mut Vec<ObservedEvent>) -> R<()> {
         use tags::ObservedEvent as T;
         let mut s = rd.open(SEQUENCE, true)?;
         let item = s
@@ -2438,29 +2489,39 @@ impl<'c> Dd<'c> {
         } else {
             None
         };
-        let params = self
-            .ev_params(&mut s, T::eventParList, item)
-            .field("ObservedEvent.event_par_list")?;
-        let timestamp = if s.opt(T::timeNotation)? {
-            Some(time_notation(&mut s, T::timeNotation).field("ObservedEvent.time_notation")?)
-        } else {
-            None
-        };
-        s.extensions(T::EXT).field("ObservedEvent.ext")?;
-        rd.close(s)?;
-        Ok(ObservedEvent {
+        // Pushed here and filled in place: the parameters and the time stamp, copied into a
+        // pushed event from locals, were reloaded right after being written (measured).
+        let i = out.len();
+        out.push(ObservedEvent {
             name,
             stream,
-            params,
-            timestamp,
-        })
+            params: Vec::new(),
+            timestamp: None,
+        });
+        let ev = &mut out[i];
+        self.ev_params(&mut s, T::eventParList, item, &mut ev.params)
+            .field("ObservedEvent.event_par_list")?;
+        if s.opt(T::timeNotation)? {
+            time_notation(&mut s, T::timeNotation, &mut ev.timestamp)
+                .field("ObservedEvent.time_notation")?;
+        }
+        s.extensions(T::EXT).field("ObservedEvent.ext")?;
+        rd.close(s)
     }
 
-    /// `SEQUENCE OF EventParameter` of event `item`.
-    fn ev_params(&mut self, rd: &mut Rd<'_>, tag: Tag, item: [u8; 4]) -> R<Vec<PropertyParm>> {
+    /// `SEQUENCE OF EventParameter` of event `item`, into the caller's (empty) `out`: the list
+    /// returned through a `Result` was reloaded with wide loads of its just-written fields (a
+    /// store-to-load forwarding stall; measured).
+    fn ev_params(
+        &mut self,
+        rd: &mut Rd<'_>,
+        tag: Tag,
+        item: [u8; 4],
+        out: &mut Vec<PropertyParm>,
+    ) -> R<()> {
         use tags::EventParameter as T;
         let mut l = rd.open_list(tag)?;
-        let mut out = Vec::with_capacity(l.count_hint());
+        out.reserve_exact(l.count_hint());
         while !l.at_end() {
             let mut s = l.open(SEQUENCE, true)?;
             let id = s
@@ -2475,8 +2536,7 @@ impl<'c> Dd<'c> {
             l.close(s)?;
             out.push(PropertyParm { name, value, extra });
         }
-        rd.close(l)?;
-        Ok(out)
+        rd.close(l)
     }
 
     /// `Value` (SEQUENCE OF OCTET STRING) as model text; `what` names it in an error.
@@ -2558,14 +2618,11 @@ impl<'c> Dd<'c> {
                 let profile = self
                     .opt_profile(&mut s, P::serviceChangeProfile)
                     .field("ServiceChangeResParm.service_change_profile")?;
-                let timestamp = if s.opt(P::timestamp)? {
-                    Some(
-                        time_notation(&mut s, P::timestamp)
-                            .field("ServiceChangeResParm.timestamp")?,
-                    )
-                } else {
-                    None
-                };
+                let mut timestamp = None;
+                if s.opt(P::timestamp)? {
+                    time_notation(&mut s, P::timestamp, &mut timestamp)
+                        .field("ServiceChangeResParm.timestamp")?;
+                }
                 s.extensions(P::EXT).field("ServiceChangeResParm.ext")?;
                 rd.close(s)?;
                 Ok(ServiceChangeResult::Parms(ServiceChangeResParm {
@@ -2633,11 +2690,11 @@ impl<'c> Dd<'c> {
             d.opt_mid(s, T::serviceChangeMgcId)
                 .field("ServiceChangeParm.service_change_mgc_id")
         })?;
-        let timestamp = if s.opt(T::timeStamp)? {
-            Some(time_notation(&mut s, T::timeStamp).field("ServiceChangeParm.time_stamp")?)
-        } else {
-            None
-        };
+        let mut timestamp = None;
+        if s.opt(T::timeStamp)? {
+            time_notation(&mut s, T::timeStamp, &mut timestamp)
+                .field("ServiceChangeParm.time_stamp")?;
+        }
         let extensions = if s.opt(T::nonStandardData)? {
             let (experimental, data) = non_standard_data(&mut s, T::nonStandardData)
                 .field("ServiceChangeParm.non_standard_data")?;
@@ -2684,7 +2741,8 @@ impl<'c> Dd<'c> {
             return Ok(None);
         }
         let mut e = rd.open(tag, false)?;
-        let m = self.mid(&mut e)?;
+        let mut m = MId::Device(Text::default());
+        self.mid(&mut e, &mut m)?;
         rd.close(e)?;
         Ok(Some(m))
     }
@@ -2707,7 +2765,11 @@ impl<'c> Dd<'c> {
         };
         let a = match alt {
             None => ServiceChangeAddress::Port(e.u16(T::portNumber)?),
-            Some((tag, alt)) => ServiceChangeAddress::MId(self.address(&mut e, tag, alt)?),
+            Some((tag, alt)) => {
+                let mut m = MId::Device(Text::default());
+                self.address(&mut e, tag, alt, &mut m)?;
+                ServiceChangeAddress::MId(m)
+            }
         };
         rd.close(e)?;
         Ok(Some(a))
@@ -2912,14 +2974,21 @@ impl<'c> Dd<'c> {
         let mut l = rd.open_list(tag)?;
         let mut out = Vec::with_capacity(l.count_hint());
         while !l.at_end() {
-            out.push(self.prop(&mut l, SEQUENCE, None)?);
+            self.prop(&mut l, SEQUENCE, None, &mut out)?;
         }
         rd.close(l)?;
         Ok(out)
     }
 
-    /// `PropertyParm`; `same_as`: the IndAudPropertyParm name it must repeat.
-    fn prop(&mut self, rd: &mut Rd<'_>, tag: Tag, same_as: Option<[u8; 4]>) -> R<PropertyParm> {
+    /// `PropertyParm`; `same_as`: the IndAudPropertyParm name it must repeat. Pushed onto
+    /// `out`, as `command_request`.
+    fn prop(
+        &mut self,
+        rd: &mut Rd<'_>,
+        tag: Tag,
+        same_as: Option<[u8; 4]>,
+        out: &mut Vec<PropertyParm>,
+    ) -> R<()> {
         use tags::PropertyParm as T;
         // The common encoding in one match (an SDP line is one such property): a definite
         // SEQUENCE of the name and a one-value list, nothing after it. Read as the general
@@ -2937,13 +3006,13 @@ impl<'c> Dd<'c> {
                 if let Some((o, rest)) = rest.split_at_checked(usize::from(*k)) {
                     rd.input = rest;
                     let name = self.name(ItemKind::Property, [*n0, *n1, *n2, *n3])?;
-                    let mut value = Values::new();
-                    value.push(self.text(|| format!("value of '{name}'"), o)?);
-                    return Ok(PropertyParm {
+                    let value = self.text(|| format!("value of '{name}'"), o)?;
+                    out.push(PropertyParm {
                         name,
-                        value,
+                        value: Values::from_buf([value]),
                         extra: None,
                     });
+                    return Ok(());
                 }
             }
         }
@@ -2959,7 +3028,8 @@ impl<'c> Dd<'c> {
         let extra = self.extra_info(&mut s, T::extraInfo, "PropertyParm.extra_info")?;
         s.extensions(T::EXT).field("PropertyParm.ext")?;
         rd.close(s)?;
-        Ok(PropertyParm { name, value, extra })
+        out.push(PropertyParm { name, value, extra });
+        Ok(())
     }
 
     fn local_remote(&mut self, rd: &mut Rd<'_>, tag: Tag) -> R<LocalRemoteDescriptor> {
@@ -3056,8 +3126,8 @@ impl<'c> Dd<'c> {
         } else {
             (None, None)
         };
-        let params = self
-            .ev_params(&mut s, T::evParList, item)
+        let mut params = Vec::new();
+        self.ev_params(&mut s, T::evParList, item, &mut params)
             .field("RequestedEvent.ev_par_list")?;
         if let Some(e) = held {
             return Err(e);
@@ -3267,8 +3337,8 @@ impl<'c> Dd<'c> {
             } else {
                 None
             };
-            let params = self
-                .ev_params(&mut s, T::eventParList, item)
+            let mut params = Vec::new();
+            self.ev_params(&mut s, T::eventParList, item, &mut params)
                 .field("EventSpec.event_par_list")?;
             s.extensions(T::EXT).field("EventSpec.ext")?;
             l.close(s)?;
@@ -3634,7 +3704,9 @@ fn digit_map_value(rd: &mut Rd<'_>, tag: Tag) -> R<DigitMapValue> {
     })
 }
 
-fn time_notation(rd: &mut Rd<'_>, tag: Tag) -> R<TimeNotation> {
+/// Into `out`: returned through a `Result`, its just-built texts were reloaded with wide loads
+/// (store-to-load forwarding stalls; measured).
+fn time_notation(rd: &mut Rd<'_>, tag: Tag, out: &mut Option<TimeNotation>) -> R<()> {
     use tags::TimeNotation as T;
     // The common encoding in one match: a definite SEQUENCE of an 8-character date and an
     // 8-character time, nothing after them (the general path below reads it the same: one
@@ -3645,7 +3717,8 @@ fn time_notation(rd: &mut Rd<'_>, tag: Tag) -> R<TimeNotation> {
                 if let Some((time, rest)) = rest.split_first_chunk::<8>() {
                     if date.is_ascii() && time.is_ascii() {
                         rd.input = rest;
-                        return Ok(map::time_notation(date, time));
+                        *out = Some(map::time_notation(date, time));
+                        return Ok(());
                     }
                 }
             }
@@ -3655,7 +3728,8 @@ fn time_notation(rd: &mut Rd<'_>, tag: Tag) -> R<TimeNotation> {
     let date = s.ia5(T::date).field("TimeNotation.date")?;
     let time = s.ia5(T::time).field("TimeNotation.time")?;
     rd.close(s)?;
-    Ok(map::time_notation(&date, &time))
+    *out = Some(map::time_notation(&date, &time));
+    Ok(())
 }
 
 /// `NonStandardData`, tagged `tag`: the `experimental` identifier (None for the other
