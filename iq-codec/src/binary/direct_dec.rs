@@ -1042,8 +1042,10 @@ impl<'c> Dd<'c> {
             }
             T::transactions => {
                 let mut l = rd.open_list(T::transactions)?;
+                // `decode` passes an empty message; anything else is a bug here, reported
+                // as an error rather than a panic.
                 let MessageBody::Transactions(out) = body else {
-                    unreachable!("an empty message's body")
+                    return Err(ber("internal: the message body to fill is not empty"));
                 };
                 out.reserve_exact(l.count_hint());
                 while !l.at_end() {
@@ -2374,7 +2376,10 @@ impl<'c> Dd<'c> {
             let mut one = Vec::with_capacity(1);
             self.prop(&mut s, T::propertyParms, Some(name), &mut one)
                 .field("IndAudPropertyParm.property_parms")?;
-            IndAudProp::Select(one.pop().expect("prop pushed one"))
+            match one.pop() {
+                Some(p) => IndAudProp::Select(p),
+                None => return Err(ber("internal: IndAudPropertyParm without its property")),
+            }
         } else {
             IndAudProp::Name(self.name(ItemKind::Property, name)?)
         };
