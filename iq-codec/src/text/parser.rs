@@ -78,6 +78,17 @@ fn safe_run_end(s: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// `v.push(x)`, the first push making room for four items (what `Vec`'s growth gives it) in
+/// line: `Vec::new()` + `push` goes through the out-of-line growth path
+/// (`RawVec::grow_one`, `finish_grow`, a `realloc` of nothing) for a list's first item.
+#[inline(always)]
+fn push<T>(v: &mut Vec<T>, x: T) {
+    if v.capacity() == 0 {
+        *v = Vec::with_capacity(4);
+    }
+    v.push(x);
+}
+
 const fn safe_char(c: u8) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(
@@ -789,10 +800,13 @@ impl<'a> Parser<'a> {
                         if first <= u32::MAX as u64
                             && last.is_none_or(|l| l <= u32::MAX as u64) =>
                     {
-                        acks.push(TransactionAck {
-                            first: first as u32,
-                            last: last.map(|l| l as u32),
-                        })
+                        push(
+                            &mut acks,
+                            TransactionAck {
+                                first: first as u32,
+                                last: last.map(|l| l as u32),
+                            },
+                        )
                     }
                     _ => return p.err_at(start, format!("bad transaction ack '{w}'")),
                 }
@@ -963,14 +977,14 @@ impl<'a> Parser<'a> {
             if self.eat_kw(t::CONTEXT_LIST) {
                 self.expect(b'=')?;
                 self.braced_list(false, |p| {
-                    c.context_list.push(p.context_id()?);
+                    push(&mut c.context_list, p.context_id()?);
                     Ok(())
                 })?;
                 self.expect(b'}')?;
             } else {
                 self.pos -= 1; // back to '{'
                 self.braced_list(false, |p| {
-                    c.props.push(p.property_parm()?);
+                    push(&mut c.props, p.property_parm()?);
                     Ok(())
                 })?;
             }
@@ -1047,21 +1061,27 @@ impl<'a> Parser<'a> {
                     // megaco writes the stream of a topology triple as a bare number.
                     stream = Some(self.number("StreamID")?);
                 } else {
-                    out.push(TopologyRequest {
-                        from,
-                        to,
-                        direction,
-                        stream,
-                    });
+                    push(
+                        out,
+                        TopologyRequest {
+                            from,
+                            to,
+                            direction,
+                            stream,
+                        },
+                    );
                     continue;
                 }
             }
-            out.push(TopologyRequest {
-                from,
-                to,
-                direction,
-                stream,
-            });
+            push(
+                out,
+                TopologyRequest {
+                    from,
+                    to,
+                    direction,
+                    stream,
+                },
+            );
             if self.eat(b'}') {
                 return Ok(());
             }
@@ -1152,7 +1172,7 @@ impl<'a> Parser<'a> {
                     && !t::EMERGENCY_VALUE.is(n);
                 self.pos = save;
                 if is_prop {
-                    a.select_props.push(self.property_parm()?);
+                    push(&mut a.select_props, self.property_parm()?);
                 } else {
                     self.context_audit_item(a, false)?;
                 }
@@ -1162,7 +1182,7 @@ impl<'a> Parser<'a> {
                 self.expect(b',')?;
             }
         } else if w.contains('/') || is_name(w) {
-            a.props.push(lower(w));
+            push(&mut a.props, lower(w));
         } else {
             return self.err_at(start, format!("unexpected '{w}' in ContextAudit"));
         }
@@ -1583,7 +1603,7 @@ impl<'a> Parser<'a> {
                 let id = p.number("StreamID")?;
                 let mut sp = StreamParms::default();
                 p.braced_list(true, |p| p.stream_parm(&mut sp, None))?;
-                multi.push(StreamDescriptor { id, parms: sp });
+                push(&mut multi, StreamDescriptor { id, parms: sp });
             } else {
                 saw_one = true;
                 p.stream_parm(&mut one, peeked)?;
@@ -1650,7 +1670,7 @@ impl<'a> Parser<'a> {
                 p.expect(b'=')?;
                 lc.reserve_value = Some(p.on_off()?);
             } else {
-                lc.props.push(p.property_parm()?);
+                push(&mut lc.props, p.property_parm()?);
             }
             Ok(())
         })?;
@@ -1707,7 +1727,7 @@ impl<'a> Parser<'a> {
                     return p.err_at(start, format!("expected OFF or LockStep, found '{v}'"));
                 });
             } else {
-                ts.props.push(p.property_parm()?);
+                push(&mut ts.props, p.property_parm()?);
             }
             Ok(())
         })?;
@@ -1845,7 +1865,7 @@ impl<'a> Parser<'a> {
         let mut props = Vec::new();
         if self.peek() == Some(b'{') {
             self.braced_list(false, |p| {
-                props.push(p.property_parm()?);
+                push(&mut props, p.property_parm()?);
                 Ok(())
             })?;
         }
@@ -1917,7 +1937,7 @@ impl<'a> Parser<'a> {
             self.expect(b'=')?;
             e.stream = Some(self.number("StreamID")?);
         } else if is_name(w) {
-            e.params.push(self.parm_value(lower(w))?);
+            push(&mut e.params, self.parm_value(lower(w))?);
         } else {
             return self.err_at(start, format!("unexpected '{w}' in event parameters"));
         }
@@ -1957,12 +1977,12 @@ impl<'a> Parser<'a> {
                 let id = p.number("SignalListID")?;
                 let mut signals = Vec::new();
                 p.braced_list(false, |p| {
-                    signals.push(p.signal_request()?);
+                    push(&mut signals, p.signal_request()?);
                     Ok(())
                 })?;
-                v.push(SignalsItem::List { id, signals });
+                push(&mut v, SignalsItem::List { id, signals });
             } else {
-                v.push(SignalsItem::Signal(p.signal_request()?));
+                push(&mut v, SignalsItem::Signal(p.signal_request()?));
             }
             Ok(())
         })?;
@@ -2040,7 +2060,7 @@ impl<'a> Parser<'a> {
                 p.expect(b'=')?;
                 s.intersig_delay = Some(p.number("Intersignal delay")?);
             } else if is_name(w) {
-                s.params.push(p.parm_value(lower(w))?);
+                push(&mut s.params, p.parm_value(lower(w))?);
             } else {
                 return p.err_at(start, format!("unexpected '{w}' in signal parameters"));
             }
@@ -2080,7 +2100,7 @@ impl<'a> Parser<'a> {
         let request_id = self.request_id()?;
         let mut events = Vec::new();
         self.braced_list(false, |p| {
-            events.push(p.observed_event(true)?);
+            push(&mut events, p.observed_event(true)?);
             Ok(())
         })?;
         Ok(ObservedEventsDescriptor { request_id, events })
@@ -2116,7 +2136,7 @@ impl<'a> Parser<'a> {
                     p.expect(b'=')?;
                     e.stream = Some(p.number("StreamID")?);
                 } else if is_name(n) {
-                    e.params.push(p.parm_value(lower(n))?);
+                    push(&mut e.params, p.parm_value(lower(n))?);
                 } else {
                     return p.err_at(start, format!("unexpected '{n}' in event parameters"));
                 }
@@ -2133,11 +2153,14 @@ impl<'a> Parser<'a> {
         }
         self.braced_list(false, |p| {
             let e = p.observed_event(false)?;
-            v.push(EventSpec {
-                name: e.name,
-                stream: e.stream,
-                params: e.params,
-            });
+            push(
+                &mut v,
+                EventSpec {
+                    name: e.name,
+                    stream: e.stream,
+                    params: e.params,
+                },
+            );
             Ok(())
         })?;
         Ok(v)
@@ -2167,10 +2190,13 @@ impl<'a> Parser<'a> {
             } else {
                 None
             };
-            v.push(StatisticsParameter {
-                name: lower(name),
-                value,
-            });
+            push(
+                &mut v,
+                StatisticsParameter {
+                    name: lower(name),
+                    value,
+                },
+            );
             Ok(())
         })?;
         Ok(v)
@@ -2179,7 +2205,7 @@ impl<'a> Parser<'a> {
     fn packages(&mut self) -> R<Vec<PackagesItem>> {
         let mut v = Vec::new();
         self.braced_list(false, |p| {
-            v.push(p.packages_item()?);
+            push(&mut v, p.packages_item()?);
             Ok(())
         })?;
         Ok(v)
@@ -2234,10 +2260,10 @@ impl<'a> Parser<'a> {
                 return p.err_at(start, format!("unexpected '{w}' in Audit"));
             };
             if let Some(i) = simple {
-                a.items.push(i);
+                push(&mut a.items, i);
                 return Ok(());
             }
-            a.ind_aud.push(p.ind_aud(w, start)?);
+            push(&mut a.ind_aud, p.ind_aud(w, start)?);
             Ok(())
         })?;
         Ok(a)
