@@ -33,10 +33,12 @@ pub(crate) struct Parser<'a> {
     /// Transaction being parsed, for errors.
     txn: Option<u32>,
     depth: usize,
-    /// The last word scanned: (position the scan started at, word start, word end). The
-    /// parser often peeks at a word and then reads it; the input never changes, so a scan from
-    /// the same position gives the same word.
-    last_word: (usize, usize, usize),
+    /// The last word scanned: (its start, its end). The parser often peeks at a word and then
+    /// reads it; the input never changes, so a word starting at the same place is the same
+    /// word. Keyed on the start (after the white space skip, which costs little when there is
+    /// nothing to skip) rather than on where the scan began: one compare and two stores per
+    /// scan instead of two and three (-54 instructions per compact message, -38 per text one).
+    last_word: (usize, usize),
 }
 
 /// A `[bool; 256]` of the test applied to each octet, built at compile time: one load per
@@ -124,7 +126,7 @@ impl<'a> Parser<'a> {
             code: 400,
             txn: None,
             depth: 0,
-            last_word: (usize::MAX, usize::MAX, usize::MAX),
+            last_word: (usize::MAX, usize::MAX),
         }
     }
 
@@ -266,17 +268,15 @@ impl<'a> Parser<'a> {
     /// The next run of SafeChars, consumed; `None` (consuming only white space) if there is none.
     #[inline(always)]
     fn scan_word(&mut self) -> Option<&'a str> {
-        // A scan from the last scan's position, or from the start of its word (after the white
-        // space it skipped), finds the same word.
-        let (start, end) = if self.last_word.0 == self.pos || self.last_word.1 == self.pos {
-            (self.last_word.1, self.last_word.2)
+        // A word starting where the last scanned one started is that word.
+        self.ws();
+        let start = self.pos;
+        let end = if self.last_word.0 == start {
+            self.last_word.1
         } else {
-            let from = self.pos;
-            self.ws();
-            let start = self.pos;
             let end = safe_run_end(self.s, start);
-            self.last_word = (from, start, end);
-            (start, end)
+            self.last_word = (start, end);
+            end
         };
         if end == start {
             self.pos = start;
