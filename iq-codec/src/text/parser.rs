@@ -59,6 +59,9 @@ macro_rules! octet_table {
 /// SafeChar lookup (ABNF `SafeChar`), one entry per octet.
 static SAFE: [bool; 256] = octet_table!(|c| safe_char(c));
 
+/// White space and the `;` that starts a comment: what [`Parser::ws`] skips.
+static SKIP: [bool; 256] = octet_table!(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b';'));
+
 #[inline(always)]
 fn is_safe(c: u8) -> bool {
     SAFE[c as usize]
@@ -182,17 +185,18 @@ impl<'a> Parser<'a> {
         let s = self.s;
         let mut i = self.pos;
         while let Some(&c) = s.get(i) {
-            match c {
-                b' ' | b'\t' | b'\r' | b'\n' => i += 1,
-                b';' => {
-                    while let Some(&c) = s.get(i) {
-                        if c == b'\n' || c == b'\r' {
-                            break;
-                        }
-                        i += 1;
+            if !SKIP[c as usize] {
+                break;
+            }
+            if c == b';' {
+                while let Some(&c) = s.get(i) {
+                    if c == b'\n' || c == b'\r' {
+                        break;
                     }
+                    i += 1;
                 }
-                _ => break,
+            } else {
+                i += 1;
             }
         }
         self.pos = i;
