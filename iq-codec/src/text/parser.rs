@@ -339,6 +339,11 @@ impl<'a> Parser<'a> {
     /// Is the next word `kw` and the character after it `c`? Consumes nothing. Keywords double
     /// as names (a termination may be called `c`, a property `ct`), so where a name may stand a
     /// keyword is only taken as one when followed by its syntax.
+    ///
+    /// Inlined, like [`Self::eat_kw`]: the keyword is a constant at each call site, so its
+    /// compare folds to a few instructions; out of line, it compared octet by octet with a
+    /// keyword held in memory.
+    #[inline(always)]
     fn at_kw_then(&mut self, kw: Kw, c: u8) -> bool {
         let save = self.pos;
         let hit = self.scan_word().is_some_and(|w| kw.is(w)) && self.peek() == Some(c);
@@ -346,7 +351,8 @@ impl<'a> Parser<'a> {
         hit
     }
 
-    /// Consume the keyword if it is the next word.
+    /// Consume the keyword if it is the next word. Inlined (see [`Self::at_kw_then`]).
+    #[inline(always)]
     fn eat_kw(&mut self, kw: Kw) -> bool {
         let save = self.pos;
         match self.scan_word() {
