@@ -941,7 +941,7 @@ impl<'a> Parser<'a> {
         self.expect_kw(t::CONTEXT)?;
         self.expect(b'=')?;
         let context = self.context_id()?;
-        let mut creq = ContextRequest::default();
+        let mut creq = None;
         let mut audit = None;
         let mut commands = Vec::with_capacity(4);
         self.braced_list(false, |p| {
@@ -961,7 +961,7 @@ impl<'a> Parser<'a> {
         })?;
         Ok(ActionRequest {
             context,
-            context_request: (!creq.is_empty()).then_some(creq),
+            context_request: creq.filter(|c| !c.is_empty()),
             context_audit: audit,
             commands,
         })
@@ -969,7 +969,11 @@ impl<'a> Parser<'a> {
 
     /// Parses one context property into `c` if the next word, `w` (peeked by the caller at
     /// the current position), starts one.
-    fn context_property(&mut self, c: &mut ContextRequest, w: Option<&'a str>) -> R<bool> {
+    ///
+    /// `c` is made on the first word that may start a property: most actions have none, and
+    /// a `ContextRequest` made up front cost its drop and `is_empty`'s compare with a default
+    /// one (which is made and dropped too) in every action.
+    fn context_property(&mut self, c: &mut Option<ContextRequest>, w: Option<&'a str>) -> R<bool> {
         let save = self.pos;
         let Some(w) = w else {
             return Ok(false);
@@ -983,6 +987,7 @@ impl<'a> Parser<'a> {
         {
             return Ok(false);
         }
+        let c = c.get_or_insert_with(ContextRequest::default);
         if t::TOPOLOGY.is(w) {
             self.word()?;
             self.topology(&mut c.topology)?;
@@ -1407,7 +1412,7 @@ impl<'a> Parser<'a> {
             return Ok(r);
         }
         r.commands = Vec::with_capacity(4);
-        let mut creq = ContextRequest::default();
+        let mut creq = None;
         self.braced_list(false, |p| {
             // The item's first word, scanned once for the tests below.
             let peeked = p.peek_word_span();
@@ -1422,9 +1427,7 @@ impl<'a> Parser<'a> {
             }
             Ok(())
         })?;
-        if !creq.is_empty() {
-            r.context_reply = Some(creq);
-        }
+        r.context_reply = creq.filter(|c| !c.is_empty());
         Ok(r)
     }
 
