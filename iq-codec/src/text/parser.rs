@@ -452,14 +452,17 @@ impl<'a> Parser<'a> {
         }
         self.pos += 1;
         let body = self.pos;
-        while let Some(&c) = self.s.get(self.pos) {
+        // The closing quote, and whether the octets before it are plain (printable ASCII and
+        // tabs, the usual text), found in one pass with the position in a local.
+        let mut i = body;
+        let mut plain = true;
+        while let Some(&c) = self.s.get(i) {
             if c == b'"' {
-                let v = self.text(body, self.pos);
+                let v = self.text(body, i);
                 // ABNF quotedString holds SafeChar / RestChar / WSP only. Control characters
                 // (line breaks, NUL...) from a careless peer are read as the space the encoder
                 // writes for them, rather than refusing the whole message over an error text.
-                // Printable ASCII and tabs (the usual text) need no look at the characters.
-                let plain = v.bytes().all(|b| matches!(b, b' '..=b'~' | b'\t'));
+                // Plain text needs no look at the characters.
                 let v = if !plain && v.chars().any(|c| c != '\t' && c.is_control()) {
                     v.chars()
                         .map(|c| if c != '\t' && c.is_control() { ' ' } else { c })
@@ -467,11 +470,13 @@ impl<'a> Parser<'a> {
                 } else {
                     Text::from(v.as_ref())
                 };
-                self.pos += 1;
+                self.pos = i + 1;
                 return Ok(v);
             }
-            self.pos += 1;
+            plain &= matches!(c, b' '..=b'~' | b'\t');
+            i += 1;
         }
+        self.pos = i;
         self.err_at(start, "unterminated quoted string")
     }
 
@@ -744,6 +749,8 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Inlined (see [`Self::number`]).
+    #[inline(always)]
     fn opt_port(&mut self) -> R<Option<u16>> {
         // The port follows without white space in well-formed messages; be lenient.
         let save = self.pos;
