@@ -482,6 +482,9 @@ impl<'a> Parser<'a> {
 
     /// VALUE = quotedString / 1*(SafeChar). An unquoted value is case-insensitive like every
     /// other token (Annex B), so it is held in lower case; a quoted one keeps its case.
+    ///
+    /// Inlined (see [`Self::number`]).
+    #[inline(always)]
     fn value(&mut self) -> R<Text> {
         if self.peek() == Some(b'"') {
             self.quoted()
