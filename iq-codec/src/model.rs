@@ -58,14 +58,27 @@ fn has_ascii_uppercase(b: &[u8]) -> bool {
         let gt_z = (x & LOW7) + 0x2525_2525_2525_2525;
         ge_a & !gt_z & !x & HIGH != 0
     };
-    let chunks = b.chunks_exact(8);
-    let rest = chunks.remainder();
-    for c in chunks {
-        if c.try_into().is_ok_and(|c| upper(u64::from_le_bytes(c))) {
-            return true;
+    let n = b.len();
+    // The octets left over by the eight-octet pieces are read in one more test, not a loop:
+    // the last eight octets (overlapping the pieces) of a name of eight or more; the first and
+    // last four of one of four to seven; the first, middle and last of a shorter one (most
+    // names and termination IDs are shorter than eight octets).
+    let last = if let Some(l) = n.checked_sub(8).and_then(|i| b.get(i..)) {
+        let chunks = b.chunks_exact(8);
+        for c in chunks {
+            if c.try_into().is_ok_and(|c| upper(u64::from_le_bytes(c))) {
+                return true;
+            }
         }
-    }
-    rest.iter().any(u8::is_ascii_uppercase)
+        l.try_into().map_or(0, u64::from_le_bytes)
+    } else if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << 32
+    } else if let (Some(&f), Some(&m), Some(&l)) = (b.first(), b.get(n / 2), b.last()) {
+        u64::from(f) | u64::from(m) << 8 | u64::from(l) << 16
+    } else {
+        0
+    };
+    upper(last)
 }
 
 /// One value.
