@@ -1101,6 +1101,8 @@ impl<'a> Parser<'a> {
                 self.pos = save;
             }
             let mut stream = None;
+            // A ',' not followed by this triple's stream starts the next triple.
+            let mut next_triple = false;
             if self.eat(b',') {
                 let next = self.peek_word();
                 if self.at_kw_then(t::STREAM, b'=') {
@@ -1113,16 +1115,7 @@ impl<'a> Parser<'a> {
                     // megaco writes the stream of a topology triple as a bare number.
                     stream = Some(self.number("StreamID")?);
                 } else {
-                    push(
-                        out,
-                        TopologyRequest {
-                            from,
-                            to,
-                            direction,
-                            stream,
-                        },
-                    );
-                    continue;
+                    next_triple = true;
                 }
             }
             push(
@@ -1134,6 +1127,9 @@ impl<'a> Parser<'a> {
                     stream,
                 },
             );
+            if next_triple {
+                continue;
+            }
             if self.eat(b'}') {
                 return Ok(());
             }
