@@ -3800,13 +3800,7 @@ mod tests {
             b"\xff",
             b"\x80",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::binary::test_rng(0x9e37_79b9_7f4a_7c15u64);
         for _ in 0..20_000 {
             let mut o = Vec::new();
             while o.len() < next(40) {

@@ -154,6 +154,18 @@ pub mod map;
 mod tags;
 pub mod termid;
 
+/// A seeded xorshift for the randomized unit tests of this module's codecs: `below(n)` gives a
+/// number in `0..n`, the same sequence for the same seed.
+#[cfg(test)]
+pub(crate) fn test_rng(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 pub use termid::{BinaryTermId, TermIdConfigError, TermIdMapping, TermIdRule};
 
 use crate::model::Message;

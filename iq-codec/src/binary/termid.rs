@@ -917,13 +917,7 @@ mod tests {
     /// answers, and for every text it takes.
     #[test]
     fn plain_digits_agree_with_the_general_path() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = crate::binary::test_rng(0x2545_f491_4f6c_dd1du64);
         for levels in [
             vec![8, 8, 8],
             vec![16, 8],
